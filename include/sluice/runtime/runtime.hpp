@@ -1,0 +1,98 @@
+#pragma once
+/// @file
+/// sluice::Runtime: who is who in an MPMD job.
+///
+/// Every process of MPI_COMM_WORLD constructs one Runtime, declaring its role. The
+/// runtime exchanges the declarations, checks that they make a valid job, and splits
+/// the world by role, as Damaris does: the simulation gets its own communicator
+/// (use it where the simulation used MPI_COMM_WORLD), and every process learns which
+/// world ranks play which role.
+///
+/// A bad job is a clear error on every process, never a hang: a process that
+/// declared no role or an unknown one, a required role nobody declared, or a
+/// process that never constructs a Runtime (after `join_timeout`) all throw
+/// RoleError with the world ranks involved.
+///
+/// @code
+/// // mpirun -np 4 heat2d : -np 1 heat2d-analytics
+/// sluice::mpi::Environment mpi(argc, argv);
+/// sluice::Runtime runtime(sluice::Role::simulation);
+/// MPI_Comm sim = runtime.comm().get();          // the 4 simulation ranks
+/// int consumer = runtime.ranks_of(sluice::Role::analytics).front();
+/// @endcode
+
+#include <array>
+#include <chrono>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "sluice/mpi/comm.hpp"
+#include "sluice/runtime/role.hpp"
+
+namespace sluice {
+
+struct RuntimeOptions {
+  /// Roles that at least one process must declare. Every process may list its own;
+  /// the job needs the union of them.
+  std::vector<Role> required_roles{Role::simulation};
+  /// How long to wait for every process of MPI_COMM_WORLD to construct its Runtime.
+  std::chrono::milliseconds join_timeout{std::chrono::seconds(60)};
+};
+
+/// Not copyable or movable: communicators derived from it are handed out by reference.
+class Runtime {
+ public:
+  /// Declares `role` for this process. Collective over MPI_COMM_WORLD; MPI must be
+  /// initialised (see mpi::Environment). Throws RoleError if the job is not valid.
+  explicit Runtime(Role role, RuntimeOptions options = {});
+
+  /// Declares the role named `role_name` (from a command line or SLUICE_ROLE). An
+  /// empty name declares no role. Either mistake still takes part in the exchange,
+  /// so that every process reports the same RoleError rather than some hanging.
+  explicit Runtime(std::string_view role_name, RuntimeOptions options = {});
+
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  Runtime(Runtime&&) = delete;
+  Runtime& operator=(Runtime&&) = delete;
+  ~Runtime() = default;
+
+  /// This process's role.
+  [[nodiscard]] Role role() const noexcept { return m_role; }
+
+  /// sluice's own duplicate of MPI_COMM_WORLD, so that its traffic never matches
+  /// the application's messages. Every process of the job is in it.
+  [[nodiscard]] const mpi::Comm& world() const noexcept { return m_world; }
+
+  /// The communicator of this process's role (for a simulation rank: the
+  /// simulation's communicator, ranks ordered as in MPI_COMM_WORLD).
+  [[nodiscard]] const mpi::Comm& comm() const noexcept { return m_role_comm; }
+
+  /// World ranks (in world()) of the processes playing `role`, ascending; empty if
+  /// none. Local, thread-safe.
+  [[nodiscard]] std::span<const int> ranks_of(Role role) const noexcept;
+
+  /// The role of a world rank. Throws InvalidArgument if out of range.
+  [[nodiscard]] Role role_of(int world_rank) const;
+
+  [[nodiscard]] bool has(Role role) const noexcept { return !ranks_of(role).empty(); }
+  [[nodiscard]] int world_rank() const noexcept { return m_world_rank; }
+  [[nodiscard]] int world_size() const noexcept { return static_cast<int>(m_roles.size()); }
+
+  /// Frees the communicators. Collective over MPI_COMM_WORLD. Optional: without it
+  /// the destructor frees them.
+  void free();
+
+ private:
+  Runtime(int declared, std::string_view declared_text, const RuntimeOptions& options);
+
+  Role m_role = Role::simulation;
+  int m_world_rank = 0;
+  mpi::Comm m_world;
+  mpi::Comm m_role_comm;
+  std::vector<Role> m_roles;                               // indexed by world rank
+  std::array<std::vector<int>, all_roles.size()> m_ranks;  // world ranks per role
+};
+
+}  // namespace sluice

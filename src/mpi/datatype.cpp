@@ -1,0 +1,98 @@
+#include "sluice/mpi/datatype.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/core/error.hpp"
+#include "sluice/mpi/check.hpp"
+#include "sluice/mpi/environment.hpp"
+
+namespace sluice::mpi {
+namespace {
+
+void validate_box(std::span<const int> sizes, std::span<const int> subsizes,
+                  std::span<const int> starts) {
+  const std::string asked = "building a subarray datatype";
+  if (sizes.empty()) {
+    throw InvalidArgument(asked, "the array has no dimensions");
+  }
+  if (subsizes.size() != sizes.size() || starts.size() != sizes.size()) {
+    throw InvalidArgument(asked,
+                          "sizes, subsizes and starts have " + std::to_string(sizes.size()) + ", " +
+                              std::to_string(subsizes.size()) + " and " +
+                              std::to_string(starts.size()) + " dimensions",
+                          "give all three with the array's number of dimensions");
+  }
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    const std::string where = "dimension " + std::to_string(d) + ": ";
+    if (sizes[d] <= 0 || subsizes[d] <= 0) {
+      throw InvalidArgument(asked, where + "size " + std::to_string(sizes[d]) + " and subsize " +
+                                       std::to_string(subsizes[d]) + " must both be positive");
+    }
+    if (starts[d] < 0 || starts[d] > sizes[d] - subsizes[d]) {
+      throw InvalidArgument(asked, where + "the box [" + std::to_string(starts[d]) + ", " +
+                                       std::to_string(starts[d] + subsizes[d]) +
+                                       ") does not fit in [0, " + std::to_string(sizes[d]) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+Datatype Datatype::subarray(std::span<const int> sizes, std::span<const int> subsizes,
+                            std::span<const int> starts, MPI_Datatype element) {
+  validate_box(sizes, subsizes, starts);
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  check_mpi(MPI_Type_create_subarray(static_cast<int>(sizes.size()), sizes.data(), subsizes.data(),
+                                     starts.data(), MPI_ORDER_C, element, &type),
+            "MPI_Type_create_subarray", "building a subarray datatype");
+  Datatype owned(type);  // freed if the commit throws
+  check_mpi(MPI_Type_commit(&owned.m_type), "MPI_Type_commit", "committing a subarray datatype");
+  return owned;
+}
+
+Datatype Datatype::subarray(std::initializer_list<int> sizes, std::initializer_list<int> subsizes,
+                            std::initializer_list<int> starts, MPI_Datatype element) {
+  return subarray(std::span<const int>(sizes.begin(), sizes.size()),
+                  std::span<const int>(subsizes.begin(), subsizes.size()),
+                  std::span<const int>(starts.begin(), starts.size()), element);
+}
+
+Datatype Datatype::contiguous(int count, MPI_Datatype element) {
+  if (count <= 0) {
+    throw InvalidArgument(
+        "building a contiguous datatype of " + std::to_string(count) + " elements",
+        "the count must be positive");
+  }
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  check_mpi(MPI_Type_contiguous(count, element, &type), "MPI_Type_contiguous");
+  Datatype owned(type);
+  check_mpi(MPI_Type_commit(&owned.m_type), "MPI_Type_commit", "committing a contiguous datatype");
+  return owned;
+}
+
+Datatype::Datatype(Datatype&& other) noexcept
+    : m_type(std::exchange(other.m_type, MPI_DATATYPE_NULL)) {}
+
+Datatype& Datatype::operator=(Datatype&& other) noexcept {
+  if (this != &other) {
+    Datatype discarded(std::move(*this));
+    m_type = std::exchange(other.m_type, MPI_DATATYPE_NULL);
+  }
+  return *this;
+}
+
+Datatype::~Datatype() {
+  if (m_type != MPI_DATATYPE_NULL && !Environment::is_finalized()) {
+    MPI_Type_free(&m_type);
+  }
+}
+
+std::int64_t Datatype::size_bytes() const {
+  MPI_Count size = 0;
+  check_mpi(MPI_Type_size_x(m_type, &size), "MPI_Type_size_x");
+  return static_cast<std::int64_t>(size);
+}
+
+}  // namespace sluice::mpi

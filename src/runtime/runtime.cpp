@@ -1,0 +1,190 @@
+#include "sluice/runtime/runtime.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+#include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/check.hpp"
+#include "sluice/mpi/environment.hpp"
+
+namespace sluice {
+namespace {
+
+// What each process contributes to the exchange: its role (or why it has none) and
+// the roles it requires, as a bit mask.
+constexpr int no_role = -1;
+constexpr int unknown_role = -2;
+
+struct Declaration {
+  int role;
+  int required_mask;
+};
+
+int code_of(Role role) { return static_cast<int>(role); }
+
+int mask_of(const std::vector<Role>& roles) {
+  int mask = 0;
+  for (Role role : roles) {
+    mask |= 1 << code_of(role);
+  }
+  return mask;
+}
+
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string text;
+  for (int rank : ranks) {
+    text += text.empty() ? "" : ", ";
+    text += std::to_string(rank);
+  }
+  return text;
+}
+
+std::string role_names() {
+  std::string text;
+  for (Role role : all_roles) {
+    text += text.empty() ? "" : ", ";
+    text += role_name(role);
+  }
+  return text;
+}
+
+// MPI_Iallgather on MPI_COMM_WORLD, waited for with a deadline: if a process of the
+// job never constructs a Runtime, the others get an error instead of hanging. It
+// runs on the world communicator itself (not a duplicate) because MPI_Comm_dup is
+// a blocking collective that would hang in exactly that case.
+std::vector<Declaration> exchange_declarations(Declaration mine,
+                                               std::chrono::milliseconds join_timeout) {
+  int size = 0;
+  check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
+  std::vector<Declaration> all(static_cast<std::size_t>(size));
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallgather(&mine, 2, MPI_INT, all.data(), 2, MPI_INT, MPI_COMM_WORLD, &request),
+            "MPI_Iallgather", "exchanging the role of every process");
+
+  const auto deadline = std::chrono::steady_clock::now() + join_timeout;
+  auto pause = std::chrono::microseconds(10);
+  for (;;) {
+    int done = 0;
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test",
+              "waiting for every process to declare its role");
+    if (done != 0) {
+      return all;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw RoleError("starting the sluice runtime",
+                      "not every process of MPI_COMM_WORLD constructed a sluice::Runtime within " +
+                          std::to_string(join_timeout.count()) + " ms",
+                      "every program on the mpirun command line must create a Runtime with its "
+                      "role; this job cannot continue");
+    }
+    // Back off: the job is often oversubscribed and the late process needs the core.
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+  }
+}
+
+void validate(const std::vector<Declaration>& all, int my_rank, std::string_view my_text) {
+  std::vector<int> without_role;
+  std::vector<int> with_unknown_role;
+  int required = 0;
+  int present = 0;
+  for (std::size_t rank = 0; rank < all.size(); ++rank) {
+    required |= all[rank].required_mask;
+    if (all[rank].role == no_role) {
+      without_role.push_back(static_cast<int>(rank));
+    } else if (all[rank].role == unknown_role) {
+      with_unknown_role.push_back(static_cast<int>(rank));
+    } else {
+      present |= 1 << all[rank].role;
+    }
+  }
+  const std::string asked = "starting the sluice runtime";
+  if (!with_unknown_role.empty()) {
+    std::string problem =
+        "world rank(s) " + rank_list(with_unknown_role) + " declared a role that does not exist";
+    if (all[static_cast<std::size_t>(my_rank)].role == unknown_role) {
+      problem += " (this process declared '" + std::string(my_text) + "')";
+    }
+    throw RoleError(asked, problem, "the roles are " + role_names());
+  }
+  if (!without_role.empty()) {
+    throw RoleError(asked, "world rank(s) " + rank_list(without_role) + " declared no role",
+                    "give every process a role: " + role_names());
+  }
+  for (Role role : all_roles) {
+    const int bit = 1 << code_of(role);
+    if ((required & bit) != 0 && (present & bit) == 0) {
+      throw RoleError(asked,
+                      "no process declared the role '" + std::string(role_name(role)) +
+                          "', which this job requires",
+                      "add processes of that role to the mpirun command line, e.g. "
+                      "'mpirun -np 2 sim : -np 1 other'");
+    }
+  }
+}
+
+}  // namespace
+
+static int declared_code(std::string_view text) {
+  if (text.empty()) {
+    return no_role;
+  }
+  const auto role = parse_role(text);
+  return role ? code_of(*role) : unknown_role;
+}
+
+Runtime::Runtime(Role role, RuntimeOptions options) : Runtime(code_of(role), {}, options) {}
+
+Runtime::Runtime(std::string_view role_name, RuntimeOptions options)
+    : Runtime(declared_code(role_name), role_name, options) {}
+
+Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOptions& options) {
+  if (!mpi::Environment::is_initialized() || mpi::Environment::is_finalized()) {
+    throw StateError("starting the sluice runtime", "MPI is not initialised (or already finalised)",
+                     "create a sluice::mpi::Environment (or call MPI_Init) first");
+  }
+  check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &m_world_rank), "MPI_Comm_rank");
+  const auto all =
+      exchange_declarations({declared, mask_of(options.required_roles)}, options.join_timeout);
+  validate(all, m_world_rank, declared_text);
+
+  m_role = static_cast<Role>(declared);
+  m_roles.reserve(all.size());
+  for (std::size_t rank = 0; rank < all.size(); ++rank) {
+    const auto role = static_cast<Role>(all[rank].role);
+    m_roles.push_back(role);
+    m_ranks[static_cast<std::size_t>(all[rank].role)].push_back(static_cast<int>(rank));
+  }
+  // Every process is known to be here now, so blocking collectives are safe.
+  m_world = mpi::Comm::borrow(MPI_COMM_WORLD).dup();
+  m_role_comm = m_world.split(declared, m_world_rank);
+  log::set_identity(role_name(m_role), m_role_comm.rank());
+  log::debug("runtime started: world rank ", m_world_rank, " of ", all.size());
+}
+
+std::span<const int> Runtime::ranks_of(Role role) const noexcept {
+  return m_ranks[static_cast<std::size_t>(code_of(role))];
+}
+
+Role Runtime::role_of(int world_rank) const {
+  if (world_rank < 0 || world_rank >= world_size()) {
+    throw InvalidArgument("role_of(" + std::to_string(world_rank) + ")",
+                          "the job has world ranks 0 to " + std::to_string(world_size() - 1));
+  }
+  return m_roles[static_cast<std::size_t>(world_rank)];
+}
+
+void Runtime::free() {
+  if (!m_role_comm.is_null()) {
+    m_role_comm.free();
+  }
+  if (!m_world.is_null()) {
+    m_world.free();
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs sluice into a scratch tree (meson install --destdir), builds the small
+# program in consumer/ against it with dependency('sluice') through pkg-config, and
+# runs it on 2 MPI ranks. Usage: test_out_of_tree.sh BUILD_DIR CONSUMER_SOURCE MPIRUN
+set -euo pipefail
+build_dir=$1
+consumer_source=$2
+mpirun=$3
+
+# meson test points LD_LIBRARY_PATH at the build tree; a user's program has no such help.
+unset LD_LIBRARY_PATH
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+meson install -C "$build_dir" --destdir "$scratch/root" --no-rebuild --quiet
+
+pcfile=$(find "$scratch/root" -name sluice.pc | head -1)
+[ -n "$pcfile" ] || { echo "sluice.pc was not installed"; exit 1; }
+pcdir=$(dirname "$pcfile")
+echo "installed: $pcfile"
+
+# The .pc file is relocatable (prefix relative to its own folder), so pointing
+# PKG_CONFIG_PATH at the scratch tree is all a user of a moved install needs.
+export PKG_CONFIG_PATH="$pcdir"
+meson setup "$scratch/build" "$consumer_source" >"$scratch/setup.log" 2>&1 ||
+  { cat "$scratch/setup.log"; exit 1; }
+ninja -C "$scratch/build" >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
+
+# The program must link the installed library, not the one in the build tree.
+if ldd "$scratch/build/consumer" | grep -q "$build_dir"; then
+  echo "the consumer linked against the build tree"; exit 1
+fi
+if ! ldd "$scratch/build/consumer" | grep -q "libsluice.so.* => $scratch/root/"; then
+  echo "the consumer does not resolve libsluice from the installed tree:"
+  ldd "$scratch/build/consumer"; exit 1
+fi
+"$mpirun" -np 2 "$scratch/build/consumer" | tee "$scratch/run.log"
+grep -q "consumer OK: sluice [0-9.]*, 2 simulation ranks" "$scratch/run.log"
