@@ -11,6 +11,7 @@ Test(version, library_matches_headers) {
   cr_assert_eq(v.patch, SLUICE_VERSION_PATCH);
   const std::string expected =
       std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
-  cr_assert_str_eq(std::string(sluice::version_string()).c_str(), expected.c_str());
+  const std::string loaded(sluice::version_string());
+  cr_assert_str_eq(loaded.c_str(), expected.c_str());
   cr_assert_str_eq(SLUICE_VERSION_STRING, expected.c_str());
 }

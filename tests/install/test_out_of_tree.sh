@@ -22,7 +22,10 @@ echo "installed: $pcfile"
 # The .pc file is relocatable (prefix relative to its own folder), so pointing
 # PKG_CONFIG_PATH at the scratch tree is all a user of a moved install needs.
 export PKG_CONFIG_PATH="$pcdir"
-meson setup "$scratch/build" "$consumer_source" >"$scratch/setup.log" 2>&1 ||
+# A sanitized libsluice needs a sanitized program (the runtime must load first).
+sanitize=$(meson introspect "$build_dir" --buildoptions |
+  /usr/bin/python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"))')
+meson setup "$scratch/build" "$consumer_source" -Db_sanitize="$sanitize" >"$scratch/setup.log" 2>&1 ||
   { cat "$scratch/setup.log"; exit 1; }
 ninja -C "$scratch/build" >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
 
