@@ -59,6 +59,38 @@ Datatype Datatype::subarray(std::initializer_list<int> sizes, std::initializer_l
                   std::span<const int>(starts.begin(), starts.size()), element);
 }
 
+Datatype Datatype::strided_box(std::span<const std::int64_t> array_shape,
+                               std::span<const std::int64_t> count,
+                               std::span<const std::int64_t> every, MPI_Datatype element) {
+  const std::size_t dims = array_shape.size();
+  if (dims == 0 || count.size() != dims || every.size() != dims) {
+    throw InvalidArgument("building a strided box datatype",
+                          "array_shape, count and every must have the same, non-zero, rank");
+  }
+  MPI_Aint lower = 0;
+  MPI_Aint element_extent = 0;
+  check_mpi(MPI_Type_get_extent(element, &lower, &element_extent), "MPI_Type_get_extent");
+  // Innermost dimension: a vector of single elements `every` apart; each outer
+  // dimension repeats the inner type `every` rows of the array apart.
+  MPI_Datatype inner = MPI_DATATYPE_NULL;
+  check_mpi(MPI_Type_vector(static_cast<int>(count[dims - 1]), 1, static_cast<int>(every[dims - 1]),
+                            element, &inner),
+            "MPI_Type_vector", "building a strided box datatype");
+  MPI_Aint row_bytes = element_extent * static_cast<MPI_Aint>(array_shape[dims - 1]);
+  for (std::size_t d = dims - 1; d-- > 0;) {
+    MPI_Datatype outer = MPI_DATATYPE_NULL;
+    const int rc = MPI_Type_create_hvector(
+        static_cast<int>(count[d]), 1, row_bytes * static_cast<MPI_Aint>(every[d]), inner, &outer);
+    MPI_Type_free(&inner);
+    check_mpi(rc, "MPI_Type_create_hvector", "building a strided box datatype");
+    inner = outer;
+    row_bytes *= static_cast<MPI_Aint>(array_shape[d]);
+  }
+  Datatype owned(inner);
+  check_mpi(MPI_Type_commit(&owned.m_type), "MPI_Type_commit", "committing a strided box datatype");
+  return owned;
+}
+
 Datatype Datatype::contiguous(int count, MPI_Datatype element) {
   if (count <= 0) {
     throw InvalidArgument(

@@ -66,6 +66,15 @@ class Datatype {
                                          std::initializer_list<int> subsizes,
                                          std::initializer_list<int> starts, MPI_Datatype element);
 
+  /// Elements start[d] + j * every[d] (j < count[d]) of a row-major array of
+  /// `array_shape`, relative to the box's first element: pass that element's byte
+  /// offset as the displacement of the MPI call. Strides make it a downsampling
+  /// selection; every = 1 is a plain box. Up to 3 dimensions. Local.
+  [[nodiscard]] static Datatype strided_box(std::span<const std::int64_t> array_shape,
+                                            std::span<const std::int64_t> count,
+                                            std::span<const std::int64_t> every,
+                                            MPI_Datatype element);
+
   /// `count` consecutive elements. Local.
   [[nodiscard]] static Datatype contiguous(int count, MPI_Datatype element);
 

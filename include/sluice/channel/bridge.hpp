@@ -1,0 +1,83 @@
+#pragma once
+/// @file
+/// sluice::channel::Bridge: what a simulation uses to expose its arrays.
+///
+/// @code
+/// sluice::mpi::Environment mpi(argc, argv);
+/// sluice::Runtime runtime(sluice::Role::simulation);
+/// sluice::channel::Bridge bridge(runtime);
+/// auto& T = bridge.expose<double>("temperature", layout);   // collective over the job
+/// for (std::int64_t k = 0; k <= iters; ++k) {
+///   T.publish(k, field);
+///   bridge.end_iteration(k);
+/// }
+/// bridge.close();                                           // collective over the job
+/// @endcode
+///
+/// Set-up is a job-wide phase: each expose() and start() (implicit at the first
+/// publish) is collective over the simulation ranks *and* every other process of the
+/// job, which meet it in their own set-up call (Consumer's constructor). Readers are
+/// never waited for after set-up, except by Policy::block streams.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "sluice/channel/channel.hpp"
+#include "sluice/channel/options.hpp"
+#include "sluice/runtime/runtime.hpp"
+
+namespace sluice::channel {
+
+class Bridge {
+ public:
+  /// Local. `runtime` must be a simulation process's runtime and outlive the bridge.
+  explicit Bridge(const Runtime& runtime);
+  Bridge(const Bridge&) = delete;
+  Bridge& operator=(const Bridge&) = delete;
+  Bridge(Bridge&&) = delete;
+  Bridge& operator=(Bridge&&) = delete;
+  /// Closes the bridge if close() was not called, unless an exception is unwinding.
+  ~Bridge();
+
+  /// Exposes a stream of element type T. Collective over the job (all simulation
+  /// ranks call it in the same order; other processes are in their set-up call).
+  /// Throws InvalidArgument, naming the simulation ranks involved, for overlapping
+  /// blocks, gaps, blocks outside the global shape, mismatched dtypes or names; and
+  /// StateError once publishing has started.
+  template <typename T>
+  Channel& expose(std::string_view name, const Layout& layout, ChannelOptions options = {}) {
+    return expose_dtype(name, dtype_of<T>(), layout, options);
+  }
+  Channel& expose_dtype(std::string_view name, Dtype dtype, const Layout& layout,
+                        ChannelOptions options = {});
+
+  /// The channel of an exposed stream; NotFound if there is none. Local.
+  [[nodiscard]] Channel& channel(std::string_view name);
+
+  /// Ends the set-up phase: no more streams. Collective over the job. Called
+  /// implicitly by the first publish, slot() or end_iteration(); idempotent.
+  void start();
+  [[nodiscard]] bool is_started() const noexcept { return m_started; }
+
+  /// Marks the end of an iteration. Iterations must increase. Local; lets MPI make
+  /// progress for readers on one-sided components that need it.
+  void end_iteration(std::int64_t iteration);
+
+  /// Closes every stream (readers get end_of_stream) and releases the windows once
+  /// every reader has closed its Consumer. Collective over the job.
+  void close();
+  [[nodiscard]] bool is_closed() const noexcept { return m_closed; }
+
+  [[nodiscard]] const Runtime& runtime() const noexcept { return *m_runtime; }
+
+ private:
+  const Runtime* m_runtime;
+  std::vector<std::unique_ptr<Channel>> m_channels;
+  bool m_started = false;
+  bool m_closed = false;
+  std::int64_t m_last_iteration = -1;
+};
+
+}  // namespace sluice::channel

@@ -1,0 +1,99 @@
+#pragma once
+/// @file
+/// The producer's end of a stream: publish an iteration, by copy or in place.
+///
+/// Obtained from Bridge::expose. Each producing rank keeps a ring of `depth` slots in
+/// an RMA window; a slot holds the rank's whole local buffer (halos included), so a
+/// simulation can compute straight into it (zero-copy) and readers pull only the
+/// owned region they selected.
+///
+/// @code
+/// auto& T = bridge.expose<double>("temperature", layout);
+/// for (std::int64_t k = 0; k <= iters; ++k) {
+///   double* field = T.slot<double>(k);   // zero-copy: compute iteration k here
+///   compute(field);
+///   T.commit(k);                          // now visible to readers
+///   bridge.end_iteration(k);
+/// }
+/// @endcode
+///
+/// All members are local (no collective) unless said otherwise, and none is
+/// thread-safe: call them from the thread that drives the simulation.
+
+#include <cstdint>
+#include <memory>
+
+#include "sluice/channel/dtype.hpp"
+#include "sluice/channel/layout.hpp"
+#include "sluice/channel/stream_info.hpp"
+
+namespace sluice::channel {
+
+class Bridge;
+namespace detail {
+struct ChannelState;
+}
+
+/// What a producing rank has done with a stream so far.
+struct ChannelCounters {
+  std::uint64_t published = 0;     ///< iterations made visible to readers
+  std::uint64_t skipped = 0;       ///< iterations dropped under Policy::skip
+  std::uint64_t bytes_pulled = 0;  ///< bytes readers pulled from this rank
+  std::uint64_t max_lag = 0;       ///< the most iterations a subscriber trailed by
+};
+
+class Channel {
+ public:
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+  Channel(Channel&&) = delete;
+  Channel& operator=(Channel&&) = delete;
+  ~Channel();
+
+  /// The stream as every process of the job knows it.
+  [[nodiscard]] const StreamInfo& info() const noexcept;
+  /// This rank's layout (normalized).
+  [[nodiscard]] const Layout& layout() const noexcept;
+
+  /// Copies the owned region of `local` (a buffer of layout().local_shape) into the
+  /// next slot and makes iteration `iteration` visible. Iterations must increase.
+  /// Under Policy::block it may wait for slow readers; under skip it may drop the
+  /// iteration (on every rank alike). The first publish ends the set-up phase and is
+  /// then collective over the job (see Bridge::start).
+  template <typename T>
+  void publish(std::int64_t iteration, const T* local) {
+    check_type(dtype_of<T>());
+    publish_bytes(iteration, local);
+  }
+
+  /// Zero-copy: the buffer (of layout().local_shape) in which to compute iteration
+  /// `iteration`; readers see it after commit(iteration). Waits or drops like
+  /// publish. The pointer stays valid until the slot comes round again (`depth`
+  /// publications later); a dropped iteration gets a scratch buffer instead.
+  template <typename T>
+  [[nodiscard]] T* slot(std::int64_t iteration) {
+    check_type(dtype_of<T>());
+    return static_cast<T*>(acquire(iteration));
+  }
+
+  /// Makes the iteration acquired with slot() visible to readers.
+  void commit(std::int64_t iteration);
+
+  /// Ends the stream: readers get end_of_stream after the last committed iteration.
+  /// Further publishing is a StateError. Idempotent.
+  void close();
+  [[nodiscard]] bool is_closed() const noexcept;
+
+  [[nodiscard]] ChannelCounters counters() const;
+
+ private:
+  friend class Bridge;
+  explicit Channel(std::unique_ptr<detail::ChannelState> state);
+  void check_type(Dtype asked) const;
+  void* acquire(std::int64_t iteration);
+  void publish_bytes(std::int64_t iteration, const void* local);
+
+  std::unique_ptr<detail::ChannelState> m_state;
+};
+
+}  // namespace sluice::channel

@@ -1,0 +1,170 @@
+#pragma once
+/// @file
+/// The reader's end: subscribe to a stream and pull each iteration's selection.
+///
+/// @code
+/// sluice::Runtime runtime(sluice::Role::analytics);
+/// sluice::channel::Consumer consumer(runtime);          // meets the simulation's set-up
+/// auto& T = consumer.subscribe<double>("temperature");  // the whole array, from iteration 0
+/// for (;;) {
+///   auto step = T.next(std::chrono::seconds(10));
+///   if (step.status() == sluice::channel::StepStatus::end_of_stream) break;
+///   if (step.status() != sluice::channel::StepStatus::ok) continue;
+///   analyse(step.iteration(), step.data<double>());      // row-major selection
+/// }                                                       // step released: credits return
+/// consumer.close();                                       // collective with Bridge::close
+/// @endcode
+///
+/// A pull issues one MPI_Get per producer block the selection intersects, with
+/// derived datatypes on both sides, inside a long-lived passive epoch, then flushes.
+/// Nothing is collective after the constructor except close(). Not thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/channel/dtype.hpp"
+#include "sluice/channel/layout.hpp"
+#include "sluice/channel/stream_info.hpp"
+#include "sluice/core/error.hpp"
+#include "sluice/runtime/runtime.hpp"
+
+namespace sluice::channel {
+
+enum class StepStatus { ok, not_ready, end_of_stream, error };
+
+[[nodiscard]] std::string_view step_status_name(StepStatus status) noexcept;
+
+class Subscription;
+namespace detail {
+struct ConsumerState;
+struct SubscriptionState;
+}  // namespace detail
+
+/// One iteration of a subscription. Move-only; releasing it (explicitly, by
+/// destruction, or by the next next()) tells the producers the slot is free.
+class Step {
+ public:
+  Step(Step&& other) noexcept;
+  Step& operator=(Step&& other) noexcept;
+  Step(const Step&) = delete;
+  Step& operator=(const Step&) = delete;
+  ~Step();
+
+  [[nodiscard]] StepStatus status() const noexcept { return m_status; }
+  [[nodiscard]] bool ok() const noexcept { return m_status == StepStatus::ok; }
+  /// The iteration delivered (ok only).
+  [[nodiscard]] std::int64_t iteration() const noexcept { return m_iteration; }
+  /// What went wrong (error only).
+  [[nodiscard]] const std::string& error() const noexcept { return m_error; }
+  /// The selection's shape (its `count`).
+  [[nodiscard]] const Extents& shape() const noexcept;
+  /// The selection, row-major. InvalidArgument if T is not the stream's type.
+  template <typename T>
+  [[nodiscard]] std::span<const T> data() const {
+    check_type(dtype_of<T>());
+    return {static_cast<const T*>(m_data), m_elements};
+  }
+  /// Returns the slot to the producers. Idempotent.
+  void release();
+
+ private:
+  friend class Subscription;
+  Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
+       std::size_t elements, std::string error);
+  void check_type(Dtype asked) const;
+
+  Subscription* m_owner;
+  StepStatus m_status;
+  std::int64_t m_iteration;
+  const void* m_data;
+  std::size_t m_elements;
+  std::string m_error;
+};
+
+/// Counters of one subscription.
+struct SubscriptionCounters {
+  std::uint64_t delivered = 0;     ///< steps returned with status ok
+  std::uint64_t bytes_pulled = 0;  ///< bytes moved by MPI_Get
+  std::uint64_t torn_reads = 0;    ///< reads overtaken by the producer, detected and retried
+};
+
+class Subscription {
+ public:
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  Subscription(Subscription&&) = delete;
+  Subscription& operator=(Subscription&&) = delete;
+  ~Subscription();
+
+  /// The next iteration (block and skip: the next one published after the last
+  /// delivered; latest: the newest), waiting up to `timeout`. Releases the previous
+  /// step if still held. Statuses: ok, not_ready (timeout), end_of_stream (the
+  /// stream is closed and everything was delivered), error (see Step::error).
+  [[nodiscard]] Step next(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  [[nodiscard]] const StreamInfo& stream() const noexcept;
+  [[nodiscard]] const Selection& selection() const noexcept;
+  /// Producer blocks this selection intersects (one MPI_Get each per step).
+  [[nodiscard]] std::size_t blocks() const noexcept;
+  [[nodiscard]] SubscriptionCounters counters() const noexcept;
+
+ private:
+  friend class Consumer;
+  friend class Step;
+  explicit Subscription(std::unique_ptr<detail::SubscriptionState> state);
+  void release(std::int64_t iteration);
+
+  std::unique_ptr<detail::SubscriptionState> m_state;
+};
+
+class Consumer {
+ public:
+  /// Takes part in the simulation's set-up (every Bridge::expose, and the first
+  /// half of Bridge::start) and returns with the streams known; see start(). Collective over the
+  /// job. Streams the simulation failed to expose are logged and left out.
+  explicit Consumer(const Runtime& runtime);
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  Consumer(Consumer&&) = delete;
+  Consumer& operator=(Consumer&&) = delete;
+  /// Closes if close() was not called, unless an exception is unwinding.
+  ~Consumer();
+
+  /// Every stream exposed in the job.
+  [[nodiscard]] const std::vector<StreamInfo>& streams() const noexcept;
+
+  /// Subscribes to `name`, the whole array or a selection; the subscription gets the
+  /// iterations published after this call. Local (a few atomics on the producers).
+  /// NotFound for an unknown stream, InvalidArgument for a selection out of bounds
+  /// or a type that is not the stream's, StateError if the stream is closed.
+  template <typename T>
+  Subscription& subscribe(std::string_view name) {
+    return subscribe_dtype(name, dtype_of<T>(), nullptr);
+  }
+  template <typename T>
+  Subscription& subscribe(std::string_view name, const Selection& selection) {
+    return subscribe_dtype(name, dtype_of<T>(), &selection);
+  }
+  Subscription& subscribe_dtype(std::string_view name, Dtype dtype, const Selection* selection);
+
+  /// Lets the simulation start publishing: collective with the simulation's
+  /// Bridge::start(). Subscriptions made before it get every iteration from the
+  /// first; later ones get those published after they subscribed. Called implicitly
+  /// by the first Subscription::next() and by close(); idempotent.
+  void start();
+
+  /// Ends every subscription and releases the windows, with the simulation's
+  /// Bridge::close. Collective over the job.
+  void close();
+  [[nodiscard]] bool is_closed() const noexcept;
+
+ private:
+  std::unique_ptr<detail::ConsumerState> m_state;
+};
+
+}  // namespace sluice::channel

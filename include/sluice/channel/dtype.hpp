@@ -1,0 +1,51 @@
+#pragma once
+/// @file
+/// Element types a stream can carry.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace sluice::channel {
+
+enum class Dtype : std::uint8_t { f32, f64, i32, i64, u8 };
+
+/// "f32", "f64", "i32", "i64", "u8".
+[[nodiscard]] std::string_view dtype_name(Dtype dtype) noexcept;
+
+/// Bytes per element.
+[[nodiscard]] constexpr std::size_t dtype_size(Dtype dtype) noexcept {
+  switch (dtype) {
+    case Dtype::f32:
+    case Dtype::i32:
+      return 4;
+    case Dtype::f64:
+    case Dtype::i64:
+      return 8;
+    case Dtype::u8:
+      return 1;
+  }
+  return 0;
+}
+
+/// The Dtype of a C++ element type; a compile error for unsupported types.
+template <typename T>
+[[nodiscard]] constexpr Dtype dtype_of() noexcept {
+  using U = std::remove_cv_t<T>;
+  if constexpr (std::is_same_v<U, float>) {
+    return Dtype::f32;
+  } else if constexpr (std::is_same_v<U, double>) {
+    return Dtype::f64;
+  } else if constexpr (std::is_same_v<U, std::int32_t>) {
+    return Dtype::i32;
+  } else if constexpr (std::is_same_v<U, std::int64_t>) {
+    return Dtype::i64;
+  } else if constexpr (std::is_same_v<U, std::uint8_t>) {
+    return Dtype::u8;
+  } else {
+    static_assert(sizeof(T) == 0, "streams carry float, double, int32_t, int64_t or uint8_t");
+  }
+}
+
+}  // namespace sluice::channel

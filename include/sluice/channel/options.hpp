@@ -1,0 +1,33 @@
+#pragma once
+/// @file
+/// How a stream treats readers slower than the simulation.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sluice::channel {
+
+enum class Policy : std::uint8_t {
+  /// Nothing is lost: before reusing a slot, the producer waits until every current
+  /// subscriber released the iteration it held. The default.
+  block,
+  /// The producer never waits: if a subscriber still holds the slot, the iteration
+  /// is dropped on every producing rank alike, and counted.
+  skip,
+  /// The producer never waits and overwrites; readers only ever get the newest
+  /// iteration (a read overtaken by the producer is detected and retried).
+  latest,
+};
+
+[[nodiscard]] std::string_view policy_name(Policy policy) noexcept;
+[[nodiscard]] std::optional<Policy> parse_policy(std::string_view name) noexcept;
+
+struct ChannelOptions {
+  /// Slots per producing rank: how many iterations readers can lag before the policy
+  /// applies. At least 1.
+  int depth = 2;
+  Policy policy = Policy::block;
+};
+
+}  // namespace sluice::channel

@@ -1,0 +1,212 @@
+#include "sluice/channel/channel.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "channel_state.hpp"
+#include "sluice/channel/bridge.hpp"
+#include "sluice/core/error.hpp"
+
+namespace sluice::channel {
+
+using detail::ChannelState;
+using detail::WindowLayout;
+using detail::Words;
+
+namespace {
+
+// Whether a subscriber still holds `old`, the iteration a slot is about to lose;
+// also tracks the largest lag seen.
+bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_lag) {
+  constexpr int words = detail::max_subscribers * detail::subscriber_words;
+  std::uint64_t table[words];
+  Words(s.window).load_many(s.world_rank, WindowLayout::subscriber_word(0, 0), words, table);
+  bool held = false;
+  for (int e = 0; e < detail::max_subscribers; ++e) {
+    const std::uint64_t* entry = table + e * detail::subscriber_words;
+    if (entry[detail::active] == 0) {
+      continue;
+    }
+    const auto released_plus_one = static_cast<std::int64_t>(entry[detail::released_plus_one]);
+    const auto start = static_cast<std::int64_t>(entry[detail::start]);
+    if (s.last_iteration >= released_plus_one) {
+      max_lag = std::max<std::uint64_t>(
+          max_lag, static_cast<std::uint64_t>(s.last_iteration + 1 - released_plus_one));
+    }
+    if (old >= 0 && start <= old && released_plus_one <= old) {
+      held = true;
+    }
+  }
+  return held;
+}
+
+}  // namespace
+
+Channel::Channel(std::unique_ptr<ChannelState> state) : m_state(std::move(state)) {}
+
+Channel::~Channel() = default;
+
+const StreamInfo& Channel::info() const noexcept { return m_state->info; }
+const Layout& Channel::layout() const noexcept { return m_state->layout; }
+bool Channel::is_closed() const noexcept { return m_state->closed; }
+
+void Channel::check_type(Dtype asked) const {
+  if (asked != m_state->info.dtype) {
+    throw InvalidArgument(
+        "publishing " + std::string(dtype_name(asked)) + " data on stream '" + m_state->info.name +
+            "'",
+        "the stream was exposed as " + std::string(dtype_name(m_state->info.dtype)));
+  }
+}
+
+void* Channel::acquire(std::int64_t iteration) {
+  ChannelState& s = *m_state;
+  const std::string asked =
+      "publishing iteration " + std::to_string(iteration) + " of stream '" + s.info.name + "'";
+  if (s.closed) {
+    throw StateError(asked, "the stream is closed");
+  }
+  if (s.acquired >= 0) {
+    throw StateError(asked, "iteration " + std::to_string(s.acquired) + " was not committed",
+                     "call commit() after slot()");
+  }
+  if (iteration <= s.last_iteration || iteration < 0) {
+    throw InvalidArgument(
+        asked, "iterations must increase; the last one was " + std::to_string(s.last_iteration));
+  }
+  s.bridge->start();
+
+  const int depth = s.info.options.depth;
+  const int slot = static_cast<int>(s.published % static_cast<std::uint64_t>(depth));
+  const std::int64_t old = s.slot_iteration[static_cast<std::size_t>(slot)];
+  bool held = s.owns_data && slot_is_held(s, old, s.max_lag);
+
+  switch (s.info.options.policy) {
+    case Policy::block: {
+      auto pause = std::chrono::microseconds(1);
+      while (held) {
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(100));
+        held = slot_is_held(s, old, s.max_lag);
+      }
+      break;
+    }
+    case Policy::skip: {
+      // Every simulation rank must drop the same iterations: agree on it.
+      int mine = held ? 1 : 0;
+      int any = 0;
+      check_mpi(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, s.simulation->get()),
+                "MPI_Allreduce", "agreeing whether to skip an iteration");
+      held = any != 0;
+      break;
+    }
+    case Policy::latest:
+      held = false;  // overwrite; readers detect it with the seqlock
+      break;
+  }
+
+  s.acquired = iteration;
+  s.acquired_is_dropped = held;
+  if (held || !s.owns_data) {
+    s.scratch.resize(static_cast<std::size_t>(s.layout.local_elements()) *
+                     dtype_size(s.info.dtype));
+    return s.scratch.data();
+  }
+  // Odd sequence: a reader that overlaps this write will notice.
+  const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
+  Words(s.window).store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  return s.window.base() + s.window_layout.slot_offset(slot);
+}
+
+void Channel::commit(std::int64_t iteration) {
+  ChannelState& s = *m_state;
+  if (s.acquired != iteration) {
+    throw StateError(
+        "committing iteration " + std::to_string(iteration) + " of stream '" + s.info.name + "'",
+        s.acquired < 0 ? "no slot was acquired"
+                       : "the acquired iteration is " + std::to_string(s.acquired));
+  }
+  s.acquired = -1;
+  s.last_iteration = iteration;
+  if (s.acquired_is_dropped) {
+    ++s.skipped;
+    Words(s.window).store(s.world_rank, detail::skipped, s.skipped);
+    return;
+  }
+  if (!s.owns_data) {
+    return;
+  }
+  const int slot = static_cast<int>(s.published % static_cast<std::uint64_t>(s.info.options.depth));
+  s.window.sync();  // the slot's data is in the window before the header says so
+  const Words words(s.window);
+  words.store(s.world_rank, WindowLayout::slot_word(slot, detail::iteration),
+              static_cast<std::uint64_t>(iteration));
+  const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
+  words.store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  s.slot_iteration[static_cast<std::size_t>(slot)] = iteration;
+  ++s.published;
+  words.store(s.world_rank, detail::published, s.published);
+  words.store(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1);
+}
+
+void Channel::publish_bytes(std::int64_t iteration, const void* local) {
+  ChannelState& s = *m_state;
+  auto* slot = static_cast<std::byte*>(acquire(iteration));
+  const Layout& l = s.layout;
+  const std::size_t element = dtype_size(s.info.dtype);
+  if (!s.acquired_is_dropped && s.owns_data) {
+    // Copy the owned region row by row (one memcpy if it spans whole rows).
+    const std::size_t dims = l.rank();
+    const std::int64_t row = l.block_count[dims - 1];
+    std::int64_t rows = 1;
+    for (std::size_t d = 0; d + 1 < dims; ++d) {
+      rows *= l.block_count[d];
+    }
+    const auto* source = static_cast<const std::byte*>(local);
+    std::vector<std::int64_t> index(dims, 0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      // Offset of (index + local_offset) in the local buffer.
+      std::int64_t offset = 0;
+      for (std::size_t d = 0; d < dims; ++d) {
+        offset = offset * l.local_shape[d] + l.local_offset[d] + index[d];
+      }
+      const auto bytes = static_cast<std::size_t>(offset) * element;
+      std::memcpy(slot + bytes, source + bytes, static_cast<std::size_t>(row) * element);
+      for (std::size_t d = dims - 1; d-- > 0;) {  // next row: odometer over outer dims
+        if (++index[d] < l.block_count[d]) {
+          break;
+        }
+        index[d] = 0;
+      }
+    }
+  }
+  commit(iteration);
+}
+
+void Channel::close() {
+  ChannelState& s = *m_state;
+  if (s.closed) {
+    return;
+  }
+  s.closed = true;
+  Words(s.window).store(s.world_rank, detail::closed, 1);
+}
+
+ChannelCounters Channel::counters() const {
+  const ChannelState& s = *m_state;
+  ChannelCounters c;
+  c.published = s.published;
+  c.skipped = s.skipped;
+  c.max_lag = s.max_lag;
+  if (s.epoch) {
+    c.bytes_pulled = Words(s.window).load(s.world_rank, detail::bytes_pulled);
+  }
+  return c;
+}
+
+}  // namespace sluice::channel

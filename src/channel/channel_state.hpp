@@ -1,0 +1,41 @@
+#pragma once
+// Private: the producer-side state behind a Channel.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "protocol.hpp"
+#include "sluice/channel/stream_info.hpp"
+#include "sluice/mpi/comm.hpp"
+#include "sluice/mpi/window.hpp"
+
+namespace sluice::channel {
+class Bridge;
+}
+
+namespace sluice::channel::detail {
+
+struct ChannelState {
+  Bridge* bridge = nullptr;
+  const mpi::Comm* simulation = nullptr;  // for consistent skip decisions
+  StreamInfo info;
+  Layout layout;  // this rank's, normalized
+  int world_rank = 0;
+  bool owns_data = false;  // false for a rank whose block is empty
+  WindowLayout window_layout;
+  mpi::Window window;
+  std::optional<mpi::LockAllEpoch> epoch;
+
+  std::int64_t last_iteration = -1;
+  std::int64_t acquired = -1;        // iteration between slot() and commit(), or -1
+  bool acquired_is_dropped = false;  // skip policy: this iteration is not published
+  std::uint64_t published = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t max_lag = 0;
+  bool closed = false;
+  std::vector<std::int64_t> slot_iteration;  // per slot, -1 if never written
+  std::vector<std::uint64_t> slot_seq;       // per slot, odd while being written
+  std::vector<std::byte> scratch;            // where dropped iterations are computed
+};
+
+}  // namespace sluice::channel::detail

@@ -1,0 +1,468 @@
+#include "sluice/channel/consumer.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "protocol.hpp"
+#include "setup.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/datatype.hpp"
+#include "sluice/mpi/window.hpp"
+
+namespace sluice::channel {
+
+using detail::WindowLayout;
+using detail::Words;
+
+namespace detail {
+
+struct ConsumedStream {
+  StreamInfo info;
+  mpi::Window window;
+  std::optional<mpi::LockAllEpoch> epoch;
+};
+
+// The part of a selection one producer block provides.
+struct Part {
+  int world_rank = 0;
+  int entry = -1;              // this subscription's row in the producer's subscriber table
+  WindowLayout window_layout;  // of this producer's window (slot sizes differ by rank)
+  Overlap overlap;
+  MPI_Aint box_offset_bytes = 0;  // first selected element, inside a slot
+  mpi::Datatype target_type;      // the strided box in the producer's local buffer
+  mpi::Datatype origin_type;      // where it lands in the row-major result
+};
+
+struct ConsumerState;
+
+struct SubscriptionState {
+  ConsumerState* consumer = nullptr;
+  ConsumedStream* stream = nullptr;
+  Selection selection;
+  std::vector<Part> parts;
+  std::vector<std::byte> buffer;
+  std::int64_t start_iteration = 0;
+  std::int64_t last_delivered = -1;
+  std::int64_t held = -1;  // iteration of the step not yet released
+  SubscriptionCounters counters;
+  bool active = true;
+};
+
+struct ConsumerState {
+  const Runtime* runtime = nullptr;
+  std::vector<std::unique_ptr<ConsumedStream>> streams;
+  std::vector<StreamInfo> infos;
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  bool started = false;
+  bool closed = false;
+};
+
+// The second half of Bridge::start(): subscriptions made before it get every
+// iteration from the first one published.
+void begin_reading(ConsumerState& consumer) {
+  if (!consumer.started) {
+    consumer.runtime->world().barrier();
+    consumer.started = true;
+  }
+}
+
+}  // namespace detail
+
+std::string_view step_status_name(StepStatus status) noexcept {
+  switch (status) {
+    case StepStatus::ok:
+      return "ok";
+    case StepStatus::not_ready:
+      return "not_ready";
+    case StepStatus::end_of_stream:
+      return "end_of_stream";
+    case StepStatus::error:
+      return "error";
+  }
+  return "unknown";
+}
+
+// ---- Step --------------------------------------------------------------------
+
+Step::Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
+           std::size_t elements, std::string error)
+    : m_owner(owner),
+      m_status(status),
+      m_iteration(iteration),
+      m_data(data),
+      m_elements(elements),
+      m_error(std::move(error)) {}
+
+Step::Step(Step&& other) noexcept
+    : m_owner(std::exchange(other.m_owner, nullptr)),
+      m_status(other.m_status),
+      m_iteration(other.m_iteration),
+      m_data(other.m_data),
+      m_elements(other.m_elements),
+      m_error(std::move(other.m_error)) {}
+
+Step& Step::operator=(Step&& other) noexcept {
+  if (this != &other) {
+    release();
+    m_owner = std::exchange(other.m_owner, nullptr);
+    m_status = other.m_status;
+    m_iteration = other.m_iteration;
+    m_data = other.m_data;
+    m_elements = other.m_elements;
+    m_error = std::move(other.m_error);
+  }
+  return *this;
+}
+
+Step::~Step() {
+  try {
+    release();
+  } catch (const std::exception& e) {
+    log::error("releasing iteration ", m_iteration, " failed: ", e.what());
+  }
+}
+
+const Extents& Step::shape() const noexcept { return m_owner->selection().count; }
+
+void Step::release() {
+  if (m_owner != nullptr && m_status == StepStatus::ok) {
+    m_owner->release(m_iteration);
+  }
+  m_owner = nullptr;
+}
+
+void Step::check_type(Dtype asked) const {
+  if (m_status != StepStatus::ok) {
+    throw StateError("reading a step's data",
+                     "the step's status is " + std::string(step_status_name(m_status)));
+  }
+  const Dtype actual = m_owner->stream().dtype;
+  if (asked != actual) {
+    throw InvalidArgument("reading " + std::string(dtype_name(asked)) + " data of stream '" +
+                              m_owner->stream().name + "'",
+                          "the stream carries " + std::string(dtype_name(actual)));
+  }
+}
+
+// ---- Subscription ------------------------------------------------------------
+
+Subscription::Subscription(std::unique_ptr<detail::SubscriptionState> state)
+    : m_state(std::move(state)) {}
+
+Subscription::~Subscription() = default;
+
+const StreamInfo& Subscription::stream() const noexcept { return m_state->stream->info; }
+const Selection& Subscription::selection() const noexcept { return m_state->selection; }
+std::size_t Subscription::blocks() const noexcept { return m_state->parts.size(); }
+SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }
+
+void Subscription::release(std::int64_t iteration) {
+  auto& s = *m_state;
+  if (s.held != iteration || !s.active) {
+    return;
+  }
+  const Words words(s.stream->window);
+  for (const auto& part : s.parts) {
+    words.store(part.world_rank,
+                WindowLayout::subscriber_word(part.entry, detail::released_plus_one),
+                static_cast<std::uint64_t>(iteration) + 1);
+  }
+  s.held = -1;
+}
+
+namespace {
+
+enum class PullResult { done, torn };
+
+// Pulls `iteration` from `slot` of every producer: header, data, header again. The
+// data is whole only if neither header changed (seqlock).
+PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration) {
+  const mpi::Window& window = s.stream->window;
+  const Words words(window);
+  std::vector<std::uint64_t> before(s.parts.size() * 2);
+  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+    words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, &before[i * 2]);
+    if (before[i * 2 + detail::seq] % 2 != 0 ||
+        before[i * 2 + detail::iteration] != static_cast<std::uint64_t>(iteration)) {
+      return PullResult::torn;
+    }
+  }
+  for (const auto& part : s.parts) {
+    check_mpi(MPI_Get(s.buffer.data(), 1, part.origin_type.get(), part.world_rank,
+                      part.window_layout.slot_offset(slot) + part.box_offset_bytes, 1,
+                      part.target_type.get(), window.get()),
+              "MPI_Get", "pulling a block of stream '" + s.stream->info.name + "'");
+  }
+  window.flush_all();
+  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+    std::uint64_t after[2];
+    words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, after);
+    if (after[0] != before[i * 2] || after[1] != before[i * 2 + 1]) {
+      return PullResult::torn;
+    }
+  }
+  return PullResult::done;
+}
+
+}  // namespace
+
+Step Subscription::next(std::chrono::milliseconds timeout) {
+  auto& s = *m_state;
+  if (s.held >= 0) {
+    release(s.held);
+  }
+  if (!s.active) {
+    return Step(this, StepStatus::error, -1, nullptr, 0, "the consumer is closed");
+  }
+  detail::begin_reading(*s.consumer);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto& info = s.stream->info;
+  const int depth = info.options.depth;
+  const Words words(s.stream->window);
+  auto pause = std::chrono::microseconds(1);
+  try {
+    for (;;) {
+      // What every producer has committed, and whether it closed the stream.
+      std::int64_t committed = std::numeric_limits<std::int64_t>::max();
+      bool all_closed = true;
+      for (const auto& part : s.parts) {
+        std::uint64_t control[3];
+        words.load_many(part.world_rank, 0, 3, control);
+        committed =
+            std::min(committed, static_cast<std::int64_t>(control[detail::newest_plus_one]) - 1);
+        all_closed = all_closed && control[detail::closed] != 0;
+      }
+      // Which iteration to deliver, from the first producer's slot headers (all
+      // producers publish the same iterations in the same slots).
+      std::vector<std::uint64_t> heads(static_cast<std::size_t>(depth) * 2);
+      words.load_many(s.parts.front().world_rank, WindowLayout::slot_word(0, 0), depth * 2,
+                      heads.data());
+      int chosen_slot = -1;
+      std::int64_t chosen = -1;
+      for (int slot = 0; slot < depth; ++slot) {
+        const std::uint64_t seq = heads[static_cast<std::size_t>(slot) * 2 + detail::seq];
+        const auto iteration = static_cast<std::int64_t>(
+            heads[static_cast<std::size_t>(slot) * 2 + detail::iteration]);
+        if (seq == 0 || seq % 2 != 0 || iteration <= s.last_delivered ||
+            iteration < s.start_iteration || iteration > committed) {
+          continue;
+        }
+        const bool better =
+            chosen < 0 ||
+            (info.options.policy == Policy::latest ? iteration > chosen : iteration < chosen);
+        if (better) {
+          chosen = iteration;
+          chosen_slot = slot;
+        }
+      }
+      if (chosen >= 0) {
+        if (pull(s, chosen_slot, chosen) == PullResult::done) {
+          s.last_delivered = chosen;
+          s.held = chosen;
+          const auto bytes = s.buffer.size();
+          s.counters.bytes_pulled += bytes;
+          ++s.counters.delivered;
+          for (const auto& part : s.parts) {
+            const auto part_bytes = static_cast<std::uint64_t>(part.origin_type.size_bytes());
+            words.add(part.world_rank, detail::bytes_pulled, part_bytes);
+          }
+          return Step(this, StepStatus::ok, chosen, s.buffer.data(),
+                      static_cast<std::size_t>(s.selection.elements()), {});
+        }
+        ++s.counters.torn_reads;
+        continue;  // overtaken by the producer: look again at once
+      }
+      if (all_closed) {
+        return Step(this, StepStatus::end_of_stream, -1, nullptr, 0, {});
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Step(this, StepStatus::not_ready, -1, nullptr, 0, {});
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(200));
+    }
+  } catch (const Error& e) {
+    return Step(this, StepStatus::error, -1, nullptr, 0, e.what());
+  }
+}
+
+// ---- Consumer ----------------------------------------------------------------
+
+Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::ConsumerState>()) {
+  m_state->runtime = &runtime;
+  if (runtime.role() == Role::simulation) {
+    throw RoleError("creating a sluice::channel::Consumer",
+                    "this process is a simulation rank, which takes part in set-up through its "
+                    "Bridge",
+                    "read streams from analytics, scheduler or service processes");
+  }
+  const auto simulation = runtime.ranks_of(Role::simulation);
+  for (;;) {
+    const auto outcome = detail::exchange(runtime.world(), detail::SetupRecord{}, simulation);
+    if (outcome.kind == detail::SetupKind::start && outcome.error.empty()) {
+      break;
+    }
+    if (!outcome.error.empty()) {
+      log::warn("the simulation failed a set-up step: ", outcome.error);
+      continue;
+    }
+    auto stream = std::make_unique<detail::ConsumedStream>();
+    stream->info = outcome.stream;
+    stream->window = mpi::Window::allocate(runtime.world(), 0);
+    stream->epoch.emplace(stream->window.lock_all());
+    m_state->infos.push_back(stream->info);
+    m_state->streams.push_back(std::move(stream));
+  }
+  log::info("consumer ready: ", m_state->streams.size(), " stream(s) exposed");
+}
+
+Consumer::~Consumer() {
+  if (!m_state->closed && std::uncaught_exceptions() == 0) {
+    try {
+      close();
+    } catch (const std::exception& e) {
+      log::error("closing the consumer failed: ", e.what());
+    }
+  }
+}
+
+const std::vector<StreamInfo>& Consumer::streams() const noexcept { return m_state->infos; }
+bool Consumer::is_closed() const noexcept { return m_state->closed; }
+
+Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
+                                        const Selection* requested) {
+  const std::string asked = "subscribing to stream '" + std::string(name) + "'";
+  if (m_state->closed) {
+    throw StateError(asked, "the consumer is closed");
+  }
+  detail::ConsumedStream* stream = nullptr;
+  std::string known;
+  for (auto& candidate : m_state->streams) {
+    known += (known.empty() ? "" : ", ") + candidate->info.name;
+    if (candidate->info.name == name) {
+      stream = candidate.get();
+    }
+  }
+  if (stream == nullptr) {
+    throw NotFound(asked, "no stream of that name was exposed",
+                   known.empty() ? "the simulation exposed no stream" : "streams: " + known);
+  }
+  const StreamInfo& info = stream->info;
+  if (dtype != info.dtype) {
+    throw InvalidArgument(asked, "asked for " + std::string(dtype_name(dtype)) +
+                                     " elements; the stream carries " +
+                                     std::string(dtype_name(info.dtype)));
+  }
+  const Selection selection =
+      requested == nullptr ? Selection::all(info.global_shape) : requested->normalized();
+  if (const auto problem = selection.check_against(info.global_shape); !problem.empty()) {
+    throw InvalidArgument(asked, problem);
+  }
+
+  auto state = std::make_unique<detail::SubscriptionState>();
+  state->consumer = m_state.get();
+  state->stream = stream;
+  state->selection = selection;
+  const std::size_t element = dtype_size(info.dtype);
+  state->buffer.resize(static_cast<std::size_t>(selection.elements()) * element);
+  const MPI_Datatype mpi_element = detail::mpi_type_of(info.dtype);
+  std::vector<int> result_shape(selection.count.begin(), selection.count.end());
+  for (const auto& producer : info.producers) {
+    detail::Part part;
+    part.overlap = intersect(selection, producer.layout);
+    if (part.overlap.count.empty()) {
+      continue;
+    }
+    part.world_rank = producer.world_rank;
+    part.window_layout.depth = info.options.depth;
+    part.window_layout.slot_bytes =
+        detail::slot_bytes_for(producer.layout.local_elements(), info.dtype);
+    std::int64_t offset = 0;
+    for (std::size_t d = 0; d < selection.start.size(); ++d) {
+      offset = offset * producer.layout.local_shape[d] + part.overlap.local_start[d];
+    }
+    part.box_offset_bytes = static_cast<MPI_Aint>(offset) * static_cast<MPI_Aint>(element);
+    part.target_type = mpi::Datatype::strided_box(producer.layout.local_shape, part.overlap.count,
+                                                  selection.every, mpi_element);
+    std::vector<int> count(part.overlap.count.begin(), part.overlap.count.end());
+    std::vector<int> start(part.overlap.result_start.begin(), part.overlap.result_start.end());
+    part.origin_type = mpi::Datatype::subarray(result_shape, count, start, mpi_element);
+    state->parts.push_back(std::move(part));
+  }
+
+  const Words words(stream->window);
+  for (auto& part : state->parts) {
+    if (words.load(part.world_rank, detail::closed) != 0) {
+      throw StateError(asked, "the stream is closed");
+    }
+  }
+  // Register with every producer: from the moment an entry is active (with start
+  // and released at 0) the producer keeps every iteration for us; the newest
+  // iteration read afterwards tells which ones we can be sure to get.
+  for (auto& part : state->parts) {
+    for (int entry = 0; entry < detail::max_subscribers && part.entry < 0; ++entry) {
+      if (words.compare_and_swap(part.world_rank,
+                                 WindowLayout::subscriber_word(entry, detail::active), 0, 1) == 0) {
+        part.entry = entry;
+      }
+    }
+    if (part.entry < 0) {
+      for (auto& claimed : state->parts) {
+        if (claimed.entry >= 0) {
+          words.store(claimed.world_rank,
+                      WindowLayout::subscriber_word(claimed.entry, detail::active), 0);
+        }
+      }
+      throw StateError(asked, "simulation world rank " + std::to_string(part.world_rank) +
+                                  " already serves " + std::to_string(detail::max_subscribers) +
+                                  " subscriptions, the most it can");
+    }
+    words.store(part.world_rank,
+                WindowLayout::subscriber_word(part.entry, detail::released_plus_one), 0);
+    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::start), 0);
+  }
+  std::uint64_t first = 0;
+  for (auto& part : state->parts) {
+    first = std::max(first, words.load(part.world_rank, detail::newest_plus_one));
+  }
+  for (auto& part : state->parts) {
+    words.store(part.world_rank,
+                WindowLayout::subscriber_word(part.entry, detail::released_plus_one), first);
+    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::start), first);
+  }
+  state->start_iteration = static_cast<std::int64_t>(first);
+  m_state->subscriptions.push_back(
+      std::unique_ptr<Subscription>(new Subscription(std::move(state))));
+  return *m_state->subscriptions.back();
+}
+
+void Consumer::start() { detail::begin_reading(*m_state); }
+
+void Consumer::close() {
+  if (m_state->closed) {
+    return;
+  }
+  detail::begin_reading(*m_state);
+  for (auto& subscription : m_state->subscriptions) {
+    auto& s = *subscription->m_state;
+    const Words words(s.stream->window);
+    for (const auto& part : s.parts) {
+      words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
+    }
+    s.active = false;
+  }
+  // Collective with Bridge::close().
+  for (auto& stream : m_state->streams) {
+    stream->epoch.reset();
+    stream->window.free();
+  }
+  m_state->closed = true;
+}
+
+}  // namespace sluice::channel

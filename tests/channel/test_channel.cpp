@@ -1,0 +1,362 @@
+// Channels end to end in an MPMD job: simulation ranks (--role simulation) expose and
+// publish, analytics ranks (--role analytics) subscribe and verify every element.
+// meson runs it with 1, 2 and 4 producers and 1 or 2 consumers.
+//
+// Element g (row-major global index) of iteration i holds value(i, g), so a reader
+// can check every element it pulls against the iteration it was told it got.
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../harness/mpi_test.hpp"
+#include "sluice/channel/bridge.hpp"
+#include "sluice/channel/consumer.hpp"
+#include "sluice/core/error.hpp"
+
+using namespace sluice;
+using namespace sluice::channel;
+using namespace std::chrono_literals;
+
+namespace {
+
+double value(std::int64_t iteration, std::int64_t global_index) {
+  return static_cast<double>(iteration) * 1.0e7 + static_cast<double>(global_index);
+}
+
+bool is_simulation() { return testing::role() == "simulation"; }
+
+// Rows of an ny x nx array split over the simulation ranks (some may own nothing),
+// with a halo of one cell on every side of the local buffer.
+Layout row_layout(const Runtime& rt, std::int64_t ny, std::int64_t nx) {
+  const auto p = static_cast<std::int64_t>(rt.comm().size());
+  const auto r = static_cast<std::int64_t>(rt.comm().rank());
+  const std::int64_t base = ny / p;
+  const std::int64_t extra = ny % p;
+  const std::int64_t rows = base + (r < extra ? 1 : 0);
+  const std::int64_t first = r * base + std::min(r, extra);
+  return {{ny, nx}, {first, 0}, {rows, nx}, {rows + 2, nx + 2}, {1, 1}};
+}
+
+// Fills the owned region of a local buffer (with halo) for iteration `it`; halo
+// cells get garbage that must never reach a reader.
+void fill(double* local, const Layout& l, std::int64_t it) {
+  for (std::int64_t i = 0; i < l.local_shape[0]; ++i) {
+    for (std::int64_t j = 0; j < l.local_shape[1]; ++j) {
+      const std::int64_t gi = l.block_start[0] + i - l.local_offset[0];
+      const std::int64_t gj = l.block_start[1] + j - l.local_offset[1];
+      const bool owned = i >= 1 && i <= l.block_count[0] && j >= 1 && j <= l.block_count[1];
+      local[i * l.local_shape[1] + j] = owned ? value(it, gi * l.global_shape[1] + gj) : -1.0;
+    }
+  }
+}
+
+// Checks a pulled selection against value(); returns the number of wrong elements.
+std::int64_t check(const Step& step, const Selection& sel, std::int64_t nx) {
+  const auto data = step.data<double>();
+  std::int64_t wrong = 0;
+  std::size_t k = 0;
+  for (std::int64_t a = 0; a < sel.count[0]; ++a) {
+    for (std::int64_t b = 0; b < sel.count[1]; ++b) {
+      const std::int64_t gi = sel.start[0] + a * sel.every[0];
+      const std::int64_t gj = sel.start[1] + b * sel.every[1];
+      wrong += data[k++] != value(step.iteration(), gi * nx + gj);
+    }
+  }
+  return wrong;
+}
+
+}  // namespace
+
+SLUICE_MPI_TEST(block_policy_delivers_every_iteration_intact) {
+  // Zero torn reads and nothing lost over 10,000 iterations of a small array.
+  constexpr std::int64_t ny = 12, nx = 5, iterations = 10000;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("field", row_layout(rt, ny, nx));
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      fill(local.data(), channel.layout(), it);
+      channel.publish(it, local.data());
+      bridge.end_iteration(it);
+    }
+    EXPECT_EQ(channel.counters().published,
+              channel.layout().block_elements() > 0 ? std::uint64_t{iterations} : 0u);
+    EXPECT_EQ(channel.counters().skipped, 0u);
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("field");
+    const Selection all = Selection::all({ny, nx}).normalized();
+    std::int64_t expected = 0;
+    std::int64_t wrong = 0;
+    for (;;) {
+      auto step = sub.next(30s);
+      if (step.status() == StepStatus::end_of_stream) {
+        break;
+      }
+      EXPECT_TRUE(step.ok());
+      if (!step.ok()) {
+        break;
+      }
+      EXPECT_EQ(step.iteration(), expected);
+      wrong += check(step, all, nx);
+      expected = step.iteration() + 1;
+    }
+    EXPECT_EQ(expected, iterations);
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(sub.counters().delivered, std::uint64_t{iterations});
+    EXPECT_EQ(sub.counters().torn_reads, 0u);
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(selections_crossing_blocks_corners_and_strides) {
+  constexpr std::int64_t ny = 16, nx = 9, iterations = 20;
+  const std::vector<Selection> selections = {
+      {{0, 0}, {ny, nx}, {}},    // everything
+      {{3, 2}, {7, 5}, {}},      // crosses block boundaries for 2 and 4 producers
+      {{7, 8}, {2, 1}, {}},      // a corner: last column, around the middle row
+      {{15, 0}, {1, nx}, {}},    // the last row only: one block
+      {{1, 1}, {5, 3}, {3, 3}},  // strided (downsampling) across blocks
+  };
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("grid", row_layout(rt, ny, nx), {.depth = 3});
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      double* slot = channel.slot<double>(it);  // zero-copy path
+      fill(slot, channel.layout(), it);
+      channel.commit(it);
+      bridge.end_iteration(it);
+    }
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    std::vector<Subscription*> subs;
+    for (const auto& sel : selections) {
+      subs.push_back(&consumer.subscribe<double>("grid", sel));
+    }
+    // Round robin: under the block policy the producer waits for every subscription.
+    std::int64_t wrong = 0;
+    std::vector<std::int64_t> delivered(subs.size(), 0);
+    for (std::int64_t it = 0; it <= iterations; ++it) {
+      for (std::size_t k = 0; k < subs.size(); ++k) {
+        auto step = subs[k]->next(30s);
+        if (it == iterations) {
+          EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
+          continue;
+        }
+        EXPECT_TRUE(step.ok());
+        if (step.ok()) {
+          EXPECT_EQ(step.iteration(), it);
+          EXPECT_TRUE(step.shape() == selections[k].count);
+          wrong += check(step, selections[k].normalized(), nx);
+          ++delivered[k];
+        }
+      }
+    }
+    EXPECT_TRUE(delivered == std::vector<std::int64_t>(subs.size(), iterations));
+    EXPECT_EQ(subs[3]->blocks(), 1u);
+    EXPECT_EQ(wrong, 0);
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(skip_policy_counts_exactly_and_equally_on_every_rank) {
+  constexpr std::int64_t ny = 8, nx = 4, iterations = 300;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("skipped", row_layout(rt, ny, nx),
+                                          {.depth = 1, .policy = Policy::skip});
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      fill(local.data(), channel.layout(), it);
+      channel.publish(it, local.data());
+      bridge.end_iteration(it);
+    }
+    channel.close();  // readers reach end of stream before we wait for their count
+    // Every simulation rank dropped the same number of iterations.
+    const auto skipped = static_cast<long long>(channel.counters().skipped);
+    long long low = 0, high = 0;
+    MPI_Allreduce(&skipped, &low, 1, MPI_LONG_LONG, MPI_MIN, rt.comm().get());
+    MPI_Allreduce(&skipped, &high, 1, MPI_LONG_LONG, MPI_MAX, rt.comm().get());
+    EXPECT_EQ(low, high);
+    long long consumer_count = 0;
+    if (rt.comm().rank() == 0) {
+      MPI_Recv(&consumer_count, 1, MPI_LONG_LONG, rt.ranks_of(Role::analytics).front(), 7,
+               MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      // What the first reader got plus what was dropped is everything.
+      EXPECT_EQ(consumer_count + skipped, static_cast<long long>(iterations));
+      EXPECT_TRUE(skipped > 0);
+    }
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("skipped");
+    const Selection all = Selection::all({ny, nx}).normalized();
+    long long delivered = 0;
+    std::int64_t last = -1;
+    std::int64_t wrong = 0;
+    for (;;) {
+      auto step = sub.next(30s);
+      if (!step.ok()) {
+        EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
+        break;
+      }
+      EXPECT_TRUE(step.iteration() > last);
+      last = step.iteration();
+      wrong += check(step, all, nx);
+      ++delivered;
+      std::this_thread::sleep_for(200us);  // a slow reader
+    }
+    EXPECT_EQ(wrong, 0);
+    if (rt.world_rank() == rt.ranks_of(Role::analytics).front()) {
+      MPI_Send(&delivered, 1, MPI_LONG_LONG, rt.ranks_of(Role::simulation).front(), 7,
+               MPI_COMM_WORLD);
+    }
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(latest_policy_never_goes_backwards_and_never_tears) {
+  constexpr std::int64_t ny = 64, nx = 64, iterations = 2000;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("newest", row_layout(rt, ny, nx),
+                                          {.depth = 2, .policy = Policy::latest});
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      fill(local.data(), channel.layout(), it);
+      channel.publish(it, local.data());
+      bridge.end_iteration(it);
+    }
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("newest");
+    const Selection all = Selection::all({ny, nx}).normalized();
+    std::int64_t last = -1;
+    std::int64_t wrong = 0;
+    for (;;) {
+      auto step = sub.next(30s);
+      if (!step.ok()) {
+        EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
+        break;
+      }
+      EXPECT_TRUE(step.iteration() > last);
+      last = step.iteration();
+      wrong += check(step, all, nx);
+    }
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(last, iterations - 1);  // the final iteration is always the newest
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(bad_input_gives_clear_errors_and_loses_nothing) {
+  constexpr std::int64_t ny = 6, nx = 6, iterations = 5;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    // Overlapping blocks (every rank claims row 0) are rejected on every rank.
+    if (rt.comm().size() > 1) {
+      EXPECT_THROW_WITH(bridge.expose<double>("bad", Layout{{ny, nx}, {0, 0}, {1, nx}, {}, {}}),
+                        InvalidArgument, "overlap");
+    }
+    // A block outside the global shape names the rank and the dimension.
+    EXPECT_THROW_WITH(bridge.expose<double>("outside", Layout{{ny, nx}, {ny, 0}, {1, nx}, {}, {}}),
+                      InvalidArgument, "outside the global");
+    EXPECT_THROW_WITH(bridge.expose<double>("bad name!", row_layout(rt, ny, nx)), InvalidArgument,
+                      "letters, digits");
+    auto& channel = bridge.expose<float>("good", row_layout(rt, ny, nx));
+    EXPECT_THROW_WITH(bridge.expose<float>("good", row_layout(rt, ny, nx)), InvalidArgument,
+                      "already exposed");
+    std::vector<float> local(static_cast<std::size_t>(channel.layout().local_elements()), 1.0f);
+    std::vector<double> wrong_type(local.size());
+    EXPECT_THROW_WITH(channel.publish(0, wrong_type.data()), InvalidArgument, "exposed as f32");
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      channel.publish(it, local.data());
+      bridge.end_iteration(it);
+    }
+    EXPECT_THROW_WITH(channel.publish(iterations - 1, local.data()), InvalidArgument,
+                      "iterations must increase");
+    EXPECT_THROW_WITH(bridge.end_iteration(0), InvalidArgument, "iterations must increase");
+    EXPECT_THROW_WITH(bridge.expose<float>("late", row_layout(rt, ny, nx)), StateError,
+                      "publishing has started");
+    EXPECT_THROW_WITH((void)bridge.channel("absent"), NotFound, "no stream");
+    channel.close();
+    EXPECT_THROW_WITH(channel.publish(iterations + 1, local.data()), StateError, "closed");
+    MPI_Barrier(MPI_COMM_WORLD);  // readers try to subscribe after the close
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    // Only the valid stream made it.
+    EXPECT_EQ(consumer.streams().size(), 1u);
+    auto& sub = consumer.subscribe<float>("good");
+    EXPECT_THROW_WITH(consumer.subscribe<float>("absent"), NotFound, "streams: good");
+    EXPECT_THROW_WITH(consumer.subscribe<double>("good"), InvalidArgument, "carries f32");
+    EXPECT_THROW_WITH(consumer.subscribe<float>("good", Selection{{0, 0}, {7, 1}, {}}),
+                      InvalidArgument, "outside the stream's [0, 6)");
+    EXPECT_THROW_WITH(consumer.subscribe<float>("good", Selection{{0}, {1}, {}}), InvalidArgument,
+                      "2 dimensions");
+    EXPECT_THROW_WITH(consumer.subscribe<float>("good", Selection{{0, 0}, {2, 2}, {0, 1}}),
+                      InvalidArgument, "must be positive");
+    // Nothing was lost by the errors on either side.
+    std::int64_t delivered = 0;
+    for (;;) {
+      auto step = sub.next(30s);
+      if (!step.ok()) {
+        EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
+        break;
+      }
+      EXPECT_EQ(step.iteration(), delivered);
+      EXPECT_THROW_WITH((void)step.data<double>(), InvalidArgument, "carries f32");
+      ++delivered;
+    }
+    EXPECT_EQ(delivered, iterations);
+    MPI_Barrier(MPI_COMM_WORLD);
+    EXPECT_THROW_WITH(consumer.subscribe<float>("good"), StateError, "closed");
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(not_ready_when_nothing_new_arrives_in_time) {
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("slow", row_layout(rt, 4, 4));
+    bridge.start();
+    MPI_Barrier(MPI_COMM_WORLD);  // readers time out first
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    fill(local.data(), channel.layout(), 0);
+    channel.publish(0, local.data());
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("slow");
+    auto early = sub.next(20ms);
+    EXPECT_TRUE(early.status() == StepStatus::not_ready);
+    EXPECT_THROW_WITH((void)early.data<double>(), StateError, "not_ready");
+    MPI_Barrier(MPI_COMM_WORLD);
+    auto step = sub.next(30s);
+    EXPECT_TRUE(step.ok());
+    EXPECT_EQ(step.iteration(), 0);
+    step.release();
+    EXPECT_TRUE(sub.next(30s).status() == StepStatus::end_of_stream);
+    consumer.close();
+  }
+  rt.free();
+}
