@@ -69,9 +69,10 @@ Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, const Layout& 
       state->owns_data ? detail::slot_bytes_for(state->layout.local_elements(), dtype) : 0;
   state->window = mpi::Window::allocate(m_runtime->world(), state->window_layout.window_bytes());
   // MPI does not zero window memory; readers start reading after start(), which is
-  // a collective that orders these stores before their first access.
-  std::memset(state->window.base(), 0,
-              static_cast<std::size_t>(state->window_layout.header_bytes()));
+  // a collective that orders these stores before their first access. Zeroing the
+  // slots too faults their pages in now, not during the simulation's first
+  // iterations (measured: the first publish of a 256 MiB block took 30x a memcpy).
+  std::memset(state->window.base(), 0, state->window.size_bytes());
   state->epoch.emplace(state->window.lock_all());
   state->window.sync();
   state->slot_iteration.assign(static_cast<std::size_t>(options.depth), -1);

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -357,6 +359,60 @@ SLUICE_MPI_TEST(not_ready_when_nothing_new_arrives_in_time) {
     step.release();
     EXPECT_TRUE(sub.next(30s).status() == StepStatus::end_of_stream);
     consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(readers_progress_while_the_producer_computes_without_mpi) {
+  // The producer publishes iteration 0 and then computes for 300 ms without a single
+  // MPI call. With osc sm (what sluice-mpirun selects) the reader pulls iteration 0
+  // during that time; with osc pt2pt it has to wait for the producer's next MPI call.
+  // SLUICE_TEST_EXPECT_PROGRESS=1 turns the first into an assertion; the data is
+  // checked in every configuration.
+  constexpr std::int64_t ny = 32, nx = 32;
+  using clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC: one clock per machine
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("busy", row_layout(rt, ny, nx));
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    fill(local.data(), channel.layout(), 0);
+    channel.publish(0, local.data());
+    const auto busy_until = clock::now() + 300ms;
+    volatile double sink = 0.0;
+    while (clock::now() < busy_until) {
+      sink = sink + 1.0;  // compute, no MPI
+    }
+    bridge.end_iteration(0);
+    bridge.close();
+    const long long busy_end = busy_until.time_since_epoch().count();
+    if (rt.comm().rank() == 0) {
+      for (int reader : rt.ranks_of(Role::analytics)) {
+        MPI_Send(&busy_end, 1, MPI_LONG_LONG, reader, 11, MPI_COMM_WORLD);
+      }
+    }
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("busy");
+    auto step = sub.next(30s);
+    const long long received = clock::now().time_since_epoch().count();
+    EXPECT_TRUE(step.ok());
+    if (step.ok()) {
+      EXPECT_EQ(check(step, Selection::all({ny, nx}).normalized(), nx), 0);
+    }
+    step.release();
+    EXPECT_TRUE(sub.next(30s).status() == StepStatus::end_of_stream);
+    consumer.close();
+    long long busy_end = 0;
+    MPI_Recv(&busy_end, 1, MPI_LONG_LONG, rt.ranks_of(Role::simulation).front(), 11, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+    const bool during = received < busy_end;
+    std::printf("  reader got iteration 0 %s the producer's 300 ms without MPI (%+.1f ms)\n",
+                during ? "during" : "after", static_cast<double>(received - busy_end) / 1e6);
+    const char* expect = std::getenv("SLUICE_TEST_EXPECT_PROGRESS");
+    if (expect != nullptr && std::string(expect) == "1") {
+      EXPECT_TRUE(during);
+    }
   }
   rt.free();
 }

@@ -1,0 +1,104 @@
+// Cost of publishing one iteration, next to a plain memcpy of the same block:
+//   bm_memcpy             the floor for any copy
+//   bm_memcpy_ring        memcpy alternating two destinations, like a ring of depth 2
+//   bm_publish_copy       Channel::publish (copies the owned region into the slot)
+//   bm_publish_zero_copy  Channel::slot + commit (the simulation computed in place)
+// One simulation process, no reader: this is the producer's own overhead.
+//
+//   scripts/sluice-mpirun -np 1 build/bench/bm_channel_publish --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "sluice/channel/bridge.hpp"
+#include "sluice/mpi/environment.hpp"
+#include "sluice/runtime/runtime.hpp"
+
+namespace {
+
+// Block sizes swept: from in-cache to well beyond the last-level cache.
+constexpr std::int64_t block_sizes[] = {64 << 10, 1 << 20, 8 << 20, 64 << 20,
+                                        std::int64_t{256} << 20};
+
+sluice::channel::Bridge* bridge = nullptr;
+std::map<std::int64_t, sluice::channel::Channel*> channels;  // by block size in bytes
+std::int64_t next_iteration = 0;
+
+void sizes(benchmark::internal::Benchmark* b) {
+  for (std::int64_t bytes : block_sizes) {
+    b->Arg(bytes);
+  }
+}
+
+void bm_memcpy(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0));
+  std::vector<std::byte> source(bytes, std::byte{1});
+  std::vector<std::byte> destination(bytes, std::byte{0});
+  for (auto _ : state) {
+    std::memcpy(destination.data(), source.data(), bytes);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+// memcpy into two destinations in turn, as publish does into a ring of depth 2: the
+// same cache footprint, so the like-for-like floor at sizes near the cache size.
+void bm_memcpy_ring(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0));
+  std::vector<std::byte> source(bytes, std::byte{1});
+  std::vector<std::byte> ring[2] = {std::vector<std::byte>(bytes), std::vector<std::byte>(bytes)};
+  std::size_t next = 0;
+  for (auto _ : state) {
+    std::memcpy(ring[next].data(), source.data(), bytes);
+    next ^= 1;
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void bm_publish_copy(benchmark::State& state) {
+  auto& channel = *channels.at(state.range(0));
+  std::vector<double> field(static_cast<std::size_t>(state.range(0)) / sizeof(double), 1.0);
+  for (auto _ : state) {
+    channel.publish(next_iteration++, field.data());
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void bm_publish_zero_copy(benchmark::State& state) {
+  auto& channel = *channels.at(state.range(0));
+  for (auto _ : state) {
+    double* slot = channel.slot<double>(next_iteration);
+    benchmark::DoNotOptimize(slot);
+    channel.commit(next_iteration++);
+  }
+}
+
+BENCHMARK(bm_memcpy)->Apply(sizes);
+BENCHMARK(bm_memcpy_ring)->Apply(sizes);
+BENCHMARK(bm_publish_copy)->Apply(sizes);
+BENCHMARK(bm_publish_zero_copy)->Apply(sizes);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sluice::mpi::Environment mpi(argc, argv);
+  sluice::Runtime runtime(sluice::Role::simulation);
+  sluice::channel::Bridge the_bridge(runtime);
+  bridge = &the_bridge;
+  for (std::int64_t bytes : block_sizes) {
+    const std::int64_t n = bytes / static_cast<std::int64_t>(sizeof(double));
+    channels[bytes] =
+        &the_bridge.expose<double>("block_" + std::to_string(bytes), {{n}, {0}, {n}, {}, {}});
+  }
+  the_bridge.start();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  the_bridge.close();
+  runtime.free();
+  return 0;
+}

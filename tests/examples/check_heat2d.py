@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Runs heat2d with heat2d-analytics and checks the CSV against an independent serial
+computation on the whole array (numpy), to 1e-9 relative; histogram counts exactly.
+
+usage: check_heat2d.py MPIRUN HEAT2D ANALYTICS --ranks P --nx N --ny N --iters N --every N --dt X
+"""
+import argparse
+import csv
+import math
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+
+def reference(nx, ny, iters, every, dt):
+    """Rows of (iteration, mean, min, max, dTdt_mean, hist[16]) for every published iteration."""
+    t = np.zeros((nx + 2, ny + 2))
+    t[0, 1:-1] = 100.0  # ghost row above global row 0; every other ghost cell stays 0
+    rows = []
+    previous = None
+    for k in range(iters + 1):
+        if k > 0:
+            c = t[1:-1, 1:-1]
+            new = c + dt * ((((t[:-2, 1:-1] + t[2:, 1:-1]) + t[1:-1, :-2]) + t[1:-1, 2:]) - 4.0 * c)
+            t[1:-1, 1:-1] = new
+        if k % every:
+            continue
+        field = t[1:-1, 1:-1].copy()
+        if previous is None:
+            dtdt = math.nan
+        else:
+            p, old = previous
+            dtdt = float(np.mean((field - old) / ((k - p) * dt)))
+        inside = field[(field >= 0.0) & (field <= 100.0)]
+        bins = np.floor((inside - 0.0) / 100.0 * 16).astype(np.int64)
+        bins[bins == 16] = 15  # the last bin is closed on the right
+        hist = np.bincount(bins, minlength=16)
+        rows.append((k, float(field.mean()), float(field.min()), float(field.max()), dtdt, list(hist)))
+        previous = (k, field)
+    return rows
+
+
+def close(a, b):
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mpirun")
+    parser.add_argument("heat2d")
+    parser.add_argument("analytics")
+    parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--nx", type=int, default=64)
+    parser.add_argument("--ny", type=int, default=48)
+    parser.add_argument("--iters", type=int, default=40)
+    parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--dt", type=float, default=0.2)
+    a = parser.parse_args()
+
+    with tempfile.NamedTemporaryFile(suffix=".csv") as out:
+        sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters),
+               "--every", str(a.every), "--dt", repr(a.dt)]
+        subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1", a.analytics,
+                        "--out", out.name], check=True, timeout=600)
+        with open(out.name, newline="") as f:
+            table = list(csv.reader(f))
+
+    header = ["iteration", "mean", "min", "max", "dTdt_mean"] + [f"hist{i}" for i in range(16)]
+    failures = []
+    if table[0] != header:
+        failures.append(f"header is {table[0]}")
+    expected = reference(a.nx, a.ny, a.iters, a.every, a.dt)
+    if len(table) - 1 != len(expected):
+        failures.append(f"{len(table) - 1} rows, expected {len(expected)}")
+    for row, (k, mean, lo, hi, dtdt, hist) in zip(table[1:], expected):
+        got = [float(x) for x in row[1:5]]
+        if int(row[0]) != k:
+            failures.append(f"row for iteration {row[0]}, expected {k}")
+            continue
+        for name, g, e in zip(("mean", "min", "max", "dTdt_mean"), got, (mean, lo, hi, dtdt)):
+            if not close(g, e):
+                failures.append(f"iteration {k}: {name} {g!r} != {e!r}")
+        if [int(x) for x in row[5:]] != hist:
+            failures.append(f"iteration {k}: histogram {row[5:]} != {hist}")
+    if failures:
+        print("\n".join(failures[:20]))
+        sys.exit(1)
+    print(f"heat2d CSV matches the serial reference: {len(expected)} iterations, "
+          f"{a.nx} x {a.ny} on {a.ranks} ranks, every {a.every}")
+
+
+if __name__ == "__main__":
+    main()
