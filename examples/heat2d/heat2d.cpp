@@ -100,11 +100,14 @@ Decomposition decompose(const Options& o, const sluice::mpi::Comm& comm) {
   d.px = dims[0];
   d.py = dims[1];
   if (o.nx % d.px != 0 || o.ny % d.py != 0) {
+    const bool rows_bad = o.nx % d.px != 0;
     throw sluice::InvalidArgument(
         "splitting a " + std::to_string(o.nx) + " x " + std::to_string(o.ny) + " grid over " +
             std::to_string(d.px) + " x " + std::to_string(d.py) + " processes",
-        "--nx must be a multiple of " + std::to_string(d.px) + " and --ny of " +
-            std::to_string(d.py),
+        rows_bad ? "--nx " + std::to_string(o.nx) + " is not a multiple of the " +
+                       std::to_string(d.px) + " process rows"
+                 : "--ny " + std::to_string(o.ny) + " is not a multiple of the " +
+                       std::to_string(d.py) + " process columns",
         "choose grid sizes that divide evenly, or another number of simulation ranks");
   }
   const int r = comm.rank();

@@ -182,7 +182,8 @@ enum class PullResult { done, torn };
 
 // Pulls `iteration` from `slot` of every producer: header, data, header again. The
 // data is whole only if neither header changed (seqlock).
-PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration) {
+PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
+                std::byte* destination) {
   const mpi::Window& window = s.stream->window;
   const Words words(window);
   std::vector<std::uint64_t> before(s.parts.size() * 2);
@@ -194,7 +195,7 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration) 
     }
   }
   for (const auto& part : s.parts) {
-    check_mpi(MPI_Get(s.buffer.data(), 1, part.origin_type.get(), part.world_rank,
+    check_mpi(MPI_Get(destination, 1, part.origin_type.get(), part.world_rank,
                       part.window_layout.slot_offset(slot) + part.box_offset_bytes, 1,
                       part.target_type.get(), window.get()),
               "MPI_Get", "pulling a block of stream '" + s.stream->info.name + "'");
@@ -213,7 +214,27 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration) 
 }  // namespace
 
 Step Subscription::next(std::chrono::milliseconds timeout) {
+  return next_into(timeout, m_state->buffer.data());
+}
+
+void Subscription::check_destination(Dtype dtype, std::size_t elements) const {
+  const auto& s = *m_state;
+  const std::string asked = "pulling stream '" + s.stream->info.name + "' into a caller's buffer";
+  if (dtype != s.stream->info.dtype) {
+    throw InvalidArgument(asked, "the buffer holds " + std::string(dtype_name(dtype)) +
+                                     "; the stream carries " +
+                                     std::string(dtype_name(s.stream->info.dtype)));
+  }
+  if (elements != static_cast<std::size_t>(s.selection.elements())) {
+    throw InvalidArgument(asked, "the buffer has " + std::to_string(elements) +
+                                     " elements; the selection has " +
+                                     std::to_string(s.selection.elements()));
+  }
+}
+
+Step Subscription::next_into(std::chrono::milliseconds timeout, void* destination) {
   auto& s = *m_state;
+  auto* target = static_cast<std::byte*>(destination);
   if (s.held >= 0) {
     release(s.held);
   }
@@ -262,7 +283,7 @@ Step Subscription::next(std::chrono::milliseconds timeout) {
         }
       }
       if (chosen >= 0) {
-        if (pull(s, chosen_slot, chosen) == PullResult::done) {
+        if (pull(s, chosen_slot, chosen, target) == PullResult::done) {
           s.last_delivered = chosen;
           s.held = chosen;
           const auto bytes = s.buffer.size();
@@ -272,7 +293,7 @@ Step Subscription::next(std::chrono::milliseconds timeout) {
             const auto part_bytes = static_cast<std::uint64_t>(part.origin_type.size_bytes());
             words.add(part.world_rank, detail::bytes_pulled, part_bytes);
           }
-          return Step(this, StepStatus::ok, chosen, s.buffer.data(),
+          return Step(this, StepStatus::ok, chosen, target,
                       static_cast<std::size_t>(s.selection.elements()), {});
         }
         ++s.counters.torn_reads;

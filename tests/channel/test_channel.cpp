@@ -353,9 +353,16 @@ SLUICE_MPI_TEST(not_ready_when_nothing_new_arrives_in_time) {
     EXPECT_TRUE(early.status() == StepStatus::not_ready);
     EXPECT_THROW_WITH((void)early.data<double>(), StateError, "not_ready");
     MPI_Barrier(MPI_COMM_WORLD);
-    auto step = sub.next(30s);
+    std::vector<double> mine(16, -1.0);
+    std::vector<double> too_small(15);
+    std::vector<float> wrong_type(16);
+    EXPECT_THROW_WITH(sub.next(30s, std::span<double>(too_small)), InvalidArgument, "16");
+    EXPECT_THROW_WITH(sub.next(30s, std::span<float>(wrong_type)), InvalidArgument, "carries f64");
+    auto step = sub.next(30s, std::span<double>(mine));  // straight into our buffer
     EXPECT_TRUE(step.ok());
     EXPECT_EQ(step.iteration(), 0);
+    EXPECT_TRUE(step.data<double>().data() == mine.data());
+    EXPECT_EQ(check(step, Selection::all({4, 4}).normalized(), 4), 0);
     step.release();
     EXPECT_TRUE(sub.next(30s).status() == StepStatus::end_of_stream);
     consumer.close();

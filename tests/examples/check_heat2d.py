@@ -59,7 +59,20 @@ def main():
     parser.add_argument("--iters", type=int, default=40)
     parser.add_argument("--every", type=int, default=1)
     parser.add_argument("--dt", type=float, default=0.2)
+    parser.add_argument("--expect-error", help="the job must fail with this text in its output")
     a = parser.parse_args()
+
+    if a.expect_error:
+        sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
+        job = subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1", a.analytics],
+                             capture_output=True, text=True, timeout=120)
+        output = job.stdout + job.stderr
+        if job.returncode == 0 or a.expect_error not in output:
+            print(f"expected a failure mentioning {a.expect_error!r}, got exit {job.returncode}:")
+            print(output)
+            sys.exit(1)
+        print(f"heat2d refused the job as expected: {a.expect_error!r}")
+        return
 
     with tempfile.NamedTemporaryFile(suffix=".csv") as out:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters),

@@ -107,6 +107,15 @@ class Subscription {
   /// stream is closed and everything was delivered), error (see Step::error).
   [[nodiscard]] Step next(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+  /// The same, assembling the selection straight into the caller's buffer (no copy
+  /// out of the subscription's own). `into` must hold exactly the selection's
+  /// elements; InvalidArgument otherwise, or if T is not the stream's type.
+  template <typename T>
+  [[nodiscard]] Step next(std::chrono::milliseconds timeout, std::span<T> into) {
+    check_destination(dtype_of<T>(), into.size());
+    return next_into(timeout, into.data());
+  }
+
   [[nodiscard]] const StreamInfo& stream() const noexcept;
   [[nodiscard]] const Selection& selection() const noexcept;
   /// Producer blocks this selection intersects (one MPI_Get each per step).
@@ -118,6 +127,8 @@ class Subscription {
   friend class Step;
   explicit Subscription(std::unique_ptr<detail::SubscriptionState> state);
   void release(std::int64_t iteration);
+  void check_destination(Dtype dtype, std::size_t elements) const;
+  Step next_into(std::chrono::milliseconds timeout, void* destination);
 
   std::unique_ptr<detail::SubscriptionState> m_state;
 };
