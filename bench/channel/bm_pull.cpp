@@ -119,6 +119,7 @@ int run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
   for (std::int64_t bytes : block_sizes) {
     subscriptions[bytes] = &consumer.subscribe<double>(stream_name(bytes));
   }
+  consumer.start();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

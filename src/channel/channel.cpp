@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "backoff.hpp"
 #include "channel_state.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/error.hpp"
@@ -88,10 +89,9 @@ void* Channel::acquire(std::int64_t iteration) {
 
   switch (s.info.options.policy) {
     case Policy::block: {
-      auto pause = std::chrono::microseconds(1);
+      detail::Backoff backoff(std::chrono::microseconds(100));
       while (held) {
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::microseconds(100));
+        backoff.wait();
         held = slot_is_held(s, old, s.max_lag);
       }
       break;

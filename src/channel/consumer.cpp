@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "backoff.hpp"
 #include "protocol.hpp"
 #include "setup.hpp"
 #include "sluice/core/log.hpp"
@@ -246,7 +247,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
   const auto& info = s.stream->info;
   const int depth = info.options.depth;
   const Words words(s.stream->window);
-  auto pause = std::chrono::microseconds(1);
+  detail::Backoff backoff(std::chrono::microseconds(200));
   try {
     for (;;) {
       // What every producer has committed, and whether it closed the stream.
@@ -305,8 +306,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       if (std::chrono::steady_clock::now() >= deadline) {
         return Step(this, StepStatus::not_ready, -1, nullptr, 0, {});
       }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::microseconds(200));
+      backoff.wait();
     }
   } catch (const Error& e) {
     return Step(this, StepStatus::error, -1, nullptr, 0, e.what());
