@@ -72,10 +72,15 @@ Datatype Datatype::strided_box(std::span<const std::int64_t> array_shape,
   check_mpi(MPI_Type_get_extent(element, &lower, &element_extent), "MPI_Type_get_extent");
   // Innermost dimension: a vector of single elements `every` apart; each outer
   // dimension repeats the inner type `every` rows of the array apart.
+  // A unit stride is spelled as a contiguous run: some MPI datatype engines copy a
+  // vector of single elements element by element.
   MPI_Datatype inner = MPI_DATATYPE_NULL;
-  check_mpi(MPI_Type_vector(static_cast<int>(count[dims - 1]), 1, static_cast<int>(every[dims - 1]),
-                            element, &inner),
-            "MPI_Type_vector", "building a strided box datatype");
+  const int inner_count = static_cast<int>(count[dims - 1]);
+  check_mpi(
+      every[dims - 1] == 1
+          ? MPI_Type_contiguous(inner_count, element, &inner)
+          : MPI_Type_vector(inner_count, 1, static_cast<int>(every[dims - 1]), element, &inner),
+      "MPI_Type_vector", "building a strided box datatype");
   MPI_Aint row_bytes = element_extent * static_cast<MPI_Aint>(array_shape[dims - 1]);
   for (std::size_t d = dims - 1; d-- > 0;) {
     MPI_Datatype outer = MPI_DATATYPE_NULL;
