@@ -12,10 +12,9 @@
 
 #include <chrono>
 
+#include "bench_common.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
-#include "sluice/mpi/environment.hpp"
-#include "sluice/runtime/runtime.hpp"
 
 namespace {
 
@@ -58,7 +57,7 @@ void bm_commit_to_next(benchmark::State& state) {
 BENCHMARK(bm_mpi_ping_pong_half)->UseManualTime();
 BENCHMARK(bm_commit_to_next)->UseManualTime();
 
-int run_producer(const sluice::Runtime& runtime) {
+void run_producer(const sluice::Runtime& runtime) {
   sluice::channel::Bridge bridge(runtime);
   // depth 1, block: the next iteration is committed as soon as the reader released
   // the previous one, i.e. while it waits in next().
@@ -87,10 +86,9 @@ int run_producer(const sluice::Runtime& runtime) {
     channel.commit(iteration);
   }
   bridge.close();
-  return 0;
 }
 
-int run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
+void run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
   sluice::channel::Consumer consumer(runtime);
   stamps = &consumer.subscribe<std::int64_t>("stamps");
   consumer.start();  // the producer's start() completes only with ours
@@ -103,18 +101,8 @@ int run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
   }
   MPI_Send(nullptr, 0, MPI_BYTE, producer_rank, done_tag, MPI_COMM_WORLD);
   consumer.close();  // releases the producer if it waits for us
-  return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  sluice::mpi::Environment mpi(argc, argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  sluice::Runtime runtime(rank == 0 ? sluice::Role::simulation : sluice::Role::analytics,
-                          {.required_roles = {sluice::Role::simulation, sluice::Role::analytics}});
-  const int rc = rank == 0 ? run_producer(runtime) : run_reader(runtime, argc, argv);
-  runtime.free();
-  return rc;
-}
+int main(int argc, char** argv) { return bench::run_mpmd(argc, argv, run_producer, run_reader); }

@@ -13,51 +13,18 @@
 #include <memory>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/mpi/environment.hpp"
 #include "sluice/runtime/runtime.hpp"
 
 namespace {
 
-// Block sizes swept: from in-cache to well beyond the last-level cache.
-constexpr std::int64_t block_sizes[] = {64 << 10, 1 << 20, 8 << 20, 64 << 20,
-                                        std::int64_t{256} << 20};
-
-sluice::channel::Bridge* bridge = nullptr;
 std::map<std::int64_t, sluice::channel::Channel*> channels;  // by block size in bytes
 std::int64_t next_iteration = 0;
 
-void sizes(benchmark::internal::Benchmark* b) {
-  for (std::int64_t bytes : block_sizes) {
-    b->Arg(bytes);
-  }
-}
-
-void bm_memcpy(benchmark::State& state) {
-  const auto bytes = static_cast<std::size_t>(state.range(0));
-  std::vector<std::byte> source(bytes, std::byte{1});
-  std::vector<std::byte> destination(bytes, std::byte{0});
-  for (auto _ : state) {
-    std::memcpy(destination.data(), source.data(), bytes);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
-
-// memcpy into two destinations in turn, as publish does into a ring of depth 2: the
-// same cache footprint, so the like-for-like floor at sizes near the cache size.
-void bm_memcpy_ring(benchmark::State& state) {
-  const auto bytes = static_cast<std::size_t>(state.range(0));
-  std::vector<std::byte> source(bytes, std::byte{1});
-  std::vector<std::byte> ring[2] = {std::vector<std::byte>(bytes), std::vector<std::byte>(bytes)};
-  std::size_t next = 0;
-  for (auto _ : state) {
-    std::memcpy(ring[next].data(), source.data(), bytes);
-    next ^= 1;
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
+void bm_memcpy(benchmark::State& state) { bench::memcpy_rotating(state, 1, 1); }
+void bm_memcpy_ring(benchmark::State& state) { bench::memcpy_rotating(state, 1, 2); }
 
 void bm_publish_copy(benchmark::State& state) {
   auto& channel = *channels.at(state.range(0));
@@ -77,10 +44,10 @@ void bm_publish_zero_copy(benchmark::State& state) {
   }
 }
 
-BENCHMARK(bm_memcpy)->Apply(sizes);
-BENCHMARK(bm_memcpy_ring)->Apply(sizes);
-BENCHMARK(bm_publish_copy)->Apply(sizes);
-BENCHMARK(bm_publish_zero_copy)->Apply(sizes);
+BENCHMARK(bm_memcpy)->Apply(bench::sizes);
+BENCHMARK(bm_memcpy_ring)->Apply(bench::sizes);
+BENCHMARK(bm_publish_copy)->Apply(bench::sizes);
+BENCHMARK(bm_publish_zero_copy)->Apply(bench::sizes);
 
 }  // namespace
 
@@ -88,8 +55,7 @@ int main(int argc, char** argv) {
   sluice::mpi::Environment mpi(argc, argv);
   sluice::Runtime runtime(sluice::Role::simulation);
   sluice::channel::Bridge the_bridge(runtime);
-  bridge = &the_bridge;
-  for (std::int64_t bytes : block_sizes) {
+  for (std::int64_t bytes : bench::block_sizes) {
     const std::int64_t n = bytes / static_cast<std::int64_t>(sizeof(double));
     channels[bytes] =
         &the_bridge.expose<double>("block_" + std::to_string(bytes), {{n}, {0}, {n}, {}, {}});

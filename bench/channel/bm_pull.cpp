@@ -18,54 +18,20 @@
 #include <map>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
-#include "sluice/mpi/environment.hpp"
-#include "sluice/runtime/runtime.hpp"
 
 namespace {
 
-// Block sizes swept: from in-cache to well beyond the last-level cache.
-constexpr std::int64_t block_sizes[] = {64 << 10, 1 << 20, 8 << 20, 64 << 20,
-                                        std::int64_t{256} << 20};
 constexpr int done_tag = 99;
 
 std::map<std::int64_t, sluice::channel::Subscription*> subscriptions;
 
-void sizes(benchmark::internal::Benchmark* b) {
-  for (std::int64_t bytes : block_sizes) {
-    b->Arg(bytes);
-  }
-}
-
 std::string stream_name(std::int64_t bytes) { return "block_" + std::to_string(bytes); }
 
-void bm_memcpy(benchmark::State& state) {
-  const auto bytes = static_cast<std::size_t>(state.range(0));
-  std::vector<std::byte> source(bytes, std::byte{1});
-  std::vector<std::byte> destination(bytes, std::byte{0});
-  for (auto _ : state) {
-    std::memcpy(destination.data(), source.data(), bytes);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
-
-// memcpy from two sources in turn, as a reader pulls from a ring of depth 2: the same
-// cache footprint, so the like-for-like floor at sizes near the cache size.
-void bm_memcpy_ring(benchmark::State& state) {
-  const auto bytes = static_cast<std::size_t>(state.range(0));
-  std::vector<std::byte> ring[2] = {std::vector<std::byte>(bytes, std::byte{1}),
-                                    std::vector<std::byte>(bytes, std::byte{2})};
-  std::vector<std::byte> destination(bytes, std::byte{0});
-  std::size_t next = 0;
-  for (auto _ : state) {
-    std::memcpy(destination.data(), ring[next].data(), bytes);
-    next ^= 1;
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
+void bm_memcpy(benchmark::State& state) { bench::memcpy_rotating(state, 1, 1); }
+void bm_memcpy_ring(benchmark::State& state) { bench::memcpy_rotating(state, 2, 1); }
 
 void bm_pull(benchmark::State& state) {
   auto& subscription = *subscriptions.at(state.range(0));
@@ -81,14 +47,14 @@ void bm_pull(benchmark::State& state) {
   state.counters["torn_reads"] = static_cast<double>(subscription.counters().torn_reads);
 }
 
-BENCHMARK(bm_memcpy)->Apply(sizes);
-BENCHMARK(bm_memcpy_ring)->Apply(sizes);
-BENCHMARK(bm_pull)->Apply(sizes);
+BENCHMARK(bm_memcpy)->Apply(bench::sizes);
+BENCHMARK(bm_memcpy_ring)->Apply(bench::sizes);
+BENCHMARK(bm_pull)->Apply(bench::sizes);
 
-int run_producer(const sluice::Runtime& runtime) {
+void run_producer(const sluice::Runtime& runtime) {
   sluice::channel::Bridge bridge(runtime);
   std::vector<sluice::channel::Channel*> channels;
-  for (std::int64_t bytes : block_sizes) {
+  for (std::int64_t bytes : bench::block_sizes) {
     const std::int64_t n = bytes / static_cast<std::int64_t>(sizeof(double));
     channels.push_back(
         &bridge.expose<double>(stream_name(bytes), {{n}, {0}, {n}, {}, {}},
@@ -111,12 +77,11 @@ int run_producer(const sluice::Runtime& runtime) {
     }
   }
   bridge.close();
-  return 0;
 }
 
-int run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
+void run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
   sluice::channel::Consumer consumer(runtime);
-  for (std::int64_t bytes : block_sizes) {
+  for (std::int64_t bytes : bench::block_sizes) {
     subscriptions[bytes] = &consumer.subscribe<double>(stream_name(bytes));
   }
   consumer.start();
@@ -126,19 +91,8 @@ int run_reader(const sluice::Runtime& runtime, int argc, char** argv) {
   MPI_Send(nullptr, 0, MPI_BYTE, runtime.ranks_of(sluice::Role::simulation).front(), done_tag,
            MPI_COMM_WORLD);
   consumer.close();
-  return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  sluice::mpi::Environment mpi(argc, argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  // The first process of the job produces, the others read.
-  sluice::Runtime runtime(rank == 0 ? sluice::Role::simulation : sluice::Role::analytics,
-                          {.required_roles = {sluice::Role::simulation, sluice::Role::analytics}});
-  const int rc = rank == 0 ? run_producer(runtime) : run_reader(runtime, argc, argv);
-  runtime.free();
-  return rc;
-}
+int main(int argc, char** argv) { return bench::run_mpmd(argc, argv, run_producer, run_reader); }

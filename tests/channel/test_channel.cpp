@@ -72,6 +72,32 @@ std::int64_t check(const Step& step, const Selection& sel, std::int64_t nx) {
   return wrong;
 }
 
+// Publishes iterations 0 .. count-1 of value() by copy, ending each iteration.
+void publish_iterations(Bridge& bridge, Channel& channel, std::int64_t count) {
+  std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+  for (std::int64_t it = 0; it < count; ++it) {
+    fill(local.data(), channel.layout(), it);
+    channel.publish(it, local.data());
+    bridge.end_iteration(it);
+  }
+}
+
+// Hands every step to `visit` until end of stream; any other status is a failure.
+template <typename Visit>
+void read_to_end(Subscription& subscription, Visit visit) {
+  for (;;) {
+    auto step = subscription.next(30s);
+    if (step.status() == StepStatus::end_of_stream) {
+      return;
+    }
+    EXPECT_TRUE(step.ok());
+    if (!step.ok()) {
+      return;
+    }
+    visit(step);
+  }
+}
+
 }  // namespace
 
 SLUICE_MPI_TEST(block_policy_delivers_every_iteration_intact) {
@@ -81,12 +107,7 @@ SLUICE_MPI_TEST(block_policy_delivers_every_iteration_intact) {
   if (is_simulation()) {
     Bridge bridge(rt);
     auto& channel = bridge.expose<double>("field", row_layout(rt, ny, nx));
-    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
-    for (std::int64_t it = 0; it < iterations; ++it) {
-      fill(local.data(), channel.layout(), it);
-      channel.publish(it, local.data());
-      bridge.end_iteration(it);
-    }
+    publish_iterations(bridge, channel, iterations);
     EXPECT_EQ(channel.counters().published,
               channel.layout().block_elements() > 0 ? std::uint64_t{iterations} : 0u);
     EXPECT_EQ(channel.counters().skipped, 0u);
@@ -97,19 +118,11 @@ SLUICE_MPI_TEST(block_policy_delivers_every_iteration_intact) {
     const Selection all = Selection::all({ny, nx}).normalized();
     std::int64_t expected = 0;
     std::int64_t wrong = 0;
-    for (;;) {
-      auto step = sub.next(30s);
-      if (step.status() == StepStatus::end_of_stream) {
-        break;
-      }
-      EXPECT_TRUE(step.ok());
-      if (!step.ok()) {
-        break;
-      }
+    read_to_end(sub, [&](const Step& step) {
       EXPECT_EQ(step.iteration(), expected);
       wrong += check(step, all, nx);
       expected = step.iteration() + 1;
-    }
+    });
     EXPECT_EQ(expected, iterations);
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(sub.counters().delivered, std::uint64_t{iterations});
@@ -179,12 +192,7 @@ SLUICE_MPI_TEST(skip_policy_counts_exactly_and_equally_on_every_rank) {
     Bridge bridge(rt);
     auto& channel = bridge.expose<double>("skipped", row_layout(rt, ny, nx),
                                           {.depth = 1, .policy = Policy::skip});
-    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
-    for (std::int64_t it = 0; it < iterations; ++it) {
-      fill(local.data(), channel.layout(), it);
-      channel.publish(it, local.data());
-      bridge.end_iteration(it);
-    }
+    publish_iterations(bridge, channel, iterations);
     channel.close();  // readers reach end of stream before we wait for their count
     // Every simulation rank dropped the same number of iterations.
     const auto skipped = static_cast<long long>(channel.counters().skipped);
@@ -208,18 +216,13 @@ SLUICE_MPI_TEST(skip_policy_counts_exactly_and_equally_on_every_rank) {
     long long delivered = 0;
     std::int64_t last = -1;
     std::int64_t wrong = 0;
-    for (;;) {
-      auto step = sub.next(30s);
-      if (!step.ok()) {
-        EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
-        break;
-      }
+    read_to_end(sub, [&](const Step& step) {
       EXPECT_TRUE(step.iteration() > last);
       last = step.iteration();
       wrong += check(step, all, nx);
       ++delivered;
       std::this_thread::sleep_for(200us);  // a slow reader
-    }
+    });
     EXPECT_EQ(wrong, 0);
     if (rt.world_rank() == rt.ranks_of(Role::analytics).front()) {
       MPI_Send(&delivered, 1, MPI_LONG_LONG, rt.ranks_of(Role::simulation).front(), 7,
@@ -237,12 +240,7 @@ SLUICE_MPI_TEST(latest_policy_never_goes_backwards_and_never_tears) {
     Bridge bridge(rt);
     auto& channel = bridge.expose<double>("newest", row_layout(rt, ny, nx),
                                           {.depth = 2, .policy = Policy::latest});
-    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
-    for (std::int64_t it = 0; it < iterations; ++it) {
-      fill(local.data(), channel.layout(), it);
-      channel.publish(it, local.data());
-      bridge.end_iteration(it);
-    }
+    publish_iterations(bridge, channel, iterations);
     bridge.close();
   } else {
     Consumer consumer(rt);
@@ -250,16 +248,11 @@ SLUICE_MPI_TEST(latest_policy_never_goes_backwards_and_never_tears) {
     const Selection all = Selection::all({ny, nx}).normalized();
     std::int64_t last = -1;
     std::int64_t wrong = 0;
-    for (;;) {
-      auto step = sub.next(30s);
-      if (!step.ok()) {
-        EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
-        break;
-      }
+    read_to_end(sub, [&](const Step& step) {
       EXPECT_TRUE(step.iteration() > last);
       last = step.iteration();
       wrong += check(step, all, nx);
-    }
+    });
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(last, iterations - 1);  // the final iteration is always the newest
     consumer.close();
@@ -317,16 +310,11 @@ SLUICE_MPI_TEST(bad_input_gives_clear_errors_and_loses_nothing) {
                       InvalidArgument, "must be positive");
     // Nothing was lost by the errors on either side.
     std::int64_t delivered = 0;
-    for (;;) {
-      auto step = sub.next(30s);
-      if (!step.ok()) {
-        EXPECT_TRUE(step.status() == StepStatus::end_of_stream);
-        break;
-      }
+    read_to_end(sub, [&](const Step& step) {
       EXPECT_EQ(step.iteration(), delivered);
       EXPECT_THROW_WITH((void)step.data<double>(), InvalidArgument, "carries f32");
       ++delivered;
-    }
+    });
     EXPECT_EQ(delivered, iterations);
     MPI_Barrier(MPI_COMM_WORLD);
     EXPECT_THROW_WITH(consumer.subscribe<float>("good"), StateError, "closed");
