@@ -137,6 +137,7 @@ void Bridge::close() {
   // Freeing is collective with Consumer::close(): it returns once every reader is done.
   for (auto& channel : m_channels) {
     auto& state = *channel->m_state;
+    state.bytes_pulled_at_close = channel->counters().bytes_pulled;
     state.epoch.reset();
     state.window.free();
   }

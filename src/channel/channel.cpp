@@ -76,7 +76,10 @@ void* Channel::acquire(std::int64_t iteration) {
     throw StateError(asked, "iteration " + std::to_string(s.acquired) + " was not committed",
                      "call commit() after slot()");
   }
-  if (iteration <= s.last_iteration || iteration < 0) {
+  if (iteration < 0) {
+    throw InvalidArgument(asked, "iterations are numbered from 0");
+  }
+  if (iteration <= s.last_iteration) {
     throw InvalidArgument(
         asked, "iterations must increase; the last one was " + std::to_string(s.last_iteration));
   }
@@ -113,13 +116,19 @@ void* Channel::acquire(std::int64_t iteration) {
   s.acquired = iteration;
   s.acquired_is_dropped = held;
   if (held || !s.owns_data) {
-    s.scratch.resize(static_cast<std::size_t>(s.layout.local_elements()) *
-                     dtype_size(s.info.dtype));
-    return s.scratch.data();
+    // Two scratch buffers in turn: a simulation computing iteration k from k-1 in
+    // place must not get the buffer holding k-1 when both are dropped.
+    auto& scratch = s.scratch[s.next_scratch];
+    s.next_scratch ^= 1;
+    scratch.resize(static_cast<std::size_t>(s.layout.local_elements()) * dtype_size(s.info.dtype));
+    return scratch.data();
   }
   // Odd sequence: a reader that overlaps this write will notice.
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
   Words(s.window).store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  // The odd sequence must be visible before any store into the slot (a barrier on
+  // weakly ordered CPUs; x86 keeps stores in order anyway).
+  s.window.sync();
   return s.window.base() + s.window_layout.slot_offset(slot);
 }
 
@@ -203,9 +212,8 @@ ChannelCounters Channel::counters() const {
   c.published = s.published;
   c.skipped = s.skipped;
   c.max_lag = s.max_lag;
-  if (s.epoch) {
-    c.bytes_pulled = Words(s.window).load(s.world_rank, detail::bytes_pulled);
-  }
+  c.bytes_pulled =
+      s.epoch ? Words(s.window).load(s.world_rank, detail::bytes_pulled) : s.bytes_pulled_at_close;
   return c;
 }
 

@@ -35,7 +35,9 @@ struct ChannelState {
   bool closed = false;
   std::vector<std::int64_t> slot_iteration;  // per slot, -1 if never written
   std::vector<std::uint64_t> slot_seq;       // per slot, odd while being written
-  std::vector<std::byte> scratch;            // where dropped iterations are computed
+  std::vector<std::byte> scratch[2];         // where dropped iterations are computed, in turn
+  int next_scratch = 0;
+  std::uint64_t bytes_pulled_at_close = 0;  // the window's counter, kept once it is freed
 };
 
 }  // namespace sluice::channel::detail

@@ -423,17 +423,16 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
       throw StateError(asked, "the stream is closed");
     }
   }
-  // Register with every producer: from the moment an entry is active (with start
-  // and released at 0) the producer keeps every iteration for us; the newest
-  // iteration read afterwards tells which ones we can be sure to get.
+  // Register with every producer: from the moment an entry is active (its start and
+  // released words are still 0) the producer keeps every iteration for us; the
+  // newest iteration read afterwards tells which ones we can be sure to get.
+  // Entries are handed out by a ticket counter, never reused: a window's words
+  // then each see one kind of atomic (plus reads), which MPI's default
+  // accumulate_ops=same_op_no_op requires, and no compare-and-swap is needed (a
+  // 64-bit one crashes Open MPI 4.1's osc rdma over vader, ompi#11349).
   for (auto& part : state->parts) {
-    for (int entry = 0; entry < detail::max_subscribers && part.entry < 0; ++entry) {
-      if (words.compare_and_swap(part.world_rank,
-                                 WindowLayout::subscriber_word(entry, detail::active), 0, 1) == 0) {
-        part.entry = entry;
-      }
-    }
-    if (part.entry < 0) {
+    const std::uint64_t ticket = words.add(part.world_rank, detail::subscribers_claimed, 1);
+    if (ticket >= static_cast<std::uint64_t>(detail::max_subscribers)) {
       for (auto& claimed : state->parts) {
         if (claimed.entry >= 0) {
           words.store(claimed.world_rank,
@@ -441,12 +440,11 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
         }
       }
       throw StateError(asked, "simulation world rank " + std::to_string(part.world_rank) +
-                                  " already serves " + std::to_string(detail::max_subscribers) +
-                                  " subscriptions, the most it can");
+                                  " has served " + std::to_string(detail::max_subscribers) +
+                                  " subscriptions to this stream, the most it can");
     }
-    words.store(part.world_rank,
-                WindowLayout::subscriber_word(part.entry, detail::released_plus_one), 0);
-    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::start), 0);
+    part.entry = static_cast<int>(ticket);
+    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 1);
   }
   std::uint64_t first = 0;
   for (auto& part : state->parts) {

@@ -10,7 +10,8 @@
 // sequence word (a seqlock) tells a reader whether what it read is whole.
 //
 // Window of one stream on one producer (byte offsets, all words uint64):
-//   control    newest_plus_one, published, closed, skipped, bytes_pulled, reserved x3
+//   control    newest_plus_one, published, closed, skipped, bytes_pulled,
+//              subscribers_claimed, reserved x2
 //   subscribers max_subscribers x {active, start, released_plus_one}
 //   slot heads depth x {seq, iteration}
 //   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffer
@@ -28,11 +29,12 @@ namespace sluice::channel::detail {
 constexpr int max_subscribers = 32;
 
 enum ControlWord : int {
-  newest_plus_one = 0,  // newest committed iteration + 1; 0 before the first
-  published = 1,        // number of publications so far; slot = (published - 1) % depth
-  closed = 2,           // 1 once the producer closed the stream
-  skipped = 3,          // iterations dropped under the skip policy
-  bytes_pulled = 4,     // bytes readers pulled from this producer
+  newest_plus_one = 0,      // newest committed iteration + 1; 0 before the first
+  published = 1,            // number of publications so far; slot = (published - 1) % depth
+  closed = 2,               // 1 once the producer closed the stream
+  skipped = 3,              // iterations dropped under the skip policy
+  bytes_pulled = 4,         // bytes readers pulled from this producer
+  subscribers_claimed = 5,  // subscriber entries handed out so far (never reused)
   control_words = 8,
 };
 
@@ -103,17 +105,6 @@ class Words {
     check_mpi(MPI_Fetch_and_op(&value, &previous, MPI_UINT64_T, rank, offset(word), MPI_SUM,
                                m_window->get()),
               "MPI_Fetch_and_op", "adding to a stream counter");
-    m_window->flush(rank);
-    return previous;
-  }
-
-  // Returns the previous value; the swap happened if it equals `expected`.
-  std::uint64_t compare_and_swap(int rank, MPI_Aint word, std::uint64_t expected,
-                                 std::uint64_t desired) const {
-    std::uint64_t previous = 0;
-    check_mpi(MPI_Compare_and_swap(&desired, &expected, &previous, MPI_UINT64_T, rank, offset(word),
-                                   m_window->get()),
-              "MPI_Compare_and_swap", "claiming a subscriber entry");
     m_window->flush(rank);
     return previous;
   }
