@@ -50,7 +50,8 @@ struct SubscriptionState {
   std::vector<std::byte> buffer;
   std::int64_t start_iteration = 0;
   std::int64_t last_delivered = -1;
-  std::int64_t held = -1;  // iteration of the step not yet released
+  std::int64_t held = -1;        // iteration of the step not yet released
+  std::uint64_t generation = 0;  // counts next() calls; a Step is valid for one
   SubscriptionCounters counters;
   bool active = true;
 };
@@ -94,6 +95,7 @@ std::string_view step_status_name(StepStatus status) noexcept {
 Step::Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
            std::size_t elements, std::string error)
     : m_owner(owner),
+      m_generation(owner->m_state->generation),
       m_status(status),
       m_iteration(iteration),
       m_data(data),
@@ -102,6 +104,8 @@ Step::Step(Subscription* owner, StepStatus status, std::int64_t iteration, const
 
 Step::Step(Step&& other) noexcept
     : m_owner(std::exchange(other.m_owner, nullptr)),
+      m_released(std::exchange(other.m_released, true)),
+      m_generation(other.m_generation),
       m_status(other.m_status),
       m_iteration(other.m_iteration),
       m_data(other.m_data),
@@ -112,6 +116,8 @@ Step& Step::operator=(Step&& other) noexcept {
   if (this != &other) {
     release();
     m_owner = std::exchange(other.m_owner, nullptr);
+    m_released = std::exchange(other.m_released, true);
+    m_generation = other.m_generation;
     m_status = other.m_status;
     m_iteration = other.m_iteration;
     m_data = other.m_data;
@@ -129,19 +135,27 @@ Step::~Step() {
   }
 }
 
-const Extents& Step::shape() const noexcept { return m_owner->selection().count; }
+const Extents& Step::shape() const noexcept {
+  static const Extents none;
+  return m_owner != nullptr ? m_owner->selection().count : none;
+}
 
 void Step::release() {
-  if (m_owner != nullptr && m_status == StepStatus::ok) {
+  if (m_owner != nullptr && !m_released && m_status == StepStatus::ok) {
     m_owner->release(m_iteration);
   }
-  m_owner = nullptr;
+  m_released = true;
 }
 
 void Step::check_type(Dtype asked) const {
   if (m_status != StepStatus::ok) {
     throw StateError("reading a step's data",
                      "the step's status is " + std::string(step_status_name(m_status)));
+  }
+  if (m_owner == nullptr || m_released || m_owner->m_state->generation != m_generation) {
+    throw StateError("reading the data of iteration " + std::to_string(m_iteration),
+                     "the step was released (by release(), or by the next call to next())",
+                     "keep the Step until you are done with its data");
   }
   const Dtype actual = m_owner->stream().dtype;
   if (asked != actual) {
@@ -239,6 +253,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
   if (s.held >= 0) {
     release(s.held);
   }
+  ++s.generation;
   if (!s.active) {
     return Step(this, StepStatus::error, -1, nullptr, 0, "the consumer is closed");
   }
@@ -260,18 +275,30 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
             std::min(committed, static_cast<std::int64_t>(control[detail::newest_plus_one]) - 1);
         all_closed = all_closed && control[detail::closed] != 0;
       }
-      // Which iteration to deliver, from the first producer's slot headers (all
-      // producers publish the same iterations in the same slots).
+      // Which iteration to deliver: producers publish the same iterations in the
+      // same slots, so a slot qualifies only if every producer has committed the
+      // same iteration in it (under latest, a fast producer may have moved on).
       std::vector<std::uint64_t> heads(static_cast<std::size_t>(depth) * 2);
-      words.load_many(s.parts.front().world_rank, WindowLayout::slot_word(0, 0), depth * 2,
-                      heads.data());
+      std::vector<bool> agreed(static_cast<std::size_t>(depth), true);
+      std::vector<std::uint64_t> first_heads;
+      for (const auto& part : s.parts) {
+        words.load_many(part.world_rank, WindowLayout::slot_word(0, 0), depth * 2, heads.data());
+        if (first_heads.empty()) {
+          first_heads = heads;
+        }
+        for (std::size_t slot = 0; slot < agreed.size(); ++slot) {
+          const std::uint64_t seq = heads[slot * 2 + detail::seq];
+          agreed[slot] =
+              agreed[slot] && seq != 0 && seq % 2 == 0 &&
+              heads[slot * 2 + detail::iteration] == first_heads[slot * 2 + detail::iteration];
+        }
+      }
       int chosen_slot = -1;
       std::int64_t chosen = -1;
       for (int slot = 0; slot < depth; ++slot) {
-        const std::uint64_t seq = heads[static_cast<std::size_t>(slot) * 2 + detail::seq];
         const auto iteration = static_cast<std::int64_t>(
-            heads[static_cast<std::size_t>(slot) * 2 + detail::iteration]);
-        if (seq == 0 || seq % 2 != 0 || iteration <= s.last_delivered ||
+            first_heads[static_cast<std::size_t>(slot) * 2 + detail::iteration]);
+        if (!agreed[static_cast<std::size_t>(slot)] || iteration <= s.last_delivered ||
             iteration < s.start_iteration || iteration > committed) {
           continue;
         }
@@ -297,10 +324,9 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
           return Step(this, StepStatus::ok, chosen, target,
                       static_cast<std::size_t>(s.selection.elements()), {});
         }
+        // Overtaken by the producer: look again, but within the deadline.
         ++s.counters.torn_reads;
-        continue;  // overtaken by the producer: look again at once
-      }
-      if (all_closed) {
+      } else if (all_closed) {
         return Step(this, StepStatus::end_of_stream, -1, nullptr, 0, {});
       }
       if (std::chrono::steady_clock::now() >= deadline) {

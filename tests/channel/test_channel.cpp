@@ -352,6 +352,8 @@ SLUICE_MPI_TEST(not_ready_when_nothing_new_arrives_in_time) {
     EXPECT_TRUE(step.data<double>().data() == mine.data());
     EXPECT_EQ(check(step, Selection::all({4, 4}).normalized(), 4), 0);
     step.release();
+    EXPECT_THROW_WITH((void)step.data<double>(), StateError, "released");
+    EXPECT_TRUE(step.shape() == (Extents{4, 4}));
     EXPECT_TRUE(sub.next(30s).status() == StepStatus::end_of_stream);
     consumer.close();
   }
@@ -408,6 +410,76 @@ SLUICE_MPI_TEST(readers_progress_while_the_producer_computes_without_mpi) {
     if (expect != nullptr && std::string(expect) == "1") {
       EXPECT_TRUE(during);
     }
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(latest_policy_copes_with_producers_far_apart) {
+  // Simulation rank 0 is slow, the others race ahead by far more than `depth`: a
+  // reader must keep honouring its timeout and still get the last iteration whole.
+  constexpr std::int64_t ny = 16, nx = 8, iterations = 100;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("skewed", row_layout(rt, ny, nx),
+                                          {.depth = 2, .policy = Policy::latest});
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      if (rt.comm().rank() == 0) {
+        std::this_thread::sleep_for(2ms);
+      }
+      fill(local.data(), channel.layout(), it);
+      channel.publish(it, local.data());
+    }
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("skewed");
+    const Selection all = Selection::all({ny, nx}).normalized();
+    std::int64_t last = -1;
+    std::int64_t wrong = 0;
+    int errors = 0;
+    for (;;) {
+      auto step = sub.next(20ms);
+      if (step.status() == StepStatus::end_of_stream) {
+        break;
+      }
+      errors += step.status() == StepStatus::error;
+      if (step.ok()) {
+        EXPECT_TRUE(step.iteration() > last);
+        last = step.iteration();
+        wrong += check(step, all, nx);
+      }
+    }
+    EXPECT_EQ(errors, 0);
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(last, iterations - 1);
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(a_step_is_refused_once_the_next_one_is_taken) {
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("steps", row_layout(rt, 4, 4));
+    publish_iterations(bridge, channel, 3);
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("steps");
+    auto first = sub.next(30s);
+    EXPECT_TRUE(first.ok());
+    EXPECT_EQ(first.iteration(), 0);
+    auto second = sub.next(30s);  // releases the first: its buffer now holds iteration 1
+    EXPECT_EQ(second.iteration(), 1);
+    EXPECT_THROW_WITH((void)first.data<double>(), StateError, "the next call to next()");
+    EXPECT_EQ(check(second, Selection::all({4, 4}).normalized(), 4), 0);
+    Step moved = std::move(second);
+    EXPECT_THROW_WITH((void)second.data<double>(), StateError, "released");  // NOLINT
+    EXPECT_EQ(check(moved, Selection::all({4, 4}).normalized(), 4), 0);
+    consumer.close();
   }
   rt.free();
 }

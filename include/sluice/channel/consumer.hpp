@@ -46,7 +46,9 @@ struct SubscriptionState;
 }  // namespace detail
 
 /// One iteration of a subscription. Move-only; releasing it (explicitly, by
-/// destruction, or by the next next()) tells the producers the slot is free.
+/// destruction, or by the next next()) tells the producers the slot is free, and
+/// its data() is then refused (the buffer may already hold another iteration). A
+/// Step must not outlive its Consumer.
 class Step {
  public:
   Step(Step&& other) noexcept;
@@ -63,7 +65,8 @@ class Step {
   [[nodiscard]] const std::string& error() const noexcept { return m_error; }
   /// The selection's shape (its `count`).
   [[nodiscard]] const Extents& shape() const noexcept;
-  /// The selection, row-major. InvalidArgument if T is not the stream's type.
+  /// The selection, row-major. InvalidArgument if T is not the stream's type,
+  /// StateError if the step is not ok or was released.
   template <typename T>
   [[nodiscard]] std::span<const T> data() const {
     check_type(dtype_of<T>());
@@ -78,7 +81,9 @@ class Step {
        std::size_t elements, std::string error);
   void check_type(Dtype asked) const;
 
-  Subscription* m_owner;
+  Subscription* m_owner;  // null once moved from
+  bool m_released = false;
+  std::uint64_t m_generation = 0;  // which next() produced it
   StepStatus m_status;
   std::int64_t m_iteration;
   const void* m_data;
