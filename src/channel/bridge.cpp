@@ -24,12 +24,21 @@ Bridge::Bridge(const Runtime& runtime) : m_runtime(&runtime) {
 }
 
 Bridge::~Bridge() {
-  if (!m_closed && std::uncaught_exceptions() == 0) {
-    try {
+  if (m_closed) {
+    return;
+  }
+  try {
+    if (std::uncaught_exceptions() == 0) {
       close();
-    } catch (const std::exception& e) {
-      log::error("closing the bridge failed: ", e.what());
+    } else {
+      // Unwinding: the collective part is out of reach, but readers can still be
+      // told that nothing more comes, so they see end of stream instead of waiting.
+      for (auto& channel : m_channels) {
+        channel->close();
+      }
     }
+  } catch (const std::exception& e) {
+    log::error("closing the bridge failed: ", e.what());
   }
 }
 

@@ -12,6 +12,7 @@
 #include "channel_state.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
 
 namespace sluice::channel {
 
@@ -92,10 +93,22 @@ void* Channel::acquire(std::int64_t iteration) {
 
   switch (s.info.options.policy) {
     case Policy::block: {
+      // Nothing is lost, so a reader that stopped reading stalls the simulation
+      // here; say so rather than hang silently.
       detail::Backoff backoff(std::chrono::microseconds(100));
+      const auto started = std::chrono::steady_clock::now();
+      auto warn_after = std::chrono::seconds(10);
       while (held) {
         backoff.wait();
         held = slot_is_held(s, old, s.max_lag);
+        const auto waited = std::chrono::steady_clock::now() - started;
+        if (held && waited > warn_after) {
+          log::warn("stream '", s.info.name, "': iteration ", iteration, " has waited ",
+                    std::chrono::duration_cast<std::chrono::seconds>(waited).count(),
+                    " s for a reader to release iteration ", old,
+                    " (policy block); readers that may stop reading should use skip or latest");
+          warn_after *= 2;
+        }
       }
       break;
     }

@@ -370,12 +370,19 @@ Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::Co
 }
 
 Consumer::~Consumer() {
-  if (!m_state->closed && std::uncaught_exceptions() == 0) {
-    try {
+  if (m_state->closed) {
+    return;
+  }
+  try {
+    if (std::uncaught_exceptions() == 0) {
       close();
-    } catch (const std::exception& e) {
-      log::error("closing the consumer failed: ", e.what());
+    } else {
+      // Unwinding: the collective part is out of reach, but the producers can stop
+      // keeping iterations for subscriptions nobody will read.
+      unsubscribe_all();
     }
+  } catch (const std::exception& e) {
+    log::error("closing the consumer failed: ", e.what());
   }
 }
 
@@ -487,6 +494,20 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   return *m_state->subscriptions.back();
 }
 
+void Consumer::unsubscribe_all() {
+  for (auto& subscription : m_state->subscriptions) {
+    auto& s = *subscription->m_state;
+    if (!s.active) {
+      continue;
+    }
+    const Words words(s.stream->window);
+    for (const auto& part : s.parts) {
+      words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
+    }
+    s.active = false;
+  }
+}
+
 void Consumer::start() { detail::begin_reading(*m_state); }
 
 void Consumer::close() {
@@ -494,14 +515,7 @@ void Consumer::close() {
     return;
   }
   detail::begin_reading(*m_state);
-  for (auto& subscription : m_state->subscriptions) {
-    auto& s = *subscription->m_state;
-    const Words words(s.stream->window);
-    for (const auto& part : s.parts) {
-      words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
-    }
-    s.active = false;
-  }
+  unsubscribe_all();
   // Collective with Bridge::close().
   for (auto& stream : m_state->streams) {
     stream->epoch.reset();

@@ -1,12 +1,16 @@
 #include "sluice/channel/layout.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "sluice/channel/dtype.hpp"
 
 namespace sluice::channel {
 namespace {
+
+// MPI datatypes count elements per dimension in int.
+constexpr std::int64_t max_extent = std::numeric_limits<int>::max();
 
 std::int64_t product(const Extents& extents) {
   return std::accumulate(extents.begin(), extents.end(), std::int64_t{1},
@@ -75,6 +79,10 @@ std::string Layout::check_local() const {
   }
   for (std::size_t d = 0; d < dims; ++d) {
     const std::string where = "dimension " + std::to_string(d) + ": ";
+    if (l.global_shape[d] > max_extent || l.local_shape[d] > max_extent) {
+      return where + "extents above " + std::to_string(max_extent) +
+             " elements do not fit MPI's int counts; split the array over more dimensions";
+    }
     if (l.global_shape[d] <= 0) {
       return where + "the global shape " + to_string(global_shape) + " must be positive";
     }

@@ -273,6 +273,10 @@ SLUICE_MPI_TEST(bad_input_gives_clear_errors_and_loses_nothing) {
     // A block outside the global shape names the rank and the dimension.
     EXPECT_THROW_WITH(bridge.expose<double>("outside", Layout{{ny, nx}, {ny, 0}, {1, nx}, {}, {}}),
                       InvalidArgument, "outside the global");
+    // Extents beyond MPI's int counts are refused before anything is allocated.
+    EXPECT_THROW_WITH(
+        bridge.expose<std::uint8_t>("huge", Layout{{std::int64_t{3} << 30}, {0}, {0}, {}, {}}),
+        InvalidArgument, "do not fit MPI's int counts");
     EXPECT_THROW_WITH(bridge.expose<double>("bad name!", row_layout(rt, ny, nx)), InvalidArgument,
                       "letters, digits");
     auto& channel = bridge.expose<float>("good", row_layout(rt, ny, nx));

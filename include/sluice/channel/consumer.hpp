@@ -180,6 +180,9 @@ class Consumer {
   [[nodiscard]] bool is_closed() const noexcept;
 
  private:
+  /// Tells every producer to stop keeping iterations for our subscriptions. Local.
+  void unsubscribe_all();
+
   std::unique_ptr<detail::ConsumerState> m_state;
 };
 
