@@ -38,6 +38,11 @@ struct Part {
   MPI_Aint box_offset_bytes = 0;  // first selected element, inside a slot
   mpi::Datatype target_type;      // the strided box in the producer's local buffer
   mpi::Datatype origin_type;      // where it lands in the row-major result
+  // When the box is one contiguous run on both sides: its bytes and where it lands
+  // in the result; the pull then moves plain bytes (measured faster than the same
+  // layout described by derived datatypes with Open MPI's osc sm).
+  int contiguous_bytes = 0;
+  MPI_Aint result_offset_bytes = 0;
 };
 
 struct ConsumerState;
@@ -193,6 +198,26 @@ void Subscription::release(std::int64_t iteration) {
 
 namespace {
 
+// Whether a box of `count` elements (stride `every`; empty means 1) inside a
+// row-major array of `shape` is one contiguous run of memory: unit strides, and
+// below its outermost dimension with more than one element it spans whole rows.
+bool is_contiguous_run(const Extents& shape, const Extents& count, const Extents& every) {
+  bool inner_dimension_seen = false;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    const bool unit_stride = every.empty() || every[d] == 1;
+    if (inner_dimension_seen && (count[d] != shape[d] || !unit_stride)) {
+      return false;
+    }
+    if (count[d] > 1) {
+      if (!unit_stride) {
+        return false;
+      }
+      inner_dimension_seen = true;
+    }
+  }
+  return true;
+}
+
 enum class PullResult { done, torn };
 
 // Pulls `iteration` from `slot` of every producer: header, data, header again. The
@@ -210,10 +235,14 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
     }
   }
   for (const auto& part : s.parts) {
-    check_mpi(MPI_Get(destination, 1, part.origin_type.get(), part.world_rank,
-                      part.window_layout.slot_offset(slot) + part.box_offset_bytes, 1,
-                      part.target_type.get(), window.get()),
-              "MPI_Get", "pulling a block of stream '" + s.stream->info.name + "'");
+    const MPI_Aint displacement = part.window_layout.slot_offset(slot) + part.box_offset_bytes;
+    const int rc =
+        part.contiguous_bytes > 0
+            ? MPI_Get(destination + part.result_offset_bytes, part.contiguous_bytes, MPI_BYTE,
+                      part.world_rank, displacement, part.contiguous_bytes, MPI_BYTE, window.get())
+            : MPI_Get(destination, 1, part.origin_type.get(), part.world_rank, displacement, 1,
+                      part.target_type.get(), window.get());
+    check_mpi(rc, "MPI_Get", "pulling a block of stream '" + s.stream->info.name + "'");
   }
   window.flush_all();
   for (std::size_t i = 0; i < s.parts.size(); ++i) {
@@ -447,6 +476,18 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
     std::vector<int> count(part.overlap.count.begin(), part.overlap.count.end());
     std::vector<int> start(part.overlap.result_start.begin(), part.overlap.result_start.end());
     part.origin_type = mpi::Datatype::subarray(result_shape, count, start, mpi_element);
+    const auto bytes = part.origin_type.size_bytes();
+    if (is_contiguous_run(producer.layout.local_shape, part.overlap.count, selection.every) &&
+        is_contiguous_run(selection.count, part.overlap.count, {}) &&
+        bytes <= std::numeric_limits<int>::max()) {
+      part.contiguous_bytes = static_cast<int>(bytes);
+      std::int64_t result_offset = 0;
+      for (std::size_t d = 0; d < selection.count.size(); ++d) {
+        result_offset = result_offset * selection.count[d] + part.overlap.result_start[d];
+      }
+      part.result_offset_bytes =
+          static_cast<MPI_Aint>(result_offset) * static_cast<MPI_Aint>(element);
+    }
     state->parts.push_back(std::move(part));
   }
 
