@@ -165,15 +165,19 @@ void Channel::commit(std::int64_t iteration) {
   }
   const int slot = static_cast<int>(s.published % static_cast<std::uint64_t>(s.info.options.depth));
   s.window.sync();  // the slot's data is in the window before the header says so
+  // Two words per atomic call: each word is still atomic on its own, and readers
+  // check seq and iteration together before and after reading, so the order
+  // between the two words does not matter.
   const Words words(s.window);
-  words.store(s.world_rank, WindowLayout::slot_word(slot, detail::iteration),
-              static_cast<std::uint64_t>(iteration));
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
-  words.store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  static_assert(detail::seq + 1 == detail::iteration);
+  words.store_pair(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq,
+                   static_cast<std::uint64_t>(iteration));
   s.slot_iteration[static_cast<std::size_t>(slot)] = iteration;
   ++s.published;
-  words.store(s.world_rank, detail::published, s.published);
-  words.store(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1);
+  static_assert(detail::newest_plus_one + 1 == detail::published);
+  words.store_pair(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1,
+                   s.published);
 }
 
 void Channel::publish_bytes(std::int64_t iteration, const void* local) {

@@ -100,6 +100,15 @@ class Words {
     m_window->flush(rank);
   }
 
+  // Replaces two consecutive words in one call; each is atomic, their order is not.
+  void store_pair(int rank, MPI_Aint first_word, std::uint64_t first, std::uint64_t second) const {
+    const std::uint64_t values[2] = {first, second};
+    check_mpi(MPI_Accumulate(values, 2, MPI_UINT64_T, rank, offset(first_word), 2, MPI_UINT64_T,
+                             MPI_REPLACE, m_window->get()),
+              "MPI_Accumulate", "writing stream control words");
+    m_window->flush(rank);
+  }
+
   std::uint64_t add(int rank, MPI_Aint word, std::uint64_t value) const {
     std::uint64_t previous = 0;
     check_mpi(MPI_Fetch_and_op(&value, &previous, MPI_UINT64_T, rank, offset(word), MPI_SUM,
