@@ -1,5 +1,7 @@
 #include "sluice/channel/consumer.hpp"
 
+#include "sluice/channel/bridge.hpp"
+
 #include <mpi.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <utility>
 
 #include "backoff.hpp"
+#include "channel_state.hpp"
 #include "protocol.hpp"
 #include "setup.hpp"
 #include "sluice/core/log.hpp"
@@ -25,7 +28,8 @@ namespace detail {
 
 struct ConsumedStream {
   StreamInfo info;
-  mpi::Window window;
+  const mpi::Window* window = nullptr;  // owned_window, or the Bridge's on a simulation rank
+  mpi::Window owned_window;
   std::optional<mpi::LockAllEpoch> epoch;
 };
 
@@ -63,6 +67,7 @@ struct SubscriptionState {
 
 struct ConsumerState {
   const Runtime* runtime = nullptr;
+  Bridge* bridge = nullptr;  // set on a simulation rank, which reads through its Bridge
   std::vector<std::unique_ptr<ConsumedStream>> streams;
   std::vector<StreamInfo> infos;
   std::vector<std::unique_ptr<Subscription>> subscriptions;
@@ -74,7 +79,11 @@ struct ConsumerState {
 // iteration from the first one published.
 void begin_reading(ConsumerState& consumer) {
   if (!consumer.started) {
-    consumer.runtime->world().barrier();
+    if (consumer.bridge != nullptr) {
+      consumer.bridge->start();  // a simulation rank's half is its Bridge's start()
+    } else {
+      consumer.runtime->world().barrier();
+    }
     consumer.started = true;
   }
 }
@@ -187,7 +196,7 @@ void Subscription::release(std::int64_t iteration) {
   if (s.held != iteration || !s.active) {
     return;
   }
-  const Words words(s.stream->window);
+  const Words words(*s.stream->window);
   for (const auto& part : s.parts) {
     words.store(part.world_rank,
                 WindowLayout::subscriber_word(part.entry, detail::released_plus_one),
@@ -224,7 +233,7 @@ enum class PullResult { done, torn };
 // data is whole only if neither header changed (seqlock).
 PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
                 std::byte* destination) {
-  const mpi::Window& window = s.stream->window;
+  const mpi::Window& window = *s.stream->window;
   const Words words(window);
   std::vector<std::uint64_t> before(s.parts.size() * 2);
   for (std::size_t i = 0; i < s.parts.size(); ++i) {
@@ -290,7 +299,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const auto& info = s.stream->info;
   const int depth = info.options.depth;
-  const Words words(s.stream->window);
+  const Words words(*s.stream->window);
   detail::Backoff backoff(std::chrono::microseconds(200));
   try {
     for (;;) {
@@ -376,7 +385,7 @@ Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::Co
     throw RoleError("creating a sluice::channel::Consumer",
                     "this process is a simulation rank, which takes part in set-up through its "
                     "Bridge",
-                    "read streams from analytics, scheduler or service processes");
+                    "on a simulation rank, create the Consumer from the rank's Bridge");
   }
   const auto simulation = runtime.ranks_of(Role::simulation);
   for (;;) {
@@ -390,12 +399,25 @@ Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::Co
     }
     auto stream = std::make_unique<detail::ConsumedStream>();
     stream->info = outcome.stream;
-    stream->window = mpi::Window::allocate(runtime.world(), 0);
-    stream->epoch.emplace(stream->window.lock_all());
+    stream->owned_window = mpi::Window::allocate(runtime.world(), 0);
+    stream->epoch.emplace(stream->owned_window.lock_all());
+    stream->window = &stream->owned_window;
     m_state->infos.push_back(stream->info);
     m_state->streams.push_back(std::move(stream));
   }
   log::info("consumer ready: ", m_state->streams.size(), " stream(s) exposed");
+}
+
+Consumer::Consumer(Bridge& bridge) : m_state(std::make_unique<detail::ConsumerState>()) {
+  m_state->runtime = &bridge.runtime();
+  m_state->bridge = &bridge;
+  for (const auto& channel : bridge.m_channels) {
+    auto stream = std::make_unique<detail::ConsumedStream>();
+    stream->info = channel->info();
+    stream->window = &channel->m_state->window;  // read inside the Bridge's epoch
+    m_state->infos.push_back(stream->info);
+    m_state->streams.push_back(std::move(stream));
+  }
 }
 
 Consumer::~Consumer() {
@@ -491,7 +513,7 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
     state->parts.push_back(std::move(part));
   }
 
-  const Words words(stream->window);
+  const Words words(*stream->window);
   for (auto& part : state->parts) {
     if (words.load(part.world_rank, detail::closed) != 0) {
       throw StateError(asked, "the stream is closed");
@@ -536,12 +558,15 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
 }
 
 void Consumer::unsubscribe_all() {
+  if (m_state->bridge != nullptr && m_state->bridge->is_closed()) {
+    return;  // the windows are gone, and with them every subscription
+  }
   for (auto& subscription : m_state->subscriptions) {
     auto& s = *subscription->m_state;
     if (!s.active) {
       continue;
     }
-    const Words words(s.stream->window);
+    const Words words(*s.stream->window);
     for (const auto& part : s.parts) {
       words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
     }
@@ -559,8 +584,10 @@ void Consumer::close() {
   unsubscribe_all();
   // Collective with Bridge::close().
   for (auto& stream : m_state->streams) {
-    stream->epoch.reset();
-    stream->window.free();
+    if (!stream->owned_window.is_null()) {
+      stream->epoch.reset();
+      stream->owned_window.free();
+    }
   }
   m_state->closed = true;
 }

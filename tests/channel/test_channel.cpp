@@ -196,7 +196,9 @@ SLUICE_MPI_TEST(selections_crossing_blocks_corners_and_strides) {
         }
       }
     }
-    EXPECT_TRUE(delivered == std::vector<std::int64_t>(subs.size(), iterations));
+    for (std::int64_t count : delivered) {
+      EXPECT_EQ(count, iterations);
+    }
     EXPECT_EQ(subs[3]->blocks(), 1u);
     EXPECT_EQ(wrong, 0);
     consumer.close();
@@ -502,6 +504,51 @@ SLUICE_MPI_TEST(a_step_is_refused_once_the_next_one_is_taken) {
     Step moved = std::move(second);
     EXPECT_THROW_WITH((void)second.data<double>(), StateError, "released");  // NOLINT
     EXPECT_EQ(check(moved, Selection::all({4, 4}).normalized(), 4), 0);
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(simulation_ranks_read_streams_through_their_bridge) {
+  // Every simulation rank reads the whole field (all ranks' blocks) after each
+  // publish, next to an analytics reader: in situ analytics on the simulation itself.
+  constexpr std::int64_t ny = 12, nx = 6, iterations = 50;
+  Runtime rt(testing::role());
+  const Selection all = Selection::all({ny, nx}).normalized();
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("shared", row_layout(rt, ny, nx));
+    EXPECT_THROW_WITH(Consumer{rt}, RoleError, "from the rank's Bridge");
+    Consumer readers(bridge);
+    EXPECT_EQ(readers.streams().size(), 1u);
+    auto& sub = readers.subscribe<double>("shared");
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    std::int64_t wrong = 0;
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      fill(local.data(), channel.layout(), it);
+      channel.publish(it, local.data());
+      auto step = sub.next(30s);
+      EXPECT_TRUE(step.ok());
+      if (step.ok()) {
+        EXPECT_EQ(step.iteration(), it);
+        wrong += check(step, all, nx);
+      }
+      bridge.end_iteration(it);
+    }
+    EXPECT_EQ(wrong, 0);
+    readers.close();
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& sub = consumer.subscribe<double>("shared");
+    std::int64_t expected = 0;
+    std::int64_t wrong = 0;
+    read_to_end(sub, [&](const Step& step) {
+      EXPECT_EQ(step.iteration(), expected++);
+      wrong += check(step, all, nx);
+    });
+    EXPECT_EQ(expected, iterations);
+    EXPECT_EQ(wrong, 0);
     consumer.close();
   }
   rt.free();

@@ -73,6 +73,7 @@ class Bridge {
   [[nodiscard]] const Runtime& runtime() const noexcept { return *m_runtime; }
 
  private:
+  friend class Consumer;  // a simulation rank reads through its Bridge's windows
   const Runtime* m_runtime;
   std::vector<std::unique_ptr<Channel>> m_channels;
   bool m_started = false;

@@ -30,6 +30,7 @@
 namespace sluice::channel {
 
 class Bridge;
+class Consumer;
 namespace detail {
 struct ChannelState;
 }
@@ -88,6 +89,7 @@ class Channel {
 
  private:
   friend class Bridge;
+  friend class Consumer;
   explicit Channel(std::unique_ptr<detail::ChannelState> state);
   void check_type(Dtype asked) const;
   void* acquire(std::int64_t iteration);

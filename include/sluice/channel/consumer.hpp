@@ -39,6 +39,7 @@ enum class StepStatus { ok, not_ready, end_of_stream, error };
 
 [[nodiscard]] std::string_view step_status_name(StepStatus status) noexcept;
 
+class Bridge;
 class Subscription;
 namespace detail {
 struct ConsumerState;
@@ -140,6 +141,13 @@ class Subscription {
 
 class Consumer {
  public:
+  /// A reader on a simulation rank, reading through the rank's own Bridge (same
+  /// windows, same epoch). Local: create it after exposing, subscribe, and the
+  /// Bridge's start() (or first publish) lets publishing begin. Only the streams
+  /// exposed so far are readable. Under Policy::block, the rank must read between
+  /// publications or it waits for itself.
+  explicit Consumer(Bridge& bridge);
+
   /// Takes part in the simulation's set-up (every Bridge::expose, and the first
   /// half of Bridge::start) and returns with the streams known; see start(). Collective over the
   /// job. Streams the simulation failed to expose are logged and left out.
