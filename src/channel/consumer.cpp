@@ -1,23 +1,17 @@
 #include "sluice/channel/consumer.hpp"
 
-#include "sluice/channel/bridge.hpp"
-
 #include <mpi.h>
 
 #include <algorithm>
 #include <exception>
 #include <limits>
-#include <optional>
-#include <thread>
-#include <utility>
+#include <string>
 
-#include "backoff.hpp"
 #include "channel_state.hpp"
-#include "protocol.hpp"
+#include "consumer_state.hpp"
 #include "setup.hpp"
+#include "sluice/channel/bridge.hpp"
 #include "sluice/core/log.hpp"
-#include "sluice/mpi/datatype.hpp"
-#include "sluice/mpi/window.hpp"
 
 namespace sluice::channel {
 
@@ -26,57 +20,6 @@ using detail::Words;
 
 namespace detail {
 
-struct ConsumedStream {
-  StreamInfo info;
-  const mpi::Window* window = nullptr;  // owned_window, or the Bridge's on a simulation rank
-  mpi::Window owned_window;
-  std::optional<mpi::LockAllEpoch> epoch;
-};
-
-// The part of a selection one producer block provides.
-struct Part {
-  int world_rank = 0;
-  int entry = -1;              // this subscription's row in the producer's subscriber table
-  WindowLayout window_layout;  // of this producer's window (slot sizes differ by rank)
-  Overlap overlap;
-  MPI_Aint box_offset_bytes = 0;  // first selected element, inside a slot
-  mpi::Datatype target_type;      // the strided box in the producer's local buffer
-  mpi::Datatype origin_type;      // where it lands in the row-major result
-  // When the box is one contiguous run on both sides: its bytes and where it lands
-  // in the result; the pull then moves plain bytes (measured faster than the same
-  // layout described by derived datatypes with Open MPI's osc sm).
-  int contiguous_bytes = 0;
-  MPI_Aint result_offset_bytes = 0;
-};
-
-struct ConsumerState;
-
-struct SubscriptionState {
-  ConsumerState* consumer = nullptr;
-  ConsumedStream* stream = nullptr;
-  Selection selection;
-  std::vector<Part> parts;
-  std::vector<std::byte> buffer;
-  std::int64_t start_iteration = 0;
-  std::int64_t last_delivered = -1;
-  std::int64_t held = -1;        // iteration of the step not yet released
-  std::uint64_t generation = 0;  // counts next() calls; a Step is valid for one
-  SubscriptionCounters counters;
-  bool active = true;
-};
-
-struct ConsumerState {
-  const Runtime* runtime = nullptr;
-  Bridge* bridge = nullptr;  // set on a simulation rank, which reads through its Bridge
-  std::vector<std::unique_ptr<ConsumedStream>> streams;
-  std::vector<StreamInfo> infos;
-  std::vector<std::unique_ptr<Subscription>> subscriptions;
-  bool started = false;
-  bool closed = false;
-};
-
-// The second half of Bridge::start(): subscriptions made before it get every
-// iteration from the first one published.
 void begin_reading(ConsumerState& consumer) {
   if (!consumer.started) {
     if (consumer.bridge != nullptr) {
@@ -89,121 +32,6 @@ void begin_reading(ConsumerState& consumer) {
 }
 
 }  // namespace detail
-
-std::string_view step_status_name(StepStatus status) noexcept {
-  switch (status) {
-    case StepStatus::ok:
-      return "ok";
-    case StepStatus::not_ready:
-      return "not_ready";
-    case StepStatus::end_of_stream:
-      return "end_of_stream";
-    case StepStatus::error:
-      return "error";
-  }
-  return "unknown";
-}
-
-// ---- Step --------------------------------------------------------------------
-
-Step::Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
-           std::size_t elements, std::string error)
-    : m_owner(owner),
-      m_generation(owner->m_state->generation),
-      m_status(status),
-      m_iteration(iteration),
-      m_data(data),
-      m_elements(elements),
-      m_error(std::move(error)) {}
-
-Step::Step(Step&& other) noexcept
-    : m_owner(std::exchange(other.m_owner, nullptr)),
-      m_released(std::exchange(other.m_released, true)),
-      m_generation(other.m_generation),
-      m_status(other.m_status),
-      m_iteration(other.m_iteration),
-      m_data(other.m_data),
-      m_elements(other.m_elements),
-      m_error(std::move(other.m_error)) {}
-
-Step& Step::operator=(Step&& other) noexcept {
-  if (this != &other) {
-    release();
-    m_owner = std::exchange(other.m_owner, nullptr);
-    m_released = std::exchange(other.m_released, true);
-    m_generation = other.m_generation;
-    m_status = other.m_status;
-    m_iteration = other.m_iteration;
-    m_data = other.m_data;
-    m_elements = other.m_elements;
-    m_error = std::move(other.m_error);
-  }
-  return *this;
-}
-
-Step::~Step() {
-  try {
-    release();
-  } catch (const std::exception& e) {
-    log::error("releasing iteration ", m_iteration, " failed: ", e.what());
-  }
-}
-
-const Extents& Step::shape() const noexcept {
-  static const Extents none;
-  return m_owner != nullptr ? m_owner->selection().count : none;
-}
-
-void Step::release() {
-  if (m_owner != nullptr && !m_released && m_status == StepStatus::ok) {
-    m_owner->release(m_iteration);
-  }
-  m_released = true;
-}
-
-void Step::check_type(Dtype asked) const {
-  if (m_status != StepStatus::ok) {
-    throw StateError("reading a step's data",
-                     "the step's status is " + std::string(step_status_name(m_status)));
-  }
-  if (m_owner == nullptr || m_released || m_owner->m_state->generation != m_generation) {
-    throw StateError("reading the data of iteration " + std::to_string(m_iteration),
-                     "the step was released (by release(), or by the next call to next())",
-                     "keep the Step until you are done with its data");
-  }
-  const Dtype actual = m_owner->stream().dtype;
-  if (asked != actual) {
-    throw InvalidArgument("reading " + std::string(dtype_name(asked)) + " data of stream '" +
-                              m_owner->stream().name + "'",
-                          "the stream carries " + std::string(dtype_name(actual)));
-  }
-}
-
-// ---- Subscription ------------------------------------------------------------
-
-Subscription::Subscription(std::unique_ptr<detail::SubscriptionState> state)
-    : m_state(std::move(state)) {}
-
-Subscription::~Subscription() = default;
-
-const StreamInfo& Subscription::stream() const noexcept { return m_state->stream->info; }
-const Selection& Subscription::selection() const noexcept { return m_state->selection; }
-std::size_t Subscription::blocks() const noexcept { return m_state->parts.size(); }
-SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }
-
-void Subscription::release(std::int64_t iteration) {
-  auto& s = *m_state;
-  if (s.held != iteration || !s.active) {
-    return;
-  }
-  const Words words(*s.stream->window);
-  for (const auto& part : s.parts) {
-    words.store(part.world_rank,
-                WindowLayout::subscriber_word(part.entry, detail::released_plus_one),
-                static_cast<std::uint64_t>(iteration) + 1);
-  }
-  s.held = -1;
-}
 
 namespace {
 
@@ -227,155 +55,7 @@ bool is_contiguous_run(const Extents& shape, const Extents& count, const Extents
   return true;
 }
 
-enum class PullResult { done, torn };
-
-// Pulls `iteration` from `slot` of every producer: header, data, header again. The
-// data is whole only if neither header changed (seqlock).
-PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
-                std::byte* destination) {
-  const mpi::Window& window = *s.stream->window;
-  const Words words(window);
-  std::vector<std::uint64_t> before(s.parts.size() * 2);
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
-    words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, &before[i * 2]);
-    if (before[i * 2 + detail::seq] % 2 != 0 ||
-        before[i * 2 + detail::iteration] != static_cast<std::uint64_t>(iteration)) {
-      return PullResult::torn;
-    }
-  }
-  for (const auto& part : s.parts) {
-    const MPI_Aint displacement = part.window_layout.slot_offset(slot) + part.box_offset_bytes;
-    const int rc =
-        part.contiguous_bytes > 0
-            ? MPI_Get(destination + part.result_offset_bytes, part.contiguous_bytes, MPI_BYTE,
-                      part.world_rank, displacement, part.contiguous_bytes, MPI_BYTE, window.get())
-            : MPI_Get(destination, 1, part.origin_type.get(), part.world_rank, displacement, 1,
-                      part.target_type.get(), window.get());
-    check_mpi(rc, "MPI_Get", "pulling a block of stream '" + s.stream->info.name + "'");
-  }
-  window.flush_all();
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
-    std::uint64_t after[2];
-    words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, after);
-    if (after[0] != before[i * 2] || after[1] != before[i * 2 + 1]) {
-      return PullResult::torn;
-    }
-  }
-  return PullResult::done;
-}
-
 }  // namespace
-
-Step Subscription::next(std::chrono::milliseconds timeout) {
-  return next_into(timeout, m_state->buffer.data());
-}
-
-void Subscription::check_destination(Dtype dtype, std::size_t elements) const {
-  const auto& s = *m_state;
-  const std::string asked = "pulling stream '" + s.stream->info.name + "' into a caller's buffer";
-  if (dtype != s.stream->info.dtype) {
-    throw InvalidArgument(asked, "the buffer holds " + std::string(dtype_name(dtype)) +
-                                     "; the stream carries " +
-                                     std::string(dtype_name(s.stream->info.dtype)));
-  }
-  if (elements != static_cast<std::size_t>(s.selection.elements())) {
-    throw InvalidArgument(asked, "the buffer has " + std::to_string(elements) +
-                                     " elements; the selection has " +
-                                     std::to_string(s.selection.elements()));
-  }
-}
-
-Step Subscription::next_into(std::chrono::milliseconds timeout, void* destination) {
-  auto& s = *m_state;
-  auto* target = static_cast<std::byte*>(destination);
-  if (s.held >= 0) {
-    release(s.held);
-  }
-  ++s.generation;
-  if (!s.active) {
-    return Step(this, StepStatus::error, -1, nullptr, 0, "the consumer is closed");
-  }
-  detail::begin_reading(*s.consumer);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const auto& info = s.stream->info;
-  const int depth = info.options.depth;
-  const Words words(*s.stream->window);
-  detail::Backoff backoff(std::chrono::microseconds(200));
-  try {
-    for (;;) {
-      // What every producer has committed, and whether it closed the stream.
-      std::int64_t committed = std::numeric_limits<std::int64_t>::max();
-      bool all_closed = true;
-      for (const auto& part : s.parts) {
-        std::uint64_t control[3];
-        words.load_many(part.world_rank, 0, 3, control);
-        committed =
-            std::min(committed, static_cast<std::int64_t>(control[detail::newest_plus_one]) - 1);
-        all_closed = all_closed && control[detail::closed] != 0;
-      }
-      // Which iteration to deliver: producers publish the same iterations in the
-      // same slots, so a slot qualifies only if every producer has committed the
-      // same iteration in it (under latest, a fast producer may have moved on).
-      std::vector<std::uint64_t> heads(static_cast<std::size_t>(depth) * 2);
-      std::vector<bool> agreed(static_cast<std::size_t>(depth), true);
-      std::vector<std::uint64_t> first_heads;
-      for (const auto& part : s.parts) {
-        words.load_many(part.world_rank, WindowLayout::slot_word(0, 0), depth * 2, heads.data());
-        if (first_heads.empty()) {
-          first_heads = heads;
-        }
-        for (std::size_t slot = 0; slot < agreed.size(); ++slot) {
-          const std::uint64_t seq = heads[slot * 2 + detail::seq];
-          agreed[slot] =
-              agreed[slot] && seq != 0 && seq % 2 == 0 &&
-              heads[slot * 2 + detail::iteration] == first_heads[slot * 2 + detail::iteration];
-        }
-      }
-      int chosen_slot = -1;
-      std::int64_t chosen = -1;
-      for (int slot = 0; slot < depth; ++slot) {
-        const auto iteration = static_cast<std::int64_t>(
-            first_heads[static_cast<std::size_t>(slot) * 2 + detail::iteration]);
-        if (!agreed[static_cast<std::size_t>(slot)] || iteration <= s.last_delivered ||
-            iteration < s.start_iteration || iteration > committed) {
-          continue;
-        }
-        const bool better =
-            chosen < 0 ||
-            (info.options.policy == Policy::latest ? iteration > chosen : iteration < chosen);
-        if (better) {
-          chosen = iteration;
-          chosen_slot = slot;
-        }
-      }
-      if (chosen >= 0) {
-        if (pull(s, chosen_slot, chosen, target) == PullResult::done) {
-          s.last_delivered = chosen;
-          s.held = chosen;
-          const auto bytes = s.buffer.size();
-          s.counters.bytes_pulled += bytes;
-          ++s.counters.delivered;
-          for (const auto& part : s.parts) {
-            const auto part_bytes = static_cast<std::uint64_t>(part.origin_type.size_bytes());
-            words.add(part.world_rank, detail::bytes_pulled, part_bytes);
-          }
-          return Step(this, StepStatus::ok, chosen, target,
-                      static_cast<std::size_t>(s.selection.elements()), {});
-        }
-        // Overtaken by the producer: look again, but within the deadline.
-        ++s.counters.torn_reads;
-      } else if (all_closed) {
-        return Step(this, StepStatus::end_of_stream, -1, nullptr, 0, {});
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return Step(this, StepStatus::not_ready, -1, nullptr, 0, {});
-      }
-      backoff.wait();
-    }
-  } catch (const Error& e) {
-    return Step(this, StepStatus::error, -1, nullptr, 0, e.what());
-  }
-}
 
 // ---- Consumer ----------------------------------------------------------------
 

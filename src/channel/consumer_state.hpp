@@ -1,0 +1,69 @@
+#pragma once
+// Private: the reader-side state behind Consumer, Subscription and Step.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "protocol.hpp"
+#include "sluice/channel/bridge.hpp"
+#include "sluice/channel/consumer.hpp"
+#include "sluice/mpi/datatype.hpp"
+#include "sluice/mpi/window.hpp"
+
+namespace sluice::channel::detail {
+
+struct ConsumedStream {
+  StreamInfo info;
+  const mpi::Window* window = nullptr;  // owned_window, or the Bridge's on a simulation rank
+  mpi::Window owned_window;
+  std::optional<mpi::LockAllEpoch> epoch;
+};
+
+// The part of a selection one producer block provides.
+struct Part {
+  int world_rank = 0;
+  int entry = -1;              // this subscription's row in the producer's subscriber table
+  WindowLayout window_layout;  // of this producer's window (slot sizes differ by rank)
+  Overlap overlap;
+  MPI_Aint box_offset_bytes = 0;  // first selected element, inside a slot
+  mpi::Datatype target_type;      // the strided box in the producer's local buffer
+  mpi::Datatype origin_type;      // where it lands in the row-major result
+  // When the box is one contiguous run on both sides: its bytes and where it lands
+  // in the result; the pull then moves plain bytes (measured faster than the same
+  // layout described by derived datatypes with Open MPI's osc sm).
+  int contiguous_bytes = 0;
+  MPI_Aint result_offset_bytes = 0;
+};
+
+struct ConsumerState;
+
+struct SubscriptionState {
+  ConsumerState* consumer = nullptr;
+  ConsumedStream* stream = nullptr;
+  Selection selection;
+  std::vector<Part> parts;
+  std::vector<std::byte> buffer;
+  std::int64_t start_iteration = 0;
+  std::int64_t last_delivered = -1;
+  std::int64_t held = -1;        // iteration of the step not yet released
+  std::uint64_t generation = 0;  // counts next() calls; a Step is valid for one
+  SubscriptionCounters counters;
+  bool active = true;
+};
+
+struct ConsumerState {
+  const Runtime* runtime = nullptr;
+  Bridge* bridge = nullptr;  // set on a simulation rank, which reads through its Bridge
+  std::vector<std::unique_ptr<ConsumedStream>> streams;
+  std::vector<StreamInfo> infos;
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  bool started = false;
+  bool closed = false;
+};
+
+// The second half of Bridge::start(): subscriptions made before it get every
+// iteration from the first one published. Collective (with the simulation's start).
+void begin_reading(ConsumerState& consumer);
+
+}  // namespace sluice::channel::detail
