@@ -238,19 +238,8 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
 }
 
 void Consumer::unsubscribe_all() {
-  if (m_state->bridge != nullptr && m_state->bridge->is_closed()) {
-    return;  // the windows are gone, and with them every subscription
-  }
   for (auto& subscription : m_state->subscriptions) {
-    auto& s = *subscription->m_state;
-    if (!s.active) {
-      continue;
-    }
-    const Words words(*s.stream->window);
-    for (const auto& part : s.parts) {
-      words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
-    }
-    s.active = false;
+    subscription->close();
   }
 }
 

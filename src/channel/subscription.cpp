@@ -21,6 +21,7 @@ Subscription::Subscription(std::unique_ptr<detail::SubscriptionState> state)
 Subscription::~Subscription() = default;
 
 const StreamInfo& Subscription::stream() const noexcept { return m_state->stream->info; }
+bool Subscription::is_closed() const noexcept { return !m_state->active; }
 const Selection& Subscription::selection() const noexcept { return m_state->selection; }
 std::size_t Subscription::blocks() const noexcept { return m_state->parts.size(); }
 SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }
@@ -80,6 +81,23 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
 
 }  // namespace
 
+void Subscription::close() {
+  auto& s = *m_state;
+  if (!s.active) {
+    return;
+  }
+  if (s.consumer->bridge != nullptr && s.consumer->bridge->is_closed()) {
+    s.active = false;  // the windows are gone, and the entries with them
+    return;
+  }
+  const Words words(*s.stream->window);
+  for (const auto& part : s.parts) {
+    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
+  }
+  s.held = -1;
+  s.active = false;
+}
+
 Step Subscription::next(std::chrono::milliseconds timeout) {
   return next_into(timeout, m_state->buffer.data());
 }
@@ -107,7 +125,8 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
   }
   ++s.generation;
   if (!s.active) {
-    return Step(this, StepStatus::error, -1, nullptr, 0, "the consumer is closed");
+    return Step(this, StepStatus::error, -1, nullptr, 0,
+                "the subscription is closed (Subscription::close or Consumer::close)");
   }
   detail::begin_reading(*s.consumer);
   const auto deadline = std::chrono::steady_clock::now() + timeout;

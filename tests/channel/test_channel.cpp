@@ -553,3 +553,30 @@ SLUICE_MPI_TEST(simulation_ranks_read_streams_through_their_bridge) {
   }
   rt.free();
 }
+
+SLUICE_MPI_TEST(a_closed_subscription_no_longer_holds_the_producer_back) {
+  // Under block, a subscription nobody reads would stall the producer forever; once
+  // closed, the producer runs on and the other subscription sees everything.
+  constexpr std::int64_t iterations = 40;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("held", row_layout(rt, 4, 4), {.depth = 1});
+    publish_iterations(bridge, channel, iterations);
+    bridge.close();
+  } else {
+    Consumer consumer(rt);
+    auto& abandoned = consumer.subscribe<double>("held");
+    auto& kept = consumer.subscribe<double>("held");
+    auto first = abandoned.next(30s);
+    EXPECT_TRUE(first.ok());
+    abandoned.close();
+    EXPECT_TRUE(abandoned.is_closed());
+    EXPECT_TRUE(abandoned.next(1ms).status() == StepStatus::error);
+    std::int64_t expected = 0;
+    read_to_end(kept, [&](const Step& step) { EXPECT_EQ(step.iteration(), expected++); });
+    EXPECT_EQ(expected, iterations);
+    consumer.close();
+  }
+  rt.free();
+}

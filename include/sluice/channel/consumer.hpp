@@ -122,6 +122,13 @@ class Subscription {
     return next_into(timeout, into.data());
   }
 
+  /// Ends the subscription: producers stop keeping iterations for it (under
+  /// Policy::block they no longer wait for it), and next() returns error. A step
+  /// still held is released. Local; idempotent. Its producer-side entry is not
+  /// reused: each producer serves at most 32 subscriptions per stream in a run.
+  void close();
+  [[nodiscard]] bool is_closed() const noexcept;
+
   [[nodiscard]] const StreamInfo& stream() const noexcept;
   [[nodiscard]] const Selection& selection() const noexcept;
   /// Producer blocks this selection intersects (one MPI_Get each per step).
