@@ -58,7 +58,7 @@ class RendezvousHash {
 
  private:
   std::uint64_t m_epoch = 0;
-  std::vector<MemberId> m_members;  // sorted
+  std::vector<MemberId> m_members;     // sorted
   std::vector<std::uint64_t> m_salts;  // stable_hash of each member, parallel to m_members
 };
 
