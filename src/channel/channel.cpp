@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "backoff.hpp"
+#include "../core/backoff.hpp"
 #include "channel_state.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/error.hpp"
@@ -95,7 +95,7 @@ void* Channel::acquire(std::int64_t iteration) {
     case Policy::block: {
       // Nothing is lost, so a reader that stopped reading stalls the simulation
       // here; say so rather than hang silently.
-      detail::Backoff backoff(std::chrono::microseconds(100));
+      sluice::detail::Backoff backoff(std::chrono::microseconds(100));
       const auto started = std::chrono::steady_clock::now();
       auto warn_after = std::chrono::seconds(10);
       while (held) {

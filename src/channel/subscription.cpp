@@ -4,7 +4,7 @@
 #include <limits>
 #include <string>
 
-#include "backoff.hpp"
+#include "../core/backoff.hpp"
 #include "consumer_state.hpp"
 #include "sluice/channel/consumer.hpp"
 
@@ -133,7 +133,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
   const auto& info = s.stream->info;
   const int depth = info.options.depth;
   const Words words(*s.stream->window);
-  detail::Backoff backoff(std::chrono::microseconds(200));
+  sluice::detail::Backoff backoff(std::chrono::microseconds(200));
   try {
     for (;;) {
       // What every producer has committed, and whether it closed the stream.

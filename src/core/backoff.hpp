@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-namespace sluice::channel::detail {
+namespace sluice::detail {
 
 class Backoff {
  public:
@@ -32,4 +32,4 @@ class Backoff {
   int m_yields = 0;
 };
 
-}  // namespace sluice::channel::detail
+}  // namespace sluice::detail
