@@ -1,0 +1,41 @@
+// sluice-scheduler: a member of the scheduler ring. Start as many as wanted next to
+// the simulation and analytics programs:
+//
+//   mpirun -np 4 heat2d : -np 2 sluice-scheduler : -np 1 heat2d-analytics
+//
+// It serves the keys the ring gives it until a Directory stops the schedulers.
+#include <cstdio>
+#include <cstring>
+
+#include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/environment.hpp"
+#include "sluice/ring/scheduler.hpp"
+#include "sluice/runtime/runtime.hpp"
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::printf(
+          "usage: sluice-scheduler\n"
+          "A member of sluice's scheduler ring, started in the job's mpirun command line.\n"
+          "It owns the keys the consistent-hash ring maps to it and answers directory\n"
+          "requests from any process until told to stop. SLUICE_LOG sets the log level.\n");
+      return 0;
+    }
+  }
+  sluice::mpi::Environment mpi(argc, argv);
+  try {
+    sluice::Runtime runtime(sluice::Role::scheduler, {.required_roles = {sluice::Role::scheduler}});
+    sluice::ring::Scheduler scheduler(runtime);
+    scheduler.serve_until_stopped();
+    sluice::log::info("scheduler stopped: ", scheduler.store().size(), " keys held, ",
+                      scheduler.served(), " requests served, ", scheduler.forwarded(),
+                      " forwarded, ", scheduler.rejected(), " refused");
+    runtime.free();
+  } catch (const sluice::Error& e) {
+    std::fprintf(stderr, "sluice-scheduler: %s\n", e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  return 0;
+}
