@@ -38,8 +38,13 @@ inline std::vector<std::byte> encode(Kind kind, int requester, std::uint64_t epo
                       static_cast<std::uint32_t>(value.size())};
   std::vector<std::byte> message(sizeof(Header) + key.size() + value.size());
   std::memcpy(message.data(), &header, sizeof(Header));
-  std::memcpy(message.data() + sizeof(Header), key.data(), key.size());
-  std::memcpy(message.data() + sizeof(Header) + key.size(), value.data(), value.size());
+  // An empty view may hold a null pointer, which memcpy must not get even for 0 bytes.
+  if (!key.empty()) {
+    std::memcpy(message.data() + sizeof(Header), key.data(), key.size());
+  }
+  if (!value.empty()) {
+    std::memcpy(message.data() + sizeof(Header) + key.size(), value.data(), value.size());
+  }
   return message;
 }
 
