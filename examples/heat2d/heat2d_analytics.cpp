@@ -1,10 +1,13 @@
-// heat2d-analytics: subscribes to heat2d's whole temperature field and writes, for
-// every published iteration, mean / min / max, the mean time derivative since the
-// previous published iteration and a 16-bin histogram over [0, 100], as CSV
-// (DESIGN.md §7). Statistics use the vectorised kernels.
+// heat2d-analytics: reads heat2d's temperature field and writes, for every published
+// iteration, mean / min / max, the mean time derivative since the previous published
+// iteration and a 16-bin histogram over [0, 100], as CSV (DESIGN.md §7). Statistics
+// use the vectorised kernels. Run on several ranks, each reads a band of rows and
+// rank 0 writes the combined results.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,62 @@
 namespace {
 
 constexpr std::size_t bins = 16;
+
+// One rank's share of an iteration's statistics, and their combination.
+struct Partial {
+  double sum = 0.0;
+  double dtdt_sum = 0.0;  // sum of (T_k - T_p) / (t_k - t_p) over the cells
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  std::uint64_t count = 0;
+  std::vector<std::uint64_t> counts = std::vector<std::uint64_t>(bins, 0);
+
+  void add(std::span<const double> t, const sluice::kernels::HistogramSpec& spec,
+           const std::vector<double>& previous, double elapsed) {
+    const auto summary = sluice::kernels::summary(t);
+    sum = summary.sum;
+    min = summary.min;
+    max = summary.max;
+    count = summary.count;
+    sluice::kernels::histogram(t, spec, counts);
+    if (!previous.empty()) {
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        dtdt_sum += (t[i] - previous[i]) / elapsed;
+      }
+    }
+  }
+
+  // The totals, on rank 0 of `comm`. Collective.
+  [[nodiscard]] Partial reduce(const sluice::mpi::Comm& comm) const {
+    Partial total;
+    const double sums[2] = {sum, dtdt_sum};
+    double summed[2] = {0.0, 0.0};
+    MPI_Reduce(sums, summed, 2, MPI_DOUBLE, MPI_SUM, 0, comm.get());
+    MPI_Reduce(&min, &total.min, 1, MPI_DOUBLE, MPI_MIN, 0, comm.get());
+    MPI_Reduce(&max, &total.max, 1, MPI_DOUBLE, MPI_MAX, 0, comm.get());
+    std::vector<std::uint64_t> tallies(counts);
+    tallies.push_back(count);
+    std::vector<std::uint64_t> tallied(tallies.size(), 0);
+    MPI_Reduce(tallies.data(), tallied.data(), static_cast<int>(tallies.size()), MPI_UINT64_T,
+               MPI_SUM, 0, comm.get());
+    total.sum = summed[0];
+    total.dtdt_sum = summed[1];
+    total.count = tallied.back();
+    total.counts.assign(tallied.begin(), tallied.end() - 1);
+    return total;
+  }
+};
+
+sluice::channel::Extents stream_shape(const sluice::channel::Consumer& consumer,
+                                      std::string_view name) {
+  for (const auto& stream : consumer.streams()) {
+    if (stream.name == name) {
+      return stream.global_shape;
+    }
+  }
+  throw sluice::NotFound("finding stream '" + std::string(name) + "'",
+                         "the simulation did not expose it", "is the simulation heat2d?");
+}
 
 std::string parse_out(int argc, char** argv) {
   std::string out = "-";
@@ -57,68 +116,90 @@ int main(int argc, char** argv) {
     sluice::Runtime runtime(sluice::Role::analytics,
                             {.required_roles = {sluice::Role::simulation}});
     sluice::channel::Consumer consumer(runtime);
-    auto& temperature = consumer.subscribe<double>("temperature");
+    // Each analytics rank reads a band of rows (a selection crossing the simulation's
+    // blocks) and the ranks combine their partial results: more analytics ranks, less
+    // work each.
+    const auto& comm = runtime.comm();
+    const int ranks = comm.size();
+    const int me = comm.rank();
+    const auto shape = stream_shape(consumer, "temperature");
+    const std::int64_t first_row = shape[0] * me / ranks;
+    const std::int64_t band_rows = shape[0] * (me + 1) / ranks - first_row;
+    sluice::channel::Subscription* temperature = nullptr;
+    if (band_rows > 0) {
+      temperature = &consumer.subscribe<double>(
+          "temperature", sluice::channel::Selection{{first_row, 0}, {band_rows, shape[1]}, {}});
+    }
     auto& time = consumer.subscribe<double>("time");
 
-    std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
-    for (std::size_t b = 0; b < bins; ++b) {
-      std::fprintf(out, ",hist%zu", b);
+    if (me == 0) {
+      std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
+      for (std::size_t b = 0; b < bins; ++b) {
+        std::fprintf(out, ",hist%zu", b);
+      }
+      std::fprintf(out, "\n");
     }
-    std::fprintf(out, "\n");
 
     std::vector<double> previous;
     double previous_time = 0.0;
-    std::vector<std::uint64_t> counts(bins);
+    bool is_first = true;
     const sluice::kernels::HistogramSpec spec{0.0, 100.0, bins};
     std::int64_t rows = 0;
     const auto started = std::chrono::steady_clock::now();
     for (;;) {
-      auto field = temperature.next(std::chrono::minutes(10));
-      if (field.status() == StepStatus::end_of_stream) {
+      // Every rank reads the time stream, so all see the same iterations and the
+      // same end of stream.
+      auto now = time.next(std::chrono::minutes(10));
+      if (now.status() == StepStatus::end_of_stream) {
         break;
       }
-      if (!field.ok()) {
-        throw sluice::Error(
-            "reading the temperature stream",
-            field.status() == StepStatus::error ? field.error() : "no iteration within 10 minutes");
+      if (!now.ok()) {
+        throw sluice::Error("reading the time stream", now.status() == StepStatus::error
+                                                           ? now.error()
+                                                           : "no iteration within 10 minutes");
       }
-      auto now = time.next(std::chrono::minutes(10));
-      if (!now.ok() || now.iteration() != field.iteration()) {
-        throw sluice::Error("reading the time stream",
-                            "it does not match iteration " + std::to_string(field.iteration()));
-      }
-      const auto t = field.data<double>();
       const double t_now = now.data<double>()[0];
-      const auto summary = sluice::kernels::summary(t);
-      double dtdt = std::nan("");
-      if (!previous.empty()) {
-        double sum = 0.0;
-        const double elapsed = t_now - previous_time;
-        for (std::size_t i = 0; i < t.size(); ++i) {
-          sum += (t[i] - previous[i]) / elapsed;
+      Partial partial;
+      if (temperature != nullptr) {
+        auto field = temperature->next(std::chrono::minutes(10));
+        if (!field.ok() || field.iteration() != now.iteration()) {
+          throw sluice::Error("reading the temperature stream",
+                              "it does not match iteration " + std::to_string(now.iteration()));
         }
-        dtdt = sum / static_cast<double>(t.size());
+        const auto t = field.data<double>();
+        partial.add(t, spec, previous, t_now - previous_time);
+        previous.assign(t.begin(), t.end());
       }
-      std::fill(counts.begin(), counts.end(), 0);
-      sluice::kernels::histogram(t, spec, counts);
-      std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(field.iteration()),
-                   summary.mean(), summary.min, summary.max, dtdt);
-      for (auto c : counts) {
-        std::fprintf(out, ",%llu", static_cast<unsigned long long>(c));
+      const Partial total = partial.reduce(comm);
+      if (me == 0) {
+        const double cells = static_cast<double>(total.count);
+        const double dtdt = is_first ? std::nan("") : total.dtdt_sum / cells;
+        std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(now.iteration()),
+                     total.sum / cells, total.min, total.max, dtdt);
+        for (auto c : total.counts) {
+          std::fprintf(out, ",%llu", static_cast<unsigned long long>(c));
+        }
+        std::fprintf(out, "\n");
       }
-      std::fprintf(out, "\n");
-      previous.assign(t.begin(), t.end());
       previous_time = t_now;
+      is_first = false;
       ++rows;
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto c = temperature.counters();
-    std::fprintf(stderr,
-                 "heat2d-analytics: %lld iterations analysed, %.1f MiB pulled in %.3f s, "
-                 "%llu torn reads\n",
-                 static_cast<long long>(rows), static_cast<double>(c.bytes_pulled) / (1 << 20),
-                 seconds, static_cast<unsigned long long>(c.torn_reads));
+    const auto c =
+        temperature != nullptr ? temperature->counters() : sluice::channel::SubscriptionCounters{};
+    std::uint64_t pulled[2] = {c.bytes_pulled, c.torn_reads};
+    std::uint64_t pulled_total[2] = {0, 0};
+    MPI_Reduce(pulled, pulled_total, 2, MPI_UINT64_T, MPI_SUM, 0, comm.get());
+    if (me == 0) {
+      std::fprintf(stderr,
+                   "heat2d-analytics: %lld iterations analysed on %d rank(s), %.1f MiB pulled in "
+                   "%.3f s, %llu torn reads\n",
+                   static_cast<long long>(rows), ranks,
+                   static_cast<double>(pulled_total[0]) / (1 << 20), seconds,
+                   static_cast<unsigned long long>(pulled_total[1]));
+    }
     consumer.close();
     runtime.free();
   } catch (const sluice::Error& e) {

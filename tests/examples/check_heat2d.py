@@ -2,7 +2,8 @@
 """Runs heat2d with heat2d-analytics and checks the CSV against an independent serial
 computation on the whole array (numpy), to 1e-9 relative; histogram counts exactly.
 
-usage: check_heat2d.py MPIRUN HEAT2D ANALYTICS --ranks P --nx N --ny N --iters N --every N --dt X
+usage: check_heat2d.py MPIRUN HEAT2D ANALYTICS --ranks P [--analytics A] --nx N --ny N
+                      --iters N --every N --dt X
 """
 import argparse
 import csv
@@ -52,8 +53,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mpirun")
     parser.add_argument("heat2d")
-    parser.add_argument("analytics")
+    parser.add_argument("analytics_program")
     parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--analytics", type=int, default=1, help="heat2d-analytics ranks")
     parser.add_argument("--nx", type=int, default=64)
     parser.add_argument("--ny", type=int, default=48)
     parser.add_argument("--iters", type=int, default=40)
@@ -64,7 +66,8 @@ def main():
 
     if a.expect_error:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
-        job = subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1", a.analytics],
+        job = subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1",
+                              a.analytics_program],
                              capture_output=True, text=True, timeout=120)
         output = job.stdout + job.stderr
         if job.returncode == 0 or a.expect_error not in output:
@@ -77,8 +80,8 @@ def main():
     with tempfile.NamedTemporaryFile(suffix=".csv") as out:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters),
                "--every", str(a.every), "--dt", repr(a.dt)]
-        subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1", a.analytics,
-                        "--out", out.name], check=True, timeout=600)
+        subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", str(a.analytics),
+                        a.analytics_program, "--out", out.name], check=True, timeout=600)
         with open(out.name, newline="") as f:
             table = list(csv.reader(f))
 
@@ -103,7 +106,7 @@ def main():
         print("\n".join(failures[:20]))
         sys.exit(1)
     print(f"heat2d CSV matches the serial reference: {len(expected)} iterations, "
-          f"{a.nx} x {a.ny} on {a.ranks} ranks, every {a.every}")
+          f"{a.nx} x {a.ny} on {a.ranks} ranks, every {a.every}, {a.analytics} analytics rank(s)")
 
 
 if __name__ == "__main__":
