@@ -8,7 +8,7 @@ simulation runs at the analytics' pace; publishing every N-th iteration shows th
 cost of exposing alone.
 
 usage: heat2d_macro.py MPIRUN HEAT2D ANALYTICS [--ranks 2] [--nx 1024] [--ny 1024]
-                       [--iters 100] [--repeat 3]
+                       [--iters 100] [--repeat 3] [--analytics-ranks 1]
 """
 import argparse
 import re
@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--ny", type=int, default=1024)
     parser.add_argument("--iters", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--analytics-ranks", type=int, default=1)
     a = parser.parse_args()
 
     def sim(every):
@@ -42,9 +43,10 @@ def main():
 
     cases = {"alone": lambda every: [a.mpirun, "-np", str(a.ranks), *sim(every)],
              "with analytics": lambda every: [a.mpirun, "-np", str(a.ranks), *sim(every), ":",
-                                              "-np", "1", a.analytics, "--out", "/dev/null"]}
-    print(f"heat2d {a.nx} x {a.ny}, {a.iters} iterations, {a.ranks} simulation ranks; "
-          f"median of {a.repeat}")
+                                              "-np", str(a.analytics_ranks), a.analytics, "--out",
+                                              "/dev/null"]}
+    print(f"heat2d {a.nx} x {a.ny}, {a.iters} iterations, {a.ranks} simulation ranks, "
+          f"{a.analytics_ranks} analytics rank(s); median of {a.repeat}")
     for every in (1, 10):
         times = {}
         for name, command in cases.items():
