@@ -110,49 +110,74 @@ double simd_sum(const T* data, std::size_t n) noexcept {
 // NaN: a NaN element leaves the accumulator as it was, and the accumulators, starting at
 // +inf (-inf for max), never become NaN. The tests check this on every Isa.
 
-template <class A, typename T>
-T simd_min(const T* data, std::size_t n) noexcept {
+// min and max differ only in the operation and the identity; one loop serves both.
+// The loaded batch is always the first operand: xsimd's min/max return the second
+// when one is NaN, so NaNs never displace the running extreme.
+struct MinOp {
+  template <typename T>
+  static constexpr T identity = infinity<T>;
+  template <typename B>
+  static B pick(const B& x, const B& y) noexcept {
+    return xsimd::min(x, y);
+  }
+  template <typename T>
+  static T reference(const T* data, std::size_t n) noexcept {
+    return reference_min(data, n);
+  }
+  template <typename T>
+  static bool beats(T a, T b) noexcept {
+    return a < b;
+  }
+};
+
+struct MaxOp {
+  template <typename T>
+  static constexpr T identity = -infinity<T>;
+  template <typename B>
+  static B pick(const B& x, const B& y) noexcept {
+    return xsimd::max(x, y);
+  }
+  template <typename T>
+  static T reference(const T* data, std::size_t n) noexcept {
+    return reference_max(data, n);
+  }
+  template <typename T>
+  static bool beats(T a, T b) noexcept {
+    return a > b;
+  }
+};
+
+template <class A, typename T, typename Op>
+T simd_extreme(const T* data, std::size_t n) noexcept {
   using B = Batch<T, A>;
   constexpr std::size_t lanes = B::size;
-  B m0(infinity<T>), m1 = m0, m2 = m0, m3 = m0;
+  B m0(Op::template identity<T>), m1 = m0, m2 = m0, m3 = m0;
   std::size_t i = 0;
   for (; i + 4 * lanes <= n; i += 4 * lanes) {
-    m0 = xsimd::min(B::load_unaligned(data + i), m0);
-    m1 = xsimd::min(B::load_unaligned(data + i + lanes), m1);
-    m2 = xsimd::min(B::load_unaligned(data + i + 2 * lanes), m2);
-    m3 = xsimd::min(B::load_unaligned(data + i + 3 * lanes), m3);
+    m0 = Op::pick(B::load_unaligned(data + i), m0);
+    m1 = Op::pick(B::load_unaligned(data + i + lanes), m1);
+    m2 = Op::pick(B::load_unaligned(data + i + 2 * lanes), m2);
+    m3 = Op::pick(B::load_unaligned(data + i + 3 * lanes), m3);
   }
   for (; i + lanes <= n; i += lanes) {
-    m0 = xsimd::min(B::load_unaligned(data + i), m0);
+    m0 = Op::pick(B::load_unaligned(data + i), m0);
   }
-  // No reduce_min in xsimd 8.1: store the lanes and finish in scalar code.
+  // No reduce_min/max in xsimd 8.1: store the lanes and finish in scalar code.
   alignas(64) T lane_values[lanes];
-  xsimd::min(xsimd::min(m0, m1), xsimd::min(m2, m3)).store_aligned(lane_values);
-  const T vector_part = reference_min(lane_values, lanes);
-  const T tail = reference_min(data + i, n - i);
-  return tail < vector_part ? tail : vector_part;
+  Op::pick(Op::pick(m0, m1), Op::pick(m2, m3)).store_aligned(lane_values);
+  const T vector_part = Op::reference(lane_values, lanes);
+  const T tail = Op::reference(data + i, n - i);
+  return Op::beats(tail, vector_part) ? tail : vector_part;
+}
+
+template <class A, typename T>
+T simd_min(const T* data, std::size_t n) noexcept {
+  return simd_extreme<A, T, MinOp>(data, n);
 }
 
 template <class A, typename T>
 T simd_max(const T* data, std::size_t n) noexcept {
-  using B = Batch<T, A>;
-  constexpr std::size_t lanes = B::size;
-  B m0(-infinity<T>), m1 = m0, m2 = m0, m3 = m0;
-  std::size_t i = 0;
-  for (; i + 4 * lanes <= n; i += 4 * lanes) {
-    m0 = xsimd::max(B::load_unaligned(data + i), m0);
-    m1 = xsimd::max(B::load_unaligned(data + i + lanes), m1);
-    m2 = xsimd::max(B::load_unaligned(data + i + 2 * lanes), m2);
-    m3 = xsimd::max(B::load_unaligned(data + i + 3 * lanes), m3);
-  }
-  for (; i + lanes <= n; i += lanes) {
-    m0 = xsimd::max(B::load_unaligned(data + i), m0);
-  }
-  alignas(64) T lane_values[lanes];
-  xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)).store_aligned(lane_values);
-  const T vector_part = reference_max(lane_values, lanes);
-  const T tail = reference_max(data + i, n - i);
-  return tail > vector_part ? tail : vector_part;
+  return simd_extreme<A, T, MaxOp>(data, n);
 }
 
 template <class A, typename T>
