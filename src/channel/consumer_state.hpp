@@ -49,6 +49,11 @@ struct SubscriptionState {
   std::int64_t held = -1;        // iteration of the step not yet released
   std::uint64_t generation = 0;  // counts next() calls; a Step is valid for one
   SubscriptionCounters counters;
+  // Reused by every next(): the pull path allocates nothing once warm.
+  std::vector<std::uint64_t> heads;        // one producer's slot heads
+  std::vector<std::uint64_t> first_heads;  // the first producer's
+  std::vector<char> agreed;                // per slot: every producer holds the same
+  std::vector<std::uint64_t> before;       // slot head per part, before the data
   bool active = true;
 };
 

@@ -50,7 +50,8 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
                 std::byte* destination) {
   const mpi::Window& window = *s.stream->window;
   const Words words(window);
-  std::vector<std::uint64_t> before(s.parts.size() * 2);
+  auto& before = s.before;
+  before.resize(s.parts.size() * 2);
   for (std::size_t i = 0; i < s.parts.size(); ++i) {
     words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, &before[i * 2]);
     if (before[i * 2 + detail::seq] % 2 != 0 ||
@@ -149,19 +150,22 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       // Which iteration to deliver: producers publish the same iterations in the
       // same slots, so a slot qualifies only if every producer has committed the
       // same iteration in it (under latest, a fast producer may have moved on).
-      std::vector<std::uint64_t> heads(static_cast<std::size_t>(depth) * 2);
-      std::vector<bool> agreed(static_cast<std::size_t>(depth), true);
-      std::vector<std::uint64_t> first_heads;
-      for (const auto& part : s.parts) {
-        words.load_many(part.world_rank, WindowLayout::slot_word(0, 0), depth * 2, heads.data());
-        if (first_heads.empty()) {
-          first_heads = heads;
+      auto& heads = s.heads;
+      auto& first_heads = s.first_heads;
+      auto& agreed = s.agreed;
+      heads.resize(static_cast<std::size_t>(depth) * 2);
+      agreed.assign(static_cast<std::size_t>(depth), 1);
+      for (std::size_t p = 0; p < s.parts.size(); ++p) {
+        words.load_many(s.parts[p].world_rank, WindowLayout::slot_word(0, 0), depth * 2,
+                        heads.data());
+        if (p == 0) {
+          first_heads.assign(heads.begin(), heads.end());
         }
         for (std::size_t slot = 0; slot < agreed.size(); ++slot) {
           const std::uint64_t seq = heads[slot * 2 + detail::seq];
-          agreed[slot] =
-              agreed[slot] && seq != 0 && seq % 2 == 0 &&
-              heads[slot * 2 + detail::iteration] == first_heads[slot * 2 + detail::iteration];
+          agreed[slot] = static_cast<char>(agreed[slot] != 0 && seq != 0 && seq % 2 == 0 &&
+                                           heads[slot * 2 + detail::iteration] ==
+                                               first_heads[slot * 2 + detail::iteration]);
         }
       }
       int chosen_slot = -1;
@@ -169,7 +173,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       for (int slot = 0; slot < depth; ++slot) {
         const auto iteration = static_cast<std::int64_t>(
             first_heads[static_cast<std::size_t>(slot) * 2 + detail::iteration]);
-        if (!agreed[static_cast<std::size_t>(slot)] || iteration <= s.last_delivered ||
+        if (agreed[static_cast<std::size_t>(slot)] == 0 || iteration <= s.last_delivered ||
             iteration < s.start_iteration || iteration > committed) {
           continue;
         }
