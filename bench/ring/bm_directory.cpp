@@ -1,8 +1,10 @@
 // Metadata round trip: Directory::get of a small value from the scheduler that owns
 // it (one hop), next to a zero-byte MPI ping-pong between the same two processes,
-// the floor for any request/reply over MPI.
+// the floor for any request/reply over MPI. With a third process (a spare scheduler),
+// also a membership change: the spare joins and leaves again with 1,000 keys stored,
+// each half moving the keys the spare owns.
 //
-//   scripts/sluice-mpirun -np 2 build/bench/ring/bm_ring_directory
+//   scripts/sluice-mpirun -np 3 build/bench/ring/bm_ring_directory
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
@@ -44,8 +46,28 @@ void bm_directory_get(benchmark::State& state) {
   }
 }
 
+int spare_rank = -1;
+
+void bm_join_and_leave(benchmark::State& state) {
+  switch_to_ring();
+  if (spare_rank < 0) {
+    state.SkipWithError("run with 3 processes: the third is the spare scheduler");
+    return;
+  }
+  for (int k = 0; k < 1000; ++k) {
+    directory->put("stream/" + std::to_string(k), std::string(64, 'm'));
+  }
+  for (auto _ : state) {
+    directory->join(spare_rank);
+    directory->leave(spare_rank);
+  }
+  state.counters["changes_per_s"] = benchmark::Counter(
+      2.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 BENCHMARK(bm_mpi_round_trip);
 BENCHMARK(bm_directory_get);
+BENCHMARK(bm_join_and_leave)->UseRealTime();
 
 }  // namespace
 
@@ -53,11 +75,15 @@ int main(int argc, char** argv) {
   sluice::mpi::Environment mpi(argc, argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  // World rank 0 serves (first answering the ping-pong baseline, then the ring).
-  const bool is_scheduler = rank == 0;
+  // World rank 0 serves (first answering the ping-pong baseline, then the ring);
+  // world rank 2, if any, is a spare scheduler.
+  const bool is_scheduler = rank != 1;
   sluice::Runtime runtime(is_scheduler ? sluice::Role::scheduler : sluice::Role::analytics,
                           {.required_roles = {sluice::Role::scheduler}});
-  if (is_scheduler) {
+  if (rank == 2) {
+    sluice::ring::Scheduler spare(runtime, {.spare = true});
+    spare.serve_until_stopped();
+  } else if (is_scheduler) {
     const int client = runtime.ranks_of(sluice::Role::analytics).front();
     for (;;) {
       MPI_Status status;
@@ -73,6 +99,9 @@ int main(int argc, char** argv) {
     sluice::ring::Directory the_directory(runtime);
     directory = &the_directory;
     scheduler_rank = runtime.ranks_of(sluice::Role::scheduler).front();
+    if (runtime.ranks_of(sluice::Role::scheduler).size() > 1) {
+      spare_rank = runtime.ranks_of(sluice::Role::scheduler)[1];
+    }
     benchmark::Initialize(&argc, argv);
     // The baseline runs first (registration order); the ring then takes over.
     benchmark::RunSpecifiedBenchmarks();

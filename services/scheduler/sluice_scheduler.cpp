@@ -3,11 +3,14 @@
 //
 //   mpirun -np 4 heat2d : -np 2 sluice-scheduler : -np 1 sluice-scheduler --spare : ...
 //
-// It serves the keys the ring gives it until a Directory stops the schedulers. A spare
-// holds no key until Directory::join makes it a member.
+// It serves the keys the ring gives it until a Directory stops the schedulers, or, in
+// a job with a simulation, until the simulation closes its streams. A spare holds no
+// key until Directory::join makes it a member.
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
+#include "sluice/channel/consumer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/environment.hpp"
@@ -36,11 +39,25 @@ int main(int argc, char** argv) {
   sluice::mpi::Environment mpi(argc, argv);
   try {
     sluice::Runtime runtime(sluice::Role::scheduler, {.required_roles = {sluice::Role::scheduler}});
+    // With a simulation in the job, take part in its set-up (windows are collective
+    // over the job), answer queries about the streams this process owns, and stop
+    // when the simulation closes them.
+    std::optional<sluice::channel::Consumer> consumer;
+    if (!runtime.ranks_of(sluice::Role::simulation).empty()) {
+      consumer.emplace(runtime);
+      consumer->start();
+    }
     sluice::ring::Scheduler scheduler(runtime, options);
+    if (consumer) {
+      scheduler.serve_streams(*consumer);
+    }
     scheduler.serve_until_stopped();
     sluice::log::info("scheduler stopped: ", scheduler.store().size(), " keys held, ",
                       scheduler.served(), " requests served, ", scheduler.forwarded(),
                       " forwarded, ", scheduler.rejected(), " refused, epoch ", scheduler.epoch());
+    if (consumer) {
+      consumer->close();
+    }
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-scheduler: %s\n", e.what());

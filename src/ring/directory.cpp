@@ -10,6 +10,7 @@
 #include "sluice/core/error.hpp"
 #include "sluice/mpi/check.hpp"
 #include "sluice/ring/scheduler.hpp"
+#include "stream_status_codec.hpp"
 
 namespace sluice::ring {
 
@@ -28,6 +29,19 @@ void Directory::put(std::string_view key, std::string_view value) {
 std::optional<std::string> Directory::get(std::string_view key) {
   return request(static_cast<int>(detail::Kind::get), key, {},
                  "get('" + std::string(key.substr(0, 64)) + "')");
+}
+
+std::optional<StreamStatus> Directory::stream(std::string_view name) {
+  const std::string asked = "querying stream '" + std::string(name.substr(0, 64)) + "'";
+  const auto bytes = request(static_cast<int>(detail::Kind::stream), name, {}, asked);
+  if (!bytes) {
+    return std::nullopt;
+  }
+  StreamStatus status;
+  if (!detail::decode_stream_status(*bytes, status)) {
+    throw StateError(asked, "the scheduler's answer is malformed");
+  }
+  return status;
 }
 
 std::uint64_t Directory::join(int world_rank) {

@@ -26,9 +26,10 @@
 namespace sluice::ring::detail {
 
 enum class Kind : std::int32_t {
-  // client -> owner
+  // client -> owner of the key (for stream, of the stream's name)
   put = 1,
   get = 2,
+  stream = 9,
   // client -> every scheduler
   stop = 3,
   // client -> coordinator; the key holds the member's world rank in decimal
@@ -97,7 +98,7 @@ inline std::string decode(std::span<const std::byte> message, Decoded& out) {
            std::to_string(message.size());
   }
   const Kind kind = out.header.kind;
-  const bool client_request = kind == Kind::put || kind == Kind::get;
+  const bool client_request = kind == Kind::put || kind == Kind::get || kind == Kind::stream;
   if (client_request &&
       (out.header.key_bytes > max_key_bytes || out.header.value_bytes > max_value_bytes)) {
     return "the key or value is larger than the limits (" + std::to_string(max_key_bytes) +

@@ -10,9 +10,11 @@
 #include "../core/backoff.hpp"
 #include "directory_protocol.hpp"
 #include "outbox.hpp"
+#include "sluice/channel/consumer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
+#include "stream_status_codec.hpp"
 
 namespace sluice::ring {
 
@@ -83,6 +85,7 @@ void Scheduler::serve_until_stopped() {
     MPI_Status status;
     int arrived = 0;
     sluice::detail::Backoff backoff(std::chrono::microseconds(500));
+    auto next_close_check = std::chrono::steady_clock::now();
     for (;;) {
       check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, directory_request_tag, comm, &arrived, &status),
                 "MPI_Iprobe", "waiting for directory requests");
@@ -90,6 +93,15 @@ void Scheduler::serve_until_stopped() {
         break;
       }
       m_outbox->reap();
+      // Idle: has the simulation closed its streams? (A few atomic reads, 50 times a
+      // second at most.)
+      if (m_consumer != nullptr && std::chrono::steady_clock::now() >= next_close_check) {
+        if (simulation_closed_every_stream()) {
+          m_outbox->flush();
+          return;
+        }
+        next_close_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+      }
       backoff.wait();
     }
     int bytes = 0;
@@ -223,7 +235,7 @@ Scheduler::Outcome Scheduler::handle(std::span<const std::byte> message, int sou
     receive_transfer(source, request.value);
     return Outcome::handled;
   }
-  if (kind == detail::Kind::put || kind == detail::Kind::get) {
+  if (kind == detail::Kind::put || kind == detail::Kind::get || kind == detail::Kind::stream) {
     return handle_client_request(message, request);
   }
   reject(header.requester, header.client_epoch,
@@ -259,7 +271,9 @@ Scheduler::Outcome Scheduler::handle_client_request(std::span<const std::byte> m
   ++m_served;
   const int requester = request.header.requester;
   const std::uint64_t client_epoch = request.header.client_epoch;
-  if (request.header.kind == detail::Kind::put) {
+  if (request.header.kind == detail::Kind::stream) {
+    answer_stream_query(request);
+  } else if (request.header.kind == detail::Kind::put) {
     m_store.insert_or_assign(std::string(request.key), std::string(request.value));
     ++m_puts_applied;
     reply(requester, static_cast<int>(detail::Kind::ok), client_epoch, {});
@@ -272,6 +286,40 @@ Scheduler::Outcome Scheduler::handle_client_request(std::span<const std::byte> m
     }
   }
   return Outcome::handled;
+}
+
+void Scheduler::answer_stream_query(const detail::Decoded& request) {
+  const int requester = request.header.requester;
+  const std::uint64_t client_epoch = request.header.client_epoch;
+  if (m_consumer == nullptr) {
+    reject(requester, client_epoch,
+           "this scheduler serves no streams (the job has no simulation, or the scheduler "
+           "was not given its consumer)");
+    return;
+  }
+  const auto& streams = m_consumer->streams();
+  const auto found = std::find_if(streams.begin(), streams.end(),
+                                  [&](const auto& info) { return info.name == request.key; });
+  if (found == streams.end()) {
+    reply(requester, static_cast<int>(detail::Kind::not_found), client_epoch, {});
+    return;
+  }
+  try {
+    const StreamStatus status{*found, m_consumer->progress(found->name)};
+    reply(requester, static_cast<int>(detail::Kind::ok), client_epoch,
+          detail::encode_stream_status(status));
+  } catch (const Error& e) {
+    reject(requester, client_epoch, e.what());
+  }
+}
+
+bool Scheduler::simulation_closed_every_stream() const {
+  const auto& streams = m_consumer->streams();
+  if (streams.empty()) {
+    return false;  // nothing to watch: only a stop request ends the service
+  }
+  return std::all_of(streams.begin(), streams.end(),
+                     [&](const auto& info) { return m_consumer->progress(info.name).closed; });
 }
 
 }  // namespace sluice::ring

@@ -62,6 +62,9 @@ def main():
     parser.add_argument("--every", type=int, default=1)
     parser.add_argument("--dt", type=float, default=0.2)
     parser.add_argument("--expect-error", help="the job must fail with this text in its output")
+    parser.add_argument("--schedulers", type=int, default=0,
+                        help="sluice-scheduler processes in the job (they must not change the CSV)")
+    parser.add_argument("--scheduler-program", help="path of sluice-scheduler")
     a = parser.parse_args()
 
     if a.expect_error:
@@ -80,7 +83,8 @@ def main():
     with tempfile.NamedTemporaryFile(suffix=".csv") as out:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters),
                "--every", str(a.every), "--dt", repr(a.dt)]
-        subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", str(a.analytics),
+        ring = [":", "-np", str(a.schedulers), a.scheduler_program] if a.schedulers else []
+        subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, *ring, ":", "-np", str(a.analytics),
                         a.analytics_program, "--out", out.name], check=True, timeout=600)
         with open(out.name, newline="") as f:
             table = list(csv.reader(f))

@@ -45,7 +45,11 @@ SLUICE_MPI_TEST(every_key_lives_at_its_owner_and_is_found_from_any_process) {
     EXPECT_TRUE(scheduler.forwarded() <=
                 (rt.world_rank() == ring::coordinator_of(rt) ? clients_count : 0));
     EXPECT_EQ(scheduler.epoch(), 1u);
-    EXPECT_EQ(scheduler.rejected(), 1u * (rt.world_rank() == rt.ranks_of(Role::scheduler).front()));
+    // Refused: client 0's random bytes and its stream query (no simulation here).
+    long long refused = static_cast<long long>(scheduler.rejected());
+    long long refused_total = 0;
+    MPI_Allreduce(&refused, &refused_total, 1, MPI_LONG_LONG, MPI_SUM, rt.comm().get());
+    EXPECT_EQ(refused_total, 2LL);
     // Across the ring, each key exactly once.
     long long held = static_cast<long long>(scheduler.store().size());
     long long total = 0;
@@ -90,6 +94,7 @@ SLUICE_MPI_TEST(every_key_lives_at_its_owner_and_is_found_from_any_process) {
       EXPECT_TRUE(std::string(reply.begin(), reply.end()).find("shorter than a header") !=
                   std::string::npos);
       EXPECT_EQ(directory.get(key(0, 1)).value_or(""), value(0, 1));  // still serving
+      EXPECT_THROW_WITH((void)directory.stream("temperature"), StateError, "serves no streams");
     }
     rt.comm().barrier();
     if (me == 0) {

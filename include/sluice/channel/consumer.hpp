@@ -30,6 +30,7 @@
 #include "sluice/channel/dtype.hpp"
 #include "sluice/channel/layout.hpp"
 #include "sluice/channel/stream_info.hpp"
+#include "sluice/channel/stream_progress.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/runtime/runtime.hpp"
 
@@ -167,6 +168,11 @@ class Consumer {
   ~Consumer();
 
   /// Every stream exposed in the job.
+  /// The stream's counters, read one-sided from every producer's window (a few
+  /// atomic reads per producer; the producers are not disturbed). NotFound for an
+  /// unknown stream; StateError before start() or after close().
+  [[nodiscard]] StreamProgress progress(std::string_view name) const;
+
   [[nodiscard]] const std::vector<StreamInfo>& streams() const noexcept;
 
   /// Subscribes to `name`, the whole array or a selection; the subscription gets the

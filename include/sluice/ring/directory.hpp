@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "sluice/ring/hash_ring.hpp"
+#include "sluice/ring/stream_status.hpp"
 #include "sluice/runtime/runtime.hpp"
 
 namespace sluice::ring {
@@ -40,6 +41,12 @@ class Directory {
 
   /// The value under `key`, or nothing if none was put. Errors as put().
   [[nodiscard]] std::optional<std::string> get(std::string_view key);
+
+  /// The layout and progress of the stream, from the scheduler that owns its name (in
+  /// one hop), or nothing if the simulation exposed no stream of that name. StateError
+  /// if the schedulers serve no streams (sluice-scheduler in a job without simulation)
+  /// or do not answer in time. Answered until the simulation closes its streams.
+  [[nodiscard]] std::optional<StreamStatus> stream(std::string_view name);
 
   /// Makes the scheduler at `world_rank` (a spare) a member of the ring, and returns
   /// the epoch of the new ring once every scheduler has it and the keys that now

@@ -36,6 +36,10 @@
 #include "sluice/ring/hash_ring.hpp"
 #include "sluice/runtime/runtime.hpp"
 
+namespace sluice::channel {
+class Consumer;
+}
+
 namespace sluice::ring {
 
 /// MPI tags the ring's point-to-point traffic uses on Runtime::world(); reserved.
@@ -73,6 +77,13 @@ class Scheduler {
   Scheduler(Scheduler&&) = delete;
   Scheduler& operator=(Scheduler&&) = delete;
   ~Scheduler();
+
+  /// Also answers stream queries (Directory::stream) for the streams whose names this
+  /// process owns, from what `consumer` learnt at set-up and the producers' windows;
+  /// serve_until_stopped() then also returns once the simulation has closed every
+  /// stream, so that the caller can close the consumer with the rest of the job.
+  /// `consumer` must be started and outlive the serving.
+  void serve_streams(const channel::Consumer& consumer) noexcept { m_consumer = &consumer; }
 
   /// Serves requests and membership changes until a stop request arrives. Malformed,
   /// oversized or misdirected requests get a `rejected` reply and are otherwise
@@ -115,6 +126,8 @@ class Scheduler {
   Outcome handle_client_request(std::span<const std::byte> message, const detail::Decoded& request);
   void replay_deferred();
   void reply(int to, int kind, std::uint64_t client_epoch, std::string_view value);
+  void answer_stream_query(const detail::Decoded& request);
+  [[nodiscard]] bool simulation_closed_every_stream() const;
   void reject(int to, std::uint64_t client_epoch, const std::string& reason);
 
   // Membership (membership.cpp).
@@ -126,6 +139,7 @@ class Scheduler {
   void count_ready();
 
   const Runtime* m_runtime;
+  const channel::Consumer* m_consumer = nullptr;
   int m_me;
   int m_coordinator;
   std::vector<int> m_schedulers;  // every scheduler process, members and spares
