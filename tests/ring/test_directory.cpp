@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../../src/ring/directory_protocol.hpp"
 #include "../harness/mpi_test.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/ring/directory.hpp"
@@ -45,11 +46,12 @@ SLUICE_MPI_TEST(every_key_lives_at_its_owner_and_is_found_from_any_process) {
     EXPECT_TRUE(scheduler.forwarded() <=
                 (rt.world_rank() == ring::coordinator_of(rt) ? clients_count : 0));
     EXPECT_EQ(scheduler.epoch(), 1u);
-    // Refused: client 0's random bytes and its stream query (no simulation here).
+    // Refused: client 0's random bytes, its stream query (no simulation here) and its
+    // request from the future.
     long long refused = static_cast<long long>(scheduler.rejected());
     long long refused_total = 0;
     MPI_Allreduce(&refused, &refused_total, 1, MPI_LONG_LONG, MPI_SUM, rt.comm().get());
-    EXPECT_EQ(refused_total, 2LL);
+    EXPECT_EQ(refused_total, 3LL);
     // Across the ring, each key exactly once.
     long long held = static_cast<long long>(scheduler.store().size());
     long long total = 0;
@@ -95,6 +97,23 @@ SLUICE_MPI_TEST(every_key_lives_at_its_owner_and_is_found_from_any_process) {
                   std::string::npos);
       EXPECT_EQ(directory.get(key(0, 1)).value_or(""), value(0, 1));  // still serving
       EXPECT_THROW_WITH((void)directory.stream("temperature"), StateError, "serves no streams");
+      // Epoch fencing: a request claiming an epoch no scheduler has reached is refused,
+      // not held forever.
+      const ring::detail::Header fenced{.kind = ring::detail::Kind::get,
+                                        .requester = rt.world_rank(),
+                                        .route_epoch = 99,
+                                        .client_epoch = 99};
+      const auto request = ring::detail::encode(fenced, "stream/0/1", {});
+      MPI_Send(request.data(), static_cast<int>(request.size()), MPI_BYTE,
+               directory.ring().owner("stream/0/1"), ring::directory_request_tag,
+               rt.world().get());
+      MPI_Probe(MPI_ANY_SOURCE, ring::directory_reply_tag, rt.world().get(), &status);
+      MPI_Get_count(&status, MPI_BYTE, &bytes);
+      reply.resize(static_cast<std::size_t>(bytes));
+      MPI_Recv(reply.data(), bytes, MPI_BYTE, status.MPI_SOURCE, ring::directory_reply_tag,
+               rt.world().get(), MPI_STATUS_IGNORE);
+      EXPECT_TRUE(std::string(reply.begin(), reply.end()).find("which no scheduler has reached") !=
+                  std::string::npos);
     }
     rt.comm().barrier();
     if (me == 0) {
