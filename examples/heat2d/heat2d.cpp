@@ -126,8 +126,8 @@ Decomposition decompose(const Options& o, const sluice::mpi::Comm& comm) {
 
 class Heat {
  public:
-  Heat(const Decomposition& d, const sluice::mpi::Comm& comm, double dt)
-      : m_d(d), m_comm(comm.get()), m_stride(d.cols + 2), m_dt(dt) {
+  Heat(const Decomposition& d, const sluice::mpi::Comm& comm)
+      : m_d(d), m_comm(comm.get()), m_stride(d.cols + 2) {
     sluice::check_mpi(MPI_Type_vector(static_cast<int>(d.rows), 1, static_cast<int>(m_stride),
                                       MPI_DOUBLE, &m_column),
                       "MPI_Type_vector", "building the halo column type");
@@ -142,7 +142,7 @@ class Heat {
   }
 
   // Fills halos: neighbours' edges, or the Dirichlet values at the global boundary.
-  void exchange_halos(double* t) const {
+  void exchange_halos(double* t, double hot) const {
     auto at = [&](std::int64_t i, std::int64_t j) { return t + i * m_stride + j; };
     const int rows = static_cast<int>(m_d.rows);
     const int cols = static_cast<int>(m_d.cols);
@@ -155,7 +155,7 @@ class Heat {
     MPI_Sendrecv(at(1, cols), 1, m_column, m_d.right, 3, at(1, 0), 1, m_column, m_d.left, 3, m_comm,
                  MPI_STATUS_IGNORE);
     if (m_d.up == MPI_PROC_NULL) {
-      std::fill(at(0, 1), at(0, cols + 1), hot_boundary);
+      std::fill(at(0, 1), at(0, cols + 1), hot);
     }
     if (m_d.down == MPI_PROC_NULL) {
       std::fill(at(rows + 1, 1), at(rows + 1, cols + 1), 0.0);
@@ -173,7 +173,7 @@ class Heat {
   // One explicit step from `t` (halos filled) into the owned cells of `next`. The
   // sum is spelled out in the order of the reference implementation so results
   // agree bit for bit (the build disables FMA contraction for this file).
-  void step(const double* t, double* next) const {
+  void step(const double* t, double* next, double dt) const {
     for (std::int64_t i = 1; i <= m_d.rows; ++i) {
       const double* row = t + i * m_stride;
       const double* above = row - m_stride;
@@ -181,7 +181,7 @@ class Heat {
       double* out = next + i * m_stride;
       for (std::int64_t j = 1; j <= m_d.cols; ++j) {
         const double c = row[j];
-        out[j] = c + m_dt * ((((above[j] + below[j]) + row[j - 1]) + row[j + 1]) - 4.0 * c);
+        out[j] = c + dt * ((((above[j] + below[j]) + row[j - 1]) + row[j + 1]) - 4.0 * c);
       }
     }
   }
@@ -190,7 +190,6 @@ class Heat {
   Decomposition m_d;
   MPI_Comm m_comm;
   std::int64_t m_stride;
-  double m_dt;
   MPI_Datatype m_column = MPI_DATATYPE_NULL;
 };
 
@@ -212,12 +211,26 @@ int main(int argc, char** argv) {
     const bool is_root = comm.rank() == 0;
     auto& time = bridge.expose<double>("time", {{1}, {0}, {is_root ? 1 : 0}, {}, {}});
 
-    Heat heat(d, comm, o.dt);
+    // Steerable (sluice-steer set dt 0.1): both change only between iterations, at
+    // the same iteration on every rank.
+    auto dt = bridge.param<double>(
+        "dt", o.dt, {.min = 1e-6, .max = 0.25, .doc = "time step; stable up to 0.25"});
+    auto hot = bridge.param<double>("hot", hot_boundary,
+                                    {.min = -1e6, .max = 1e6, .doc = "temperature above row 0"});
+
+    Heat heat(d, comm);
     std::vector<double> spare_a(heat.local_elements(), 0.0);
     std::vector<double> spare_b(heat.local_elements(), 0.0);
     const auto started = std::chrono::steady_clock::now();
     double* current = nullptr;
-    for (std::int64_t k = 0; k <= o.iters; ++k) {
+    // t_k = t_base + (k - k_base) * dt since dt last changed: exactly k * dt when it
+    // never does, as the reference computes it.
+    double t = 0.0;
+    double t_base = 0.0;
+    std::int64_t k_base = 0;
+    std::int64_t dt_since = dt.since_iteration();
+    std::int64_t k = 0;
+    for (; k <= o.iters && !bridge.stop_requested(); ++k) {
       const bool published = k % o.every == 0;
       // Published iterations are computed in the stream's slot (zero-copy); the
       // others in whichever spare buffer does not hold the current field.
@@ -226,16 +239,25 @@ int main(int argc, char** argv) {
       if (k == 0) {
         std::fill(next, next + heat.local_elements(), 0.0);
       } else {
-        heat.exchange_halos(current);
-        heat.step(current, next);
+        if (dt.since_iteration() != dt_since) {
+          dt_since = dt.since_iteration();
+          t_base = t;
+          k_base = k - 1;
+        }
+        heat.exchange_halos(current, hot.value());
+        heat.step(current, next, dt.value());
+        t = t_base + static_cast<double>(k - k_base) * dt.value();
       }
       if (published) {
         temperature.commit(k);
-        const double t = static_cast<double>(k) * o.dt;
         time.publish(k, &t);
       }
       bridge.end_iteration(k);
       current = next;
+    }
+    if (bridge.stop_requested() && is_root) {
+      std::fprintf(stderr, "heat2d: stopped by steering after iteration %lld\n",
+                   static_cast<long long>(k - 1));
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -244,8 +266,8 @@ int main(int argc, char** argv) {
                    "heat2d: %lld x %lld grid on %d x %d ranks, %lld iterations in %.3f s "
                    "(%.1f Mcell updates/s)\n",
                    static_cast<long long>(o.nx), static_cast<long long>(o.ny), d.px, d.py,
-                   static_cast<long long>(o.iters), seconds,
-                   static_cast<double>(o.nx * o.ny * o.iters) / seconds / 1e6);
+                   static_cast<long long>(k - 1), seconds,
+                   static_cast<double>(o.nx * o.ny * (k - 1)) / seconds / 1e6);
     }
     bridge.close();
     runtime.free();

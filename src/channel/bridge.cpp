@@ -14,7 +14,7 @@
 
 namespace sluice::channel {
 
-Bridge::Bridge(const Runtime& runtime) : m_runtime(&runtime) {
+Bridge::Bridge(const Runtime& runtime) : m_runtime(&runtime), m_steering(runtime) {
   if (runtime.role() != Role::simulation) {
     throw RoleError(
         "creating a sluice::channel::Bridge",
@@ -119,6 +119,7 @@ void Bridge::start() {
   // can get every iteration from the first.
   m_runtime->world().barrier();
   m_started = true;
+  m_steering.start();
 }
 
 void Bridge::end_iteration(std::int64_t iteration) {
@@ -133,6 +134,7 @@ void Bridge::end_iteration(std::int64_t iteration) {
   // cheap probe gives readers' requests a chance once per iteration.
   int flag = 0;
   MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m_runtime->world().get(), &flag, MPI_STATUS_IGNORE);
+  m_steering.end_iteration(iteration);
 }
 
 void Bridge::close() {
@@ -140,6 +142,7 @@ void Bridge::close() {
     return;
   }
   start();  // readers still in set-up must leave it before the windows go
+  m_steering.close();
   for (auto& channel : m_channels) {
     channel->close();
   }

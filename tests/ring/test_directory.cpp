@@ -105,8 +105,7 @@ SLUICE_MPI_TEST(every_key_lives_at_its_owner_and_is_found_from_any_process) {
                                         .client_epoch = 99};
       const auto request = ring::detail::encode(fenced, "stream/0/1", {});
       MPI_Send(request.data(), static_cast<int>(request.size()), MPI_BYTE,
-               directory.ring().owner("stream/0/1"), ring::directory_request_tag,
-               rt.world().get());
+               directory.ring().owner("stream/0/1"), ring::directory_request_tag, rt.world().get());
       MPI_Probe(MPI_ANY_SOURCE, ring::directory_reply_tag, rt.world().get(), &status);
       MPI_Get_count(&status, MPI_BYTE, &bytes);
       reply.resize(static_cast<std::size_t>(bytes));

@@ -27,6 +27,7 @@
 #include "sluice/channel/channel.hpp"
 #include "sluice/channel/options.hpp"
 #include "sluice/runtime/runtime.hpp"
+#include "sluice/steer/agent.hpp"
 
 namespace sluice::channel {
 
@@ -53,6 +54,22 @@ class Bridge {
   Channel& expose_dtype(std::string_view name, Dtype dtype, const Layout& layout,
                         ChannelOptions options = {});
 
+  /// Registers a steerable parameter (see sluice/steer/param.hpp): every simulation
+  /// rank registers the same ones in the same order, before start(). Its value changes
+  /// only inside end_iteration(), at the same iteration on every rank. Local; errors
+  /// as steer::Agent::add.
+  template <typename T>
+  steer::Param<T> param(std::string_view name, T initial, const steer::ParamSpec<T>& spec = {}) {
+    return m_steering.add<T>(name, initial, spec);
+  }
+
+  /// Whether a steering client asked the simulation to stop (applied on every rank at
+  /// the same iteration): leave the time loop and close().
+  [[nodiscard]] bool stop_requested() const noexcept { return m_steering.stop_requested(); }
+
+  /// The simulation's steering: parameters, pause and stop state.
+  [[nodiscard]] const steer::Agent& steering() const noexcept { return m_steering; }
+
   /// The channel of an exposed stream; NotFound if there is none. Local.
   [[nodiscard]] Channel& channel(std::string_view name);
 
@@ -61,8 +78,11 @@ class Bridge {
   void start();
   [[nodiscard]] bool is_started() const noexcept { return m_started; }
 
-  /// Marks the end of an iteration. Iterations must increase. Local; lets MPI make
-  /// progress for readers on one-sided components that need it.
+  /// Marks the end of an iteration. Iterations must increase. Lets MPI make progress
+  /// for readers on one-sided components that need it. When the job has a service
+  /// process (steering), applies the steering changes accepted since the last call,
+  /// which hold from iteration + 1, and waits here while paused: then it is collective
+  /// over the simulation ranks.
   void end_iteration(std::int64_t iteration);
 
   /// Closes every stream (readers get end_of_stream) and releases the windows once
@@ -75,6 +95,7 @@ class Bridge {
  private:
   friend class Consumer;  // a simulation rank reads through its Bridge's windows
   const Runtime* m_runtime;
+  steer::Agent m_steering;
   std::vector<std::unique_ptr<Channel>> m_channels;
   bool m_started = false;
   bool m_closed = false;

@@ -1,0 +1,104 @@
+#pragma once
+/// @file
+/// sluice::steer::Agent: the simulation's side of steering. Users reach it through
+/// their Bridge (bridge.param<T>(), bridge.stop_requested()); it is public so that a
+/// simulation without streams can steer too.
+///
+/// Simulation rank 0 receives the requests of the job's service processes (where the
+/// steering server runs) and, at each end_iteration(k), broadcasts the changes it
+/// accepted to every simulation rank; every rank applies them there, so each change
+/// holds from iteration k+1 on every rank, and that is the iteration the request is
+/// answered with. Read-only requests and refused changes are answered at once, without
+/// involving the other ranks. A paused simulation waits inside end_iteration() for
+/// resume or stop, without spinning a core.
+///
+/// In a job without a service process, end_iteration() costs nothing: there is nobody
+/// to steer from. With one, it is one small broadcast over the simulation ranks per
+/// iteration.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "sluice/core/error.hpp"
+#include "sluice/runtime/runtime.hpp"
+#include "sluice/steer/param.hpp"
+
+namespace sluice::steer {
+
+class Agent {
+ public:
+  /// Local. `runtime` must be a simulation process's and outlive the agent.
+  explicit Agent(const Runtime& runtime);
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+  ~Agent();
+
+  /// Registers a parameter; every simulation rank registers the same ones, in the same
+  /// order, before start(). InvalidArgument for an empty or duplicate name, a default
+  /// outside the bounds, min > max, bounds on a flag or a NaN; StateError after start().
+  template <typename T>
+  Param<T> add(std::string_view name, T initial, const ParamSpec<T>& spec = {}) {
+    static_assert(is_parameter_type_v<T>, "parameters are double, std::int64_t or bool");
+    ParamEntry entry;
+    entry.name = std::string(name);
+    entry.value = initial;
+    entry.type = type_of(entry.value);
+    if (spec.min) {
+      entry.min = Value(*spec.min);
+    }
+    if (spec.max) {
+      entry.max = Value(*spec.max);
+    }
+    entry.doc = spec.doc;
+    return Param<T>(&add_entry(std::move(entry)));
+  }
+
+  /// Ends registration. Collective over the simulation ranks; InvalidArgument on every
+  /// rank if they registered different parameters.
+  void start();
+
+  /// Applies the changes accepted since the previous call (collective over the
+  /// simulation ranks when steering is enabled); blocks while paused.
+  void end_iteration(std::int64_t iteration);
+
+  /// Tells the service processes that the simulation has finished; requests still
+  /// waiting are answered so. Local (rank 0 sends).
+  void close();
+
+  /// Whether a stop was applied: leave the time loop and close the bridge.
+  [[nodiscard]] bool stop_requested() const noexcept { return m_stop; }
+  [[nodiscard]] bool paused() const noexcept { return m_paused; }
+  /// Whether the job has a service process to steer from.
+  [[nodiscard]] bool enabled() const noexcept { return !m_services.empty(); }
+  [[nodiscard]] std::span<const std::unique_ptr<ParamEntry>> params() const noexcept {
+    return m_params;
+  }
+
+ private:
+  struct Answer {
+    int to;
+    std::uint64_t id;
+  };
+  ParamEntry& add_entry(ParamEntry entry);
+  [[nodiscard]] ParamEntry* find(std::string_view name) const;
+  // Rank 0: answers what it can at once; appends accepted changes to `batch`.
+  void collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change);
+  void broadcast(std::string& batch);
+  void apply(std::string_view batch, std::int64_t from_iteration);
+  void answer(int to, std::uint64_t id, int code, std::int64_t iteration, std::string_view text);
+
+  const Runtime* m_runtime;
+  bool m_root;
+  std::vector<int> m_services;
+  std::vector<std::unique_ptr<ParamEntry>> m_params;
+  bool m_started = false;
+  bool m_closed = false;
+  bool m_paused = false;
+  bool m_stop = false;
+  std::int64_t m_iteration = -1;
+};
+
+}  // namespace sluice::steer

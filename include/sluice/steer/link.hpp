@@ -1,0 +1,95 @@
+#pragma once
+/// @file
+/// sluice::steer::Link: a service process's line to the simulation's steering Agent.
+///
+/// The steering server's threads call status(), set(), pause()... concurrently; each
+/// call queues a request and waits for its answer. Only the thread that calls pump()
+/// touches MPI (MPI_THREAD_FUNNELED is enough): it sends the queued requests to
+/// simulation rank 0 and hands the answers back.
+///
+/// @code
+/// sluice::steer::Link link(runtime);
+/// std::thread server([&] { /* calls link.set("dt", 0.1) from its threads */ });
+/// while (link.pump()) { }   // until the simulation finishes
+/// @endcode
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/runtime/runtime.hpp"
+#include "sluice/steer/param.hpp"
+#include "sluice/steer/value.hpp"
+
+namespace sluice::steer {
+
+/// How a steering request ended.
+enum class Code : std::int32_t {
+  ok = 0,
+  unknown_name = 1,   ///< no parameter (or stream) of that name
+  wrong_type = 2,     ///< the value's type is not the parameter's
+  out_of_range = 3,   ///< outside the bounds, or not a finite number
+  not_permitted = 4,  ///< refused by the server (token)
+  finished = 5,       ///< the simulation has finished
+  bad_request = 6,    ///< malformed
+  timeout = 7,        ///< the simulation did not answer in time (it may be in a long iteration)
+};
+
+[[nodiscard]] std::string_view code_name(Code code) noexcept;
+
+struct Response {
+  Code code = Code::ok;
+  /// For a change: the iteration from which it holds on every rank. For status: the
+  /// last iteration the simulation ended (-1 before the first).
+  std::int64_t iteration = -1;
+  bool paused = false;
+  std::string message;             ///< why, when code is not ok
+  std::vector<ParamEntry> params;  ///< for status
+};
+
+class Link {
+ public:
+  /// Local. `runtime` must be a service process's and outlive the link.
+  explicit Link(const Runtime& runtime);
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+  ~Link();
+
+  /// Thread-safe; each blocks until the answer, the timeout or the simulation's end.
+  Response status(std::chrono::milliseconds timeout);
+  Response set(std::string_view name, const Value& value, std::chrono::milliseconds timeout);
+  Response pause(std::chrono::milliseconds timeout);
+  Response resume(std::chrono::milliseconds timeout);
+  Response stop(std::chrono::milliseconds timeout);
+
+  /// Sends queued requests and delivers answers, waiting up to `wait` for something to
+  /// do. Call from one thread, the one that uses MPI. Returns false once the
+  /// simulation has finished.
+  bool pump(std::chrono::milliseconds wait = std::chrono::milliseconds(1));
+
+  [[nodiscard]] bool finished() const;
+
+ private:
+  struct Pending;
+  Response call(int kind, std::string_view name, const Value& value,
+                std::chrono::milliseconds timeout);
+
+  const Runtime* m_runtime;
+  int m_simulation_root;
+  mutable std::mutex m_mutex;
+  std::condition_variable m_work;  // a request was queued
+  std::deque<std::vector<std::byte>> m_outgoing;
+  std::map<std::uint64_t, std::shared_ptr<Pending>> m_waiting;
+  std::uint64_t m_next_id = 1;
+  bool m_finished = false;
+  std::int64_t m_last_iteration = -1;
+};
+
+}  // namespace sluice::steer

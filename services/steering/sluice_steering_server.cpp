@@ -1,0 +1,247 @@
+// sluice-steering-server: the steering service of a job, on a service process (never a
+// simulation rank). Start it in the job's mpirun command line:
+//
+//   mpirun -np 4 heat2d : -np 1 sluice-steering-server --port-file steer.port : ...
+//
+// It serves the Thrift IDL in sluice_steering.thrift to any number of clients
+// (sluice-steer, Python, C++) and forwards their requests to the simulation over MPI.
+// It listens on loopback unless told otherwise; another address needs a token.
+// Frames and messages are bounded, and a malformed or hostile client only loses its
+// own connection. The server exits when the simulation finishes.
+#include <thrift/TConfiguration.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/server/TThreadedServer.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TServerSocket.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "sluice/channel/consumer.hpp"
+#include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/environment.hpp"
+#include "sluice/runtime/runtime.hpp"
+#include "sluice/steer/link.hpp"
+#include "steering_handler.hpp"
+
+namespace {
+
+namespace th = apache::thrift;
+namespace gen = sluice::steering::thrift;
+
+// Requests carry names and small values: 1 MiB bounds every frame and message (the
+// inject payloads to come will be chunked under it).
+constexpr int max_frame_bytes = 1 << 20;
+
+struct Options {
+  std::string bind = "127.0.0.1";
+  int port = 0;
+  std::string port_file;
+  std::string token;
+  int timeout_ms = 10000;
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: sluice-steering-server [--bind ADDR] [--port N] [--port-file FILE]\n"
+               "                              [--token-file FILE] [--timeout-ms N]\n"
+               "The steering service of a sluice job, started in its mpirun command line.\n"
+               "  --bind ADDR        listen address (default 127.0.0.1; another needs a token)\n"
+               "  --port N           TCP port (default 0: any free port, printed and written\n"
+               "                     to --port-file)\n"
+               "  --port-file FILE   write the port there once listening\n"
+               "  --token-file FILE  clients must send this token (or set SLUICE_STEER_TOKEN)\n"
+               "  --timeout-ms N     how long a request waits for the simulation (10000)\n");
+}
+
+bool is_loopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "localhost" || address == "::1";
+}
+
+std::optional<Options> parse(int argc, char** argv) {
+  Options o;
+  if (const char* token = std::getenv("SLUICE_STEER_TOKEN")) {
+    o.token = token;
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "sluice-steering-server: %s needs a value (see --help)\n", argv[i]);
+      return std::nullopt;
+    }
+    const std::string value = argv[++i];
+    try {
+      if (arg == "--bind") {
+        o.bind = value;
+      } else if (arg == "--port") {
+        o.port = std::stoi(value);
+      } else if (arg == "--port-file") {
+        o.port_file = value;
+      } else if (arg == "--timeout-ms") {
+        o.timeout_ms = std::stoi(value);
+      } else if (arg == "--token-file") {
+        std::ifstream file(value);
+        if (!std::getline(file, o.token) || o.token.empty()) {
+          std::fprintf(stderr, "sluice-steering-server: no token in %s\n", value.c_str());
+          return std::nullopt;
+        }
+      } else {
+        std::fprintf(stderr, "sluice-steering-server: unknown option %s (see --help)\n",
+                     arg.c_str());
+        return std::nullopt;
+      }
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "sluice-steering-server: %s takes a number, not '%s'\n", arg.c_str(),
+                   value.c_str());
+      return std::nullopt;
+    }
+  }
+  if (o.port < 0 || o.port > 65535 || o.timeout_ms <= 0) {
+    std::fprintf(stderr, "sluice-steering-server: --port is 0 to 65535, --timeout-ms positive\n");
+    return std::nullopt;
+  }
+  if (!is_loopback(o.bind) && o.token.empty()) {
+    std::fprintf(stderr,
+                 "sluice-steering-server: listening on %s needs a token (--token-file or "
+                 "SLUICE_STEER_TOKEN): anyone who reaches the port could stop the job\n",
+                 o.bind.c_str());
+    return std::nullopt;
+  }
+  return o;
+}
+
+// Framed transport with the frame and message bounds of `config`.
+class BoundedFramedTransportFactory : public th::transport::TTransportFactory {
+ public:
+  explicit BoundedFramedTransportFactory(std::shared_ptr<th::TConfiguration> config)
+      : m_config(std::move(config)) {}
+  std::shared_ptr<th::transport::TTransport> getTransport(
+      std::shared_ptr<th::transport::TTransport> transport) override {
+    return std::make_shared<th::transport::TFramedTransport>(transport, m_config);
+  }
+
+ private:
+  std::shared_ptr<th::TConfiguration> m_config;
+};
+
+// Reports the port once the server listens (port 0 picks a free one).
+class AnnouncePort : public th::server::TServerEventHandler {
+ public:
+  AnnouncePort(std::shared_ptr<th::transport::TServerSocket> socket, Options options)
+      : m_socket(std::move(socket)), m_options(std::move(options)) {}
+  void preServe() override {
+    const int port = m_socket->getPort();
+    std::printf("sluice-steering-server: listening on %s:%d\n", m_options.bind.c_str(), port);
+    std::fflush(stdout);
+    if (!m_options.port_file.empty()) {
+      // Written then renamed, so a reader never sees half a number.
+      const std::string partial = m_options.port_file + ".partial";
+      std::ofstream(partial) << port << "\n";
+      std::rename(partial.c_str(), m_options.port_file.c_str());
+    }
+  }
+
+ private:
+  std::shared_ptr<th::transport::TServerSocket> m_socket;
+  Options m_options;
+};
+
+std::vector<gen::StreamStatus> read_streams(const sluice::channel::Consumer& consumer) {
+  std::vector<gen::StreamStatus> streams;
+  for (const auto& info : consumer.streams()) {
+    const auto progress = consumer.progress(info.name);
+    gen::StreamStatus s;
+    s.name = info.name;
+    s.dtype = std::string(sluice::channel::dtype_name(info.dtype));
+    s.shape.assign(info.global_shape.begin(), info.global_shape.end());
+    s.newest_iteration = progress.newest_iteration;
+    s.published = static_cast<int64_t>(progress.published);
+    s.skipped = static_cast<int64_t>(progress.skipped);
+    s.bytes_pulled = static_cast<int64_t>(progress.bytes_pulled);
+    s.active_readers = static_cast<int64_t>(progress.active_readers);
+    s.closed = progress.closed;
+    streams.push_back(std::move(s));
+  }
+  return streams;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto options = parse(argc, argv);
+  if (!options) {
+    return 2;
+  }
+  sluice::mpi::Environment mpi(argc, argv);
+  // Thrift reports clients that misbehave (bad frames, dropped connections) on stderr;
+  // they only lose their own connection, so this is debug-level news.
+  th::GlobalOutput.setOutputFunction([](const char* message) { sluice::log::debug(message); });
+  try {
+    sluice::Runtime runtime(sluice::Role::service, {.required_roles = {sluice::Role::simulation}});
+    // Windows are collective over the job: take part in the simulation's set-up.
+    sluice::channel::Consumer consumer(runtime);
+    consumer.start();
+    sluice::steer::Link link(runtime);
+    sluice::steering::StreamBoard streams;
+    streams.publish(read_streams(consumer));
+
+    auto config = std::make_shared<th::TConfiguration>(max_frame_bytes, max_frame_bytes);
+    auto socket = std::make_shared<th::transport::TServerSocket>(options->bind, options->port);
+    auto handler = std::make_shared<sluice::steering::SteeringHandler>(
+        runtime, link, streams,
+        sluice::steering::HandlerOptions{options->token,
+                                         std::chrono::milliseconds(options->timeout_ms)});
+    auto protocol = std::make_shared<th::protocol::TBinaryProtocolFactory>(
+        max_frame_bytes, 4096, /*strict_read=*/true, /*strict_write=*/true);
+    th::server::TThreadedServer server(std::make_shared<gen::SteeringProcessor>(handler), socket,
+                                       std::make_shared<BoundedFramedTransportFactory>(config),
+                                       protocol);
+    server.setServerEventHandler(std::make_shared<AnnouncePort>(socket, *options));
+    std::exception_ptr server_failed;
+    std::thread serving([&] {
+      try {
+        server.serve();
+      } catch (...) {
+        server_failed = std::current_exception();
+      }
+    });
+
+    // This thread owns MPI: it carries requests to the simulation until it finishes,
+    // and refreshes the stream counters the status call reports.
+    auto next_refresh = std::chrono::steady_clock::now();
+    while (link.pump(std::chrono::milliseconds(5))) {
+      if (std::chrono::steady_clock::now() >= next_refresh) {
+        streams.publish(read_streams(consumer));
+        next_refresh = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+      }
+    }
+    streams.publish(read_streams(consumer));
+    server.stop();
+    serving.join();
+    if (server_failed) {
+      std::rethrow_exception(server_failed);
+    }
+    sluice::log::info("steering server stopped: the simulation finished");
+    consumer.close();
+    runtime.free();
+  } catch (const sluice::Error& e) {
+    std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  return 0;
+}

@@ -1,0 +1,63 @@
+#pragma once
+// The Thrift handler of the steering service: checks the token and the request,
+// forwards it to the simulation through a sluice::steer::Link, and turns each answer
+// into the IDL's value or typed exception.
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "Steering.h"
+#include "sluice/runtime/runtime.hpp"
+#include "sluice/steer/link.hpp"
+
+namespace sluice::steering {
+
+namespace gen = ::sluice::steering::thrift;
+
+// Stream counters, refreshed by the thread that owns MPI (the handler's threads must
+// not call MPI).
+class StreamBoard {
+ public:
+  void publish(std::vector<gen::StreamStatus> streams);
+  [[nodiscard]] std::vector<gen::StreamStatus> snapshot() const;
+
+ private:
+  mutable std::mutex m_mutex;
+  std::vector<gen::StreamStatus> m_streams;
+};
+
+struct HandlerOptions {
+  std::string token;  // empty: no token required (loopback only)
+  std::chrono::milliseconds timeout{10000};
+};
+
+class SteeringHandler final : public gen::SteeringIf {
+ public:
+  SteeringHandler(const Runtime& runtime, steer::Link& link, const StreamBoard& streams,
+                  HandlerOptions options);
+
+  void status(gen::Status& result, const std::string& token) override;
+  void list_parameters(std::vector<gen::Parameter>& result, const std::string& token) override;
+  void get_parameter(gen::Value& result, const std::string& token,
+                     const std::string& name) override;
+  int64_t set_parameter(const std::string& token, const std::string& name,
+                        const gen::Value& value) override;
+  int64_t pause(const std::string& token) override;
+  int64_t resume(const std::string& token) override;
+  int64_t stop(const std::string& token) override;
+
+ private:
+  void check_token(const std::string& token) const;
+  steer::Response status_or_throw();
+
+  const Runtime* m_runtime;
+  steer::Link* m_link;
+  const StreamBoard* m_streams;
+  HandlerOptions m_options;
+};
+
+// Equal in time independent of where the strings differ.
+[[nodiscard]] bool same_token(const std::string& given, const std::string& expected) noexcept;
+
+}  // namespace sluice::steering

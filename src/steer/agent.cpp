@@ -1,0 +1,343 @@
+#include "sluice/steer/agent.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "../core/backoff.hpp"
+#include "protocol.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/check.hpp"
+
+namespace sluice::steer {
+
+namespace {
+
+// Waits for a nonblocking collective without spinning a core in MPI: a paused
+// simulation's ranks may wait here for minutes, next to analytics that need the CPU.
+void wait_politely(MPI_Request& request) {
+  sluice::detail::Backoff backoff(std::chrono::milliseconds(2));
+  for (int done = 0;;) {
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test",
+              "waiting for the steering broadcast");
+    if (done != 0) {
+      return;
+    }
+    backoff.wait();
+  }
+}
+
+std::string describe_range(const ParamEntry& entry) {
+  return "[" + (entry.min ? to_string(*entry.min) : std::string("-inf")) + ", " +
+         (entry.max ? to_string(*entry.max) : std::string("inf")) + "]";
+}
+
+bool below(const Value& value, const Value& bound) {
+  return std::visit(
+      [&](auto v) {
+        using T = decltype(v);
+        if constexpr (std::is_same_v<T, bool>) {
+          return false;
+        } else {
+          return v < std::get<T>(bound);
+        }
+      },
+      value);
+}
+
+// Empty if `value` may be the parameter's value, otherwise why not, with its code.
+std::pair<Code, std::string> check_value(const ParamEntry& entry, const Value& value) {
+  if (type_of(value) != entry.type) {
+    return {Code::wrong_type, "'" + entry.name + "' holds " +
+                                  std::string(value_type_name(entry.type)) + ", not " +
+                                  std::string(value_type_name(type_of(value)))};
+  }
+  if (const auto* f = std::get_if<double>(&value); f != nullptr && !std::isfinite(*f)) {
+    return {Code::out_of_range,
+            "'" + entry.name + "' must be a finite number, not " + to_string(value)};
+  }
+  if ((entry.min && below(value, *entry.min)) || (entry.max && below(*entry.max, value))) {
+    return {Code::out_of_range, "'" + entry.name + "' must be in " + describe_range(entry) +
+                                    ", not " + to_string(value)};
+  }
+  return {Code::ok, {}};
+}
+
+}  // namespace
+
+Agent::Agent(const Runtime& runtime) : m_runtime(&runtime), m_root(runtime.comm().rank() == 0) {
+  const auto services = runtime.ranks_of(Role::service);
+  m_services.assign(services.begin(), services.end());
+}
+
+Agent::~Agent() = default;
+
+ParamEntry& Agent::add_entry(ParamEntry entry) {
+  const std::string asked = "registering parameter '" + entry.name + "'";
+  if (m_started) {
+    throw StateError(asked, "the simulation has started",
+                     "register parameters before the first publish or end_iteration");
+  }
+  if (entry.name.empty() || entry.name.size() > 127) {
+    throw InvalidArgument(asked, "a parameter name has 1 to 127 characters");
+  }
+  if (find(entry.name) != nullptr) {
+    throw InvalidArgument(asked, "a parameter of that name is already registered");
+  }
+  if (entry.type == ValueType::flag && (entry.min || entry.max)) {
+    throw InvalidArgument(asked, "a flag takes no bounds");
+  }
+  if ((entry.min && entry.type == ValueType::f64 && std::isnan(std::get<double>(*entry.min))) ||
+      (entry.max && entry.type == ValueType::f64 && std::isnan(std::get<double>(*entry.max)))) {
+    throw InvalidArgument(asked, "a bound is NaN");
+  }
+  if (entry.min && entry.max && below(*entry.max, *entry.min)) {
+    throw InvalidArgument(
+        asked, "min " + to_string(*entry.min) + " is above max " + to_string(*entry.max));
+  }
+  if (const auto [code, problem] = check_value(entry, entry.value); code != Code::ok) {
+    throw InvalidArgument(asked, "the default: " + problem);
+  }
+  m_params.push_back(std::make_unique<ParamEntry>(std::move(entry)));
+  return *m_params.back();
+}
+
+ParamEntry* Agent::find(std::string_view name) const {
+  const auto found = std::find_if(m_params.begin(), m_params.end(),
+                                  [&](const auto& entry) { return entry->name == name; });
+  return found == m_params.end() ? nullptr : found->get();
+}
+
+void Agent::start() {
+  if (m_started) {
+    return;
+  }
+  m_started = true;
+  // Every rank must hold the same table, or a change would mean different things on
+  // different ranks: compare the encoded tables' sizes and hashes.
+  const std::string table = detail::encode_params(m_params);
+  std::uint64_t mine[2] = {table.size(), std::hash<std::string>{}(table)};
+  std::uint64_t lowest[2] = {0, 0};
+  std::uint64_t highest[2] = {0, 0};
+  check_mpi(MPI_Allreduce(mine, lowest, 2, MPI_UINT64_T, MPI_MIN, m_runtime->comm().get()),
+            "MPI_Allreduce", "comparing the parameters of the simulation ranks");
+  check_mpi(MPI_Allreduce(mine, highest, 2, MPI_UINT64_T, MPI_MAX, m_runtime->comm().get()),
+            "MPI_Allreduce", "comparing the parameters of the simulation ranks");
+  if (lowest[0] != highest[0] || lowest[1] != highest[1]) {
+    throw InvalidArgument("starting the simulation's steering",
+                          "the simulation ranks registered different parameters",
+                          "register the same parameters, with the same defaults and bounds, "
+                          "in the same order on every rank");
+  }
+}
+
+void Agent::answer(int to, std::uint64_t id, int code, std::int64_t iteration,
+                   std::string_view text) {
+  detail::ReplyHeader header;
+  header.id = id;
+  header.code = static_cast<Code>(code);
+  header.iteration = iteration;
+  header.paused = m_paused ? 1 : 0;
+  const auto message = detail::encode(header, text);
+  // Small, and the service process always has a receive pending: the send is eager.
+  check_mpi(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE, to,
+                     detail::reply_tag, m_runtime->world().get()),
+            "MPI_Send", "answering a steering request");
+}
+
+void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change) {
+  const MPI_Comm world = m_runtime->world().get();
+  sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
+  std::vector<std::byte> message;
+  for (;;) {
+    MPI_Status status;
+    int arrived = 0;
+    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
+              "MPI_Iprobe", "looking for steering requests");
+    if (arrived == 0) {
+      if (!wait_for_change || !batch.empty()) {
+        return;
+      }
+      backoff.wait();
+      continue;
+    }
+    int bytes = 0;
+    check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+    message.resize(static_cast<std::size_t>(bytes));
+    check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag,
+                       world, MPI_STATUS_IGNORE),
+              "MPI_Recv", "receiving a steering request");
+    const int from = status.MPI_SOURCE;
+
+    detail::RequestHeader request;
+    std::string_view name;
+    if (m_runtime->role_of(from) != Role::service) {
+      log::warn("ignored a steering request from world rank ", from,
+                ", which is not a service process");
+      continue;
+    }
+    if (!detail::decode(message, request, name)) {
+      answer(from, 0, static_cast<int>(Code::bad_request), m_iteration,
+             "malformed steering request");
+      continue;
+    }
+    switch (request.kind) {
+      case detail::RequestKind::status:
+        answer(from, request.id, static_cast<int>(Code::ok), m_iteration,
+               detail::encode_params(m_params));
+        break;
+      case detail::RequestKind::set: {
+        const ParamEntry* entry = find(name);
+        const auto value = detail::value_from_bits(request.type, request.payload);
+        if (entry == nullptr) {
+          std::string known;
+          for (const auto& p : m_params) {
+            known += (known.empty() ? "" : ", ") + p->name;
+          }
+          answer(from, request.id, static_cast<int>(Code::unknown_name), m_iteration,
+                 "no parameter '" + std::string(name) +
+                     "'; parameters: " + (known.empty() ? "none" : known));
+          break;
+        }
+        if (!value) {
+          answer(from, request.id, static_cast<int>(Code::bad_request), m_iteration,
+                 "the value's type is not one of f64, i64, bool");
+          break;
+        }
+        if (const auto [code, problem] = check_value(*entry, *value); code != Code::ok) {
+          answer(from, request.id, static_cast<int>(code), m_iteration, problem);
+          break;
+        }
+        batch.append(reinterpret_cast<const char*>(message.data()), message.size());
+        answers.push_back({from, request.id});
+        break;
+      }
+      case detail::RequestKind::pause:
+      case detail::RequestKind::resume:
+      case detail::RequestKind::stop:
+        batch.append(reinterpret_cast<const char*>(message.data()), message.size());
+        answers.push_back({from, request.id});
+        break;
+      default:
+        answer(from, request.id, static_cast<int>(Code::bad_request), m_iteration,
+               "unknown steering request kind " +
+                   std::to_string(static_cast<std::uint32_t>(request.kind)));
+    }
+  }
+}
+
+void Agent::broadcast(std::string& batch) {
+  const MPI_Comm comm = m_runtime->comm().get();
+  std::uint64_t bytes = batch.size();
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Ibcast(&bytes, 1, MPI_UINT64_T, 0, comm, &request), "MPI_Ibcast",
+            "broadcasting steering changes");
+  wait_politely(request);
+  if (bytes == 0) {
+    return;
+  }
+  batch.resize(bytes);
+  check_mpi(MPI_Ibcast(batch.data(), static_cast<int>(bytes), MPI_BYTE, 0, comm, &request),
+            "MPI_Ibcast", "broadcasting steering changes");
+  wait_politely(request);
+}
+
+void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
+  while (!batch.empty()) {
+    detail::RequestHeader change;
+    std::memcpy(&change, batch.data(), sizeof(change));
+    const std::string_view name = batch.substr(sizeof(change), change.name_bytes);
+    batch.remove_prefix(sizeof(change) + change.name_bytes);
+    switch (change.kind) {
+      case detail::RequestKind::set: {
+        // Checked by rank 0 against the same table: found and valid on every rank.
+        ParamEntry* entry = find(name);
+        entry->value = *detail::value_from_bits(change.type, change.payload);
+        entry->since_iteration = from_iteration;
+        if (m_root) {
+          log::info("steering: ", entry->name, " = ", to_string(entry->value), " from iteration ",
+                    from_iteration);
+        }
+        break;
+      }
+      case detail::RequestKind::pause:
+        m_paused = true;
+        break;
+      case detail::RequestKind::resume:
+        m_paused = false;
+        break;
+      case detail::RequestKind::stop:
+        m_stop = true;
+        m_paused = false;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Agent::end_iteration(std::int64_t iteration) {
+  start();
+  m_iteration = iteration;
+  if (!enabled()) {
+    return;
+  }
+  bool was_paused = false;
+  do {
+    std::string batch;
+    std::vector<Answer> answers;
+    if (m_root) {
+      collect(batch, answers, m_paused);
+    }
+    broadcast(batch);
+    apply(batch, iteration + 1);
+    if (m_root) {
+      for (const auto& [to, id] : answers) {
+        answer(to, id, static_cast<int>(Code::ok), iteration + 1, {});
+      }
+      if (m_paused && !was_paused) {
+        log::info("steering: paused before iteration ", iteration + 1);
+      }
+    }
+    was_paused = m_paused;
+  } while (m_paused && !m_stop);
+}
+
+void Agent::close() {
+  if (m_closed) {
+    return;
+  }
+  m_closed = true;
+  if (!m_root || !enabled()) {
+    return;
+  }
+  // Requests already here get "finished"; then every service process learns it.
+  const MPI_Comm world = m_runtime->world().get();
+  for (int arrived = 1; arrived != 0;) {
+    MPI_Status status;
+    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
+              "MPI_Iprobe", "closing the simulation's steering");
+    if (arrived != 0) {
+      int bytes = 0;
+      MPI_Get_count(&status, MPI_BYTE, &bytes);
+      std::vector<std::byte> message(static_cast<std::size_t>(bytes));
+      check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag,
+                         world, MPI_STATUS_IGNORE),
+                "MPI_Recv", "closing the simulation's steering");
+      detail::RequestHeader request;
+      std::string_view name;
+      if (detail::decode(message, request, name)) {
+        answer(status.MPI_SOURCE, request.id, static_cast<int>(Code::finished), m_iteration,
+               "the simulation has finished");
+      }
+    }
+  }
+  for (int service : m_services) {
+    answer(service, 0, static_cast<int>(Code::finished), m_iteration,
+           "the simulation has finished");
+  }
+}
+
+}  // namespace sluice::steer

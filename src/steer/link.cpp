@@ -1,0 +1,184 @@
+#include "sluice/steer/link.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+
+#include "protocol.hpp"
+#include "sluice/core/error.hpp"
+#include "sluice/mpi/check.hpp"
+
+namespace sluice::steer {
+
+std::string_view code_name(Code code) noexcept {
+  switch (code) {
+    case Code::ok:
+      return "ok";
+    case Code::unknown_name:
+      return "unknown name";
+    case Code::wrong_type:
+      return "wrong type";
+    case Code::out_of_range:
+      return "out of range";
+    case Code::not_permitted:
+      return "not permitted";
+    case Code::finished:
+      return "simulation finished";
+    case Code::bad_request:
+      return "bad request";
+    case Code::timeout:
+      return "timeout";
+  }
+  return "unknown";
+}
+
+struct Link::Pending {
+  bool done = false;
+  Response response;
+  std::condition_variable ready;
+};
+
+Link::Link(const Runtime& runtime) : m_runtime(&runtime) {
+  if (runtime.role() != Role::service) {
+    throw RoleError("creating a sluice::steer::Link",
+                    "this process plays the role '" + std::string(role_name(runtime.role())) + "'",
+                    "the steering server runs on a service process");
+  }
+  const auto simulation = runtime.ranks_of(Role::simulation);
+  if (simulation.empty()) {
+    throw RoleError("creating a sluice::steer::Link", "the job has no simulation to steer");
+  }
+  m_simulation_root = simulation.front();
+}
+
+Link::~Link() = default;
+
+bool Link::finished() const {
+  const std::lock_guard lock(m_mutex);
+  return m_finished;
+}
+
+Response Link::status(std::chrono::milliseconds timeout) {
+  return call(static_cast<int>(detail::RequestKind::status), {}, Value{}, timeout);
+}
+Response Link::set(std::string_view name, const Value& value, std::chrono::milliseconds timeout) {
+  return call(static_cast<int>(detail::RequestKind::set), name, value, timeout);
+}
+Response Link::pause(std::chrono::milliseconds timeout) {
+  return call(static_cast<int>(detail::RequestKind::pause), {}, Value{}, timeout);
+}
+Response Link::resume(std::chrono::milliseconds timeout) {
+  return call(static_cast<int>(detail::RequestKind::resume), {}, Value{}, timeout);
+}
+Response Link::stop(std::chrono::milliseconds timeout) {
+  return call(static_cast<int>(detail::RequestKind::stop), {}, Value{}, timeout);
+}
+
+Response Link::call(int kind, std::string_view name, const Value& value,
+                    std::chrono::milliseconds timeout) {
+  auto pending = std::make_shared<Pending>();
+  std::unique_lock lock(m_mutex);
+  if (m_finished) {
+    return {.code = Code::finished,
+            .iteration = m_last_iteration,
+            .message = "the simulation has finished"};
+  }
+  detail::RequestHeader header;
+  header.kind = static_cast<detail::RequestKind>(kind);
+  header.id = m_next_id++;
+  header.type = type_of(value);
+  header.payload = detail::value_bits(value);
+  m_outgoing.push_back(detail::encode(header, name));
+  m_waiting.emplace(header.id, pending);
+  m_work.notify_one();
+  if (!pending->ready.wait_for(lock, timeout, [&] { return pending->done; })) {
+    m_waiting.erase(header.id);  // a late answer is dropped
+    return {.code = Code::timeout,
+            .iteration = m_last_iteration,
+            .message = "the simulation did not answer within " + std::to_string(timeout.count()) +
+                       " ms (changes apply at iteration boundaries; is it in a long "
+                       "iteration?)"};
+  }
+  return std::move(pending->response);
+}
+
+bool Link::pump(std::chrono::milliseconds wait) {
+  std::deque<std::vector<std::byte>> outgoing;
+  {
+    std::unique_lock lock(m_mutex);
+    if (m_finished) {
+      return false;
+    }
+    // While answers are awaited, look for them often (they come at the simulation's
+    // iteration boundaries) but still sleep: a spinning service process would take a
+    // core from the simulation.
+    const auto nap = m_waiting.empty()
+                         ? std::chrono::microseconds(wait)
+                         : std::min(std::chrono::microseconds(wait), std::chrono::microseconds(20));
+    m_work.wait_for(lock, nap, [&] { return !m_outgoing.empty(); });
+    outgoing.swap(m_outgoing);
+  }
+  const MPI_Comm world = m_runtime->world().get();
+  for (const auto& message : outgoing) {
+    check_mpi(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE,
+                       m_simulation_root, detail::request_tag, world),
+              "MPI_Send", "sending a steering request");
+  }
+  std::vector<std::byte> message;
+  for (;;) {
+    MPI_Status status;
+    int arrived = 0;
+    check_mpi(MPI_Iprobe(m_simulation_root, detail::reply_tag, world, &arrived, &status),
+              "MPI_Iprobe", "waiting for steering answers");
+    if (arrived == 0) {
+      return true;
+    }
+    int bytes = 0;
+    check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+    message.resize(static_cast<std::size_t>(bytes));
+    check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, m_simulation_root, detail::reply_tag, world,
+                       MPI_STATUS_IGNORE),
+              "MPI_Recv", "receiving a steering answer");
+    detail::ReplyHeader header;
+    std::string_view text;
+    if (!detail::decode(message, header, text)) {
+      continue;  // never from a simulation rank 0 of the same build
+    }
+    const std::lock_guard lock(m_mutex);
+    m_last_iteration = header.iteration;
+    if (header.id == 0 && header.code == Code::finished) {
+      // Everything still waiting ends now.
+      m_finished = true;
+      for (auto& [id, pending] : m_waiting) {
+        pending->response = {.code = Code::finished,
+                             .iteration = header.iteration,
+                             .message = "the simulation has finished"};
+        pending->done = true;
+        pending->ready.notify_all();
+      }
+      m_waiting.clear();
+      return false;
+    }
+    const auto found = m_waiting.find(header.id);
+    if (found == m_waiting.end()) {
+      continue;  // its caller timed out
+    }
+    Response& response = found->second->response;
+    response.code = header.code;
+    response.iteration = header.iteration;
+    response.paused = header.paused != 0;
+    if (header.code == Code::ok) {
+      if (!text.empty() && !detail::decode_params(text, response.params)) {
+        response.code = Code::bad_request;
+        response.message = "the simulation's parameter table is malformed";
+      }
+    } else {
+      response.message = std::string(text);
+    }
+    found->second->done = true;
+    found->second->ready.notify_all();
+    m_waiting.erase(found);
+  }
+}
+
+}  // namespace sluice::steer
