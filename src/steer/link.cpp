@@ -32,6 +32,18 @@ std::string_view code_name(Code code) noexcept {
   return "unknown";
 }
 
+namespace {
+
+Response failure(Code code, std::int64_t iteration, std::string message) {
+  Response response;
+  response.code = code;
+  response.iteration = iteration;
+  response.message = std::move(message);
+  return response;
+}
+
+}  // namespace
+
 struct Link::Pending {
   bool done = false;
   Response response;
@@ -79,9 +91,7 @@ Response Link::call(int kind, std::string_view name, const Value& value,
   auto pending = std::make_shared<Pending>();
   std::unique_lock lock(m_mutex);
   if (m_finished) {
-    return {.code = Code::finished,
-            .iteration = m_last_iteration,
-            .message = "the simulation has finished"};
+    return failure(Code::finished, m_last_iteration, "the simulation has finished");
   }
   detail::RequestHeader header;
   header.kind = static_cast<detail::RequestKind>(kind);
@@ -93,11 +103,10 @@ Response Link::call(int kind, std::string_view name, const Value& value,
   m_work.notify_one();
   if (!pending->ready.wait_for(lock, timeout, [&] { return pending->done; })) {
     m_waiting.erase(header.id);  // a late answer is dropped
-    return {.code = Code::timeout,
-            .iteration = m_last_iteration,
-            .message = "the simulation did not answer within " + std::to_string(timeout.count()) +
+    return failure(Code::timeout, m_last_iteration,
+                   "the simulation did not answer within " + std::to_string(timeout.count()) +
                        " ms (changes apply at iteration boundaries; is it in a long "
-                       "iteration?)"};
+                       "iteration?)");
   }
   return std::move(pending->response);
 }
@@ -150,9 +159,8 @@ bool Link::pump(std::chrono::milliseconds wait) {
       // Everything still waiting ends now.
       m_finished = true;
       for (auto& [id, pending] : m_waiting) {
-        pending->response = {.code = Code::finished,
-                             .iteration = header.iteration,
-                             .message = "the simulation has finished"};
+        pending->response =
+            failure(Code::finished, header.iteration, "the simulation has finished");
         pending->done = true;
         pending->ready.notify_all();
       }

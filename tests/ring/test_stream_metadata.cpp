@@ -43,13 +43,9 @@ SLUICE_MPI_TEST(stream_metadata_lives_at_the_owner_of_the_name) {
     const std::int64_t band = rows / size;
     channel::Bridge bridge(rt);
     const channel::ChannelOptions latest{.depth = 2, .policy = channel::Policy::latest};
-    auto& temperature = bridge.expose<double>("temperature",
-                                              {.global_shape = {rows, cols},
-                                               .block_start = {rank * band, 0},
-                                               .block_count = {band, cols}},
-                                              latest);
-    auto& pressure = bridge.expose<float>(
-        "pressure", {.global_shape = {size}, .block_start = {rank}, .block_count = {1}}, latest);
+    auto& temperature = bridge.expose<double>(
+        "temperature", {{rows, cols}, {rank * band, 0}, {band, cols}, {}, {}}, latest);
+    auto& pressure = bridge.expose<float>("pressure", {{size}, {rank}, {1}, {}, {}}, latest);
     std::vector<double> field(static_cast<std::size_t>(band * cols));
     std::vector<float> one(1);
     for (std::int64_t k = 0; k < 20; ++k) {

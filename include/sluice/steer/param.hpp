@@ -22,9 +22,9 @@ namespace sluice::steer {
 /// Bounds (inclusive) and a one-line description. Flags take no bounds.
 template <typename T>
 struct ParamSpec {
-  std::optional<T> min;
-  std::optional<T> max;
-  std::string doc;
+  std::optional<T> min{};
+  std::optional<T> max{};
+  std::string doc{};
 };
 
 /// What every rank and every client knows about one parameter.
