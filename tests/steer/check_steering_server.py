@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""End-to-end steering through Thrift: heat2d + sluice-steering-server + heat2d-analytics.
+
+While the job runs, a table of bad requests (wrong or missing token, unknown name,
+wrong type, NaN, out of range, random bytes and an oversized frame on the port, a
+client that disconnects mid-call) each gets its documented exit code or is survived;
+8 clients call at once; then a real change and a stop. The analytics CSV must equal
+the independent numpy computation for every iteration before the change.
+
+usage: check_steering_server.py MPIRUN HEAT2D SERVER ANALYTICS STEER
+"""
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+from check_heat2d import close, reference  # noqa: E402
+
+NX, NY, DT = 48, 32, 0.2
+TOKEN = "s3cret-token"
+
+
+def main():
+    mpirun, heat2d, server, analytics, steer = sys.argv[1:6]
+    failures = []
+
+    def expect(condition, what):
+        if not condition:
+            failures.append(what)
+            print("FAIL:", what)
+
+    # A non-loopback address without a token is refused before the job starts.
+    refused = subprocess.run([server, "--bind", "0.0.0.0"], capture_output=True, text=True,
+                             env={**os.environ, "SLUICE_STEER_TOKEN": ""}, timeout=30)
+    expect(refused.returncode == 2 and "needs a token" in refused.stderr,
+           f"--bind 0.0.0.0 without a token: exit {refused.returncode} {refused.stderr!r}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = os.path.join(tmp, "port")
+        token_file = os.path.join(tmp, "token")
+        csv_file = os.path.join(tmp, "heat2d.csv")
+        with open(token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        job = subprocess.Popen(
+            [mpirun, "-np", "2", heat2d, "--nx", str(NX), "--ny", str(NY), "--iters", "400000",
+             ":", "-np", "1", server, "--port-file", port_file, "--token-file", token_file,
+             ":", "-np", "1", analytics, "--out", csv_file],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 60
+            while not os.path.exists(port_file) and time.time() < deadline:
+                time.sleep(0.05)
+            port = int(open(port_file).read())
+
+            def cli(*args, token=TOKEN):
+                env = {**os.environ, "SLUICE_STEER_TOKEN": token}
+                done = subprocess.run([steer, "--port", str(port), *args], capture_output=True,
+                                      text=True, env=env, timeout=60)
+                return done.returncode, done.stdout, done.stderr
+
+            code, out, _ = cli("--json", "status")
+            expect(code == 0, f"status exit {code}")
+            status = json.loads(out)
+            expect([p["name"] for p in status["parameters"]] == ["dt", "hot"],
+                   f"parameters {status['parameters']}")
+            expect(status["roles"] == {"simulation": [0, 1], "service": [2], "analytics": [3]},
+                   f"roles {status['roles']}")
+            expect(status["streams"][0]["name"] == "temperature"
+                   and status["streams"][0]["shape"] == [NX, NY], f"streams {status['streams']}")
+
+            table = [  # (arguments, token, expected exit code, text in the message)
+                (["status"], "wrong", 7, "wrong or missing token"),
+                (["status"], "", 7, "wrong or missing token"),
+                (["get", "nope"], TOKEN, 4, "no parameter 'nope'"),
+                (["set", "nope", "1"], TOKEN, 4, "parameters: dt, hot"),
+                (["set", "dt", "true"], TOKEN, 5, "'dt' holds f64, not bool"),
+                (["set", "dt", "nan"], TOKEN, 6, "finite"),
+                (["set", "dt", "0.3"], TOKEN, 6, "[1e-06, 0.25]"),
+                (["set", "hot", "abc"], TOKEN, 5, "not a number"),
+                (["bogus"], TOKEN, 2, "bad command line"),
+            ]
+            for args, token, want, text in table:
+                code, out, err = cli(*args, token=token)
+                expect(code == want and text in err, f"{args} token={token!r}: exit {code} {err!r}")
+
+            # Hostile bytes on the port: garbage, an oversized frame, a call cut short.
+            for payload in (os.urandom(64), struct.pack(">i", 0x7fffffff) + b"x" * 16,
+                            struct.pack(">i", 100) + b"\x80\x01\x00\x01"):
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    s.sendall(payload)
+                    time.sleep(0.05)
+            code, _, _ = cli("status")
+            expect(code == 0, f"status after hostile bytes: exit {code}")
+
+            # 8 clients at once.
+            with ThreadPoolExecutor(8) as pool:
+                codes = list(pool.map(lambda _: cli("get", "dt")[0], range(8)))
+            expect(codes == [0] * 8, f"8 concurrent clients: {codes}")
+
+            # A real change, then stop.
+            code, out, _ = cli("--json", "set", "hot", "50")
+            expect(code == 0, f"set hot 50: exit {code}")
+            changed_at = json.loads(out)["from_iteration"]
+            code, out, _ = cli("get", "hot")
+            expect(out.strip() == "50", f"get hot after set: {out!r}")
+            code, out, _ = cli("--json", "stop")
+            expect(code == 0, f"stop: exit {code}")
+            stops_before = json.loads(out)["stops_before_iteration"]
+            output, _ = job.communicate(timeout=120)
+            expect(job.returncode == 0, f"job exit {job.returncode}:\n{output}")
+            expect(f"stopped by steering after iteration {stops_before - 1}" in output,
+                   f"heat2d's stop message:\n{output}")
+            code, _, err = cli("status")
+            expect(code == 3, f"status after the job: exit {code} {err!r}")
+        finally:
+            if job.poll() is None:
+                job.kill()
+
+        with open(csv_file) as f:
+            rows = [line.strip().split(",") for line in f][1:]
+        expect(int(rows[-1][0]) == stops_before - 1, f"last CSV row {rows[-1][0]}")
+        # Unchanged up to the change: identical to an unsteered run (the reference).
+        expected = reference(NX, NY, changed_at - 1, 1, DT)
+        mismatches = 0
+        for row, (k, mean, lo, hi, dtdt, hist) in zip(rows, expected):
+            got = [float(x) for x in row[1:5]]
+            mismatches += int(row[0]) != k or not all(
+                close(g, e) for g, e in zip(got, (mean, lo, hi, dtdt)))
+            mismatches += [int(x) for x in row[5:]] != hist
+        expect(mismatches == 0 and len(expected) == changed_at,
+               f"{mismatches} CSV rows differ from the reference before iteration {changed_at}")
+        # At the change's iteration exactly, only the cells next to the hot boundary
+        # differ from an unsteered step, each by dt * (50 - 100): the mean by -dt*50/NX.
+        unsteered = reference(NX, NY, changed_at, 1, DT)[-1]
+        steered = next((row for row in rows if int(row[0]) == changed_at), None)
+        expect(steered is not None and abs(float(steered[1]) - (unsteered[1] - DT * 50.0 / NX))
+               <= 1e-9, f"mean at iteration {changed_at}: {steered and steered[1]}, "
+               f"unsteered {unsteered[1]}")
+
+    print(f"steering end to end: {len(failures)} failure(s)")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
