@@ -1,5 +1,7 @@
 #include "stream_status_codec.hpp"
 
+#include "../core/bytes.hpp"
+
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -8,17 +10,15 @@ namespace sluice::ring::detail {
 
 namespace {
 
+using sluice::detail::ByteReader;
+
 class Writer {
  public:
   template <typename T>
   void put(T value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    m_bytes.append(reinterpret_cast<const char*>(&value), sizeof(T));
+    sluice::detail::put_bytes(m_bytes, value);
   }
-  void put(std::string_view text) {
-    put(static_cast<std::uint32_t>(text.size()));
-    m_bytes.append(text);
-  }
+  void put(std::string_view text) { sluice::detail::put_text(m_bytes, text); }
   void put(const channel::Extents& extents) {
     put(static_cast<std::uint32_t>(extents.size()));
     for (std::int64_t extent : extents) {
@@ -31,51 +31,20 @@ class Writer {
   std::string m_bytes;
 };
 
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : m_bytes(bytes) {}
-
-  template <typename T>
-  bool get(T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    if (m_bytes.size() < sizeof(T)) {
+// Extents of a layout: 1 to 3 dimensions (0 for the optional local shape and offset).
+bool get_extents(ByteReader& in, channel::Extents& extents) {
+  std::uint32_t size = 0;
+  if (!in.get(size) || size > 3) {
+    return false;
+  }
+  extents.resize(size);
+  for (auto& extent : extents) {
+    if (!in.get(extent)) {
       return false;
     }
-    std::memcpy(&value, m_bytes.data(), sizeof(T));
-    m_bytes.remove_prefix(sizeof(T));
-    return true;
   }
-  bool get(std::string& text) {
-    std::uint32_t size = 0;
-    if (!get(size) || m_bytes.size() < size) {
-      return false;
-    }
-    text.assign(m_bytes.substr(0, size));
-    m_bytes.remove_prefix(size);
-    return true;
-  }
-  bool get(channel::Extents& extents) {
-    std::uint32_t size = 0;
-    if (!get(size) || size > 3) {  // a layout has 1 to 3 dimensions
-      return false;
-    }
-    extents.resize(size);
-    for (auto& extent : extents) {
-      if (!get(extent)) {
-        return false;
-      }
-    }
-    return true;
-  }
-  // Counts of repeated records are bounded by what the remaining bytes can hold.
-  bool get_count(std::uint32_t& count, std::size_t min_record_bytes) {
-    return get(count) && std::size_t{count} * min_record_bytes <= m_bytes.size();
-  }
-  [[nodiscard]] bool at_end() const { return m_bytes.empty(); }
-
- private:
-  std::string_view m_bytes;
-};
+  return true;
+}
 
 }  // namespace
 
@@ -117,14 +86,14 @@ std::string encode_stream_status(const StreamStatus& status) {
 }
 
 bool decode_stream_status(std::string_view bytes, StreamStatus& status) {
-  Reader in(bytes);
+  ByteReader in(bytes);
   auto& info = status.info;
   std::uint8_t dtype = 0;
   std::uint8_t policy = 0;
   std::int32_t depth = 0;
   std::uint32_t producers = 0;
-  if (!in.get(info.name) || !in.get(dtype) || !in.get(info.global_shape) || !in.get(depth) ||
-      !in.get(policy) || !in.get_count(producers, 4 + 5 * 4)) {
+  if (!in.get_text(info.name) || !in.get(dtype) || !get_extents(in, info.global_shape) ||
+      !in.get(depth) || !in.get(policy) || !in.get_count(producers, 4 + 5 * 4)) {
     return false;
   }
   if (dtype > static_cast<std::uint8_t>(channel::Dtype::u8) ||
@@ -137,9 +106,11 @@ bool decode_stream_status(std::string_view bytes, StreamStatus& status) {
   info.producers.resize(producers);
   for (auto& producer : info.producers) {
     std::int32_t rank = 0;
-    if (!in.get(rank) || !in.get(producer.layout.global_shape) ||
-        !in.get(producer.layout.block_start) || !in.get(producer.layout.block_count) ||
-        !in.get(producer.layout.local_shape) || !in.get(producer.layout.local_offset)) {
+    if (!in.get(rank) || !get_extents(in, producer.layout.global_shape) ||
+        !get_extents(in, producer.layout.block_start) ||
+        !get_extents(in, producer.layout.block_count) ||
+        !get_extents(in, producer.layout.local_shape) ||
+        !get_extents(in, producer.layout.local_offset)) {
       return false;
     }
     producer.world_rank = rank;
