@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../core/backoff.hpp"
+#include "box_copy.hpp"
 #include "channel_state.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/error.hpp"
@@ -21,6 +22,16 @@ using detail::WindowLayout;
 using detail::Words;
 
 namespace {
+
+// Where an iteration that readers will not see is computed: two scratch buffers in
+// turn, so that a simulation computing iteration k from k-1 in place does not get the
+// buffer holding k-1 when both are dropped.
+void* scratch_buffer(ChannelState& s) {
+  auto& scratch = s.scratch[s.next_scratch];
+  s.next_scratch ^= 1;
+  scratch.resize(static_cast<std::size_t>(s.layout.local_elements()) * dtype_size(s.info.dtype));
+  return scratch.data();
+}
 
 // Whether a subscriber still holds `old`, the iteration a slot is about to lose;
 // also tracks the largest lag seen.
@@ -86,6 +97,17 @@ void* Channel::acquire(std::int64_t iteration) {
   }
   s.bridge->start();
 
+  // Steering decides first, identically on every rank (the exposure changes at the
+  // same iteration everywhere): an iteration it does not expose is not published,
+  // and no reader is waited for.
+  if (!s.steering->exposure.publishes(iteration)) {
+    s.acquired = iteration;
+    s.acquired_is_dropped = false;
+    s.acquired_is_withheld = true;
+    return scratch_buffer(s);
+  }
+  s.acquired_is_withheld = false;
+
   const int depth = s.info.options.depth;
   const int slot = static_cast<int>(s.published % static_cast<std::uint64_t>(depth));
   const std::int64_t old = s.slot_iteration[static_cast<std::size_t>(slot)];
@@ -129,16 +151,21 @@ void* Channel::acquire(std::int64_t iteration) {
   s.acquired = iteration;
   s.acquired_is_dropped = held;
   if (held || !s.owns_data) {
-    // Two scratch buffers in turn: a simulation computing iteration k from k-1 in
-    // place must not get the buffer holding k-1 when both are dropped.
-    auto& scratch = s.scratch[s.next_scratch];
-    s.next_scratch ^= 1;
-    scratch.resize(static_cast<std::size_t>(s.layout.local_elements()) * dtype_size(s.info.dtype));
-    return scratch.data();
+    return scratch_buffer(s);
   }
-  // Odd sequence: a reader that overlaps this write will notice.
+  // Odd sequence: a reader that overlaps this write will notice. The exposed region
+  // goes with it, while the slot is marked as being written.
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
-  Words(s.window).store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  const Words words(s.window);
+  words.store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  std::uint64_t region[6] = {};
+  const steer::Region& exposed = s.steering->exposure.region;
+  for (std::size_t d = 0; d < s.info.global_shape.size(); ++d) {
+    region[d] = exposed.whole() ? 0 : static_cast<std::uint64_t>(exposed.start[d]);
+    region[3 + d] = static_cast<std::uint64_t>(exposed.whole() ? s.info.global_shape[d]
+                                                              : exposed.count[d]);
+  }
+  words.store_many(s.world_rank, WindowLayout::slot_word(slot, detail::exposed_start), 6, region);
   // The odd sequence must be visible before any store into the slot (a barrier on
   // weakly ordered CPUs; x86 keeps stores in order anyway).
   s.window.sync();
@@ -155,6 +182,11 @@ void Channel::commit(std::int64_t iteration) {
   }
   s.acquired = -1;
   s.last_iteration = iteration;
+  if (s.acquired_is_withheld) {
+    ++s.withheld;
+    Words(s.window).store(s.world_rank, detail::withheld, s.withheld);
+    return;
+  }
   if (s.acquired_is_dropped) {
     ++s.skipped;
     Words(s.window).store(s.world_rank, detail::skipped, s.skipped);
@@ -185,30 +217,15 @@ void Channel::publish_bytes(std::int64_t iteration, const void* local) {
   auto* slot = static_cast<std::byte*>(acquire(iteration));
   const Layout& l = s.layout;
   const std::size_t element = dtype_size(s.info.dtype);
-  if (!s.acquired_is_dropped && s.owns_data) {
-    // Copy the owned region row by row (one memcpy if it spans whole rows).
-    const std::size_t dims = l.rank();
-    const std::int64_t row = l.block_count[dims - 1];
-    std::int64_t rows = 1;
-    for (std::size_t d = 0; d + 1 < dims; ++d) {
-      rows *= l.block_count[d];
-    }
-    const auto* source = static_cast<const std::byte*>(local);
-    std::vector<std::int64_t> index(dims, 0);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      // Offset of (index + local_offset) in the local buffer.
-      std::int64_t offset = 0;
-      for (std::size_t d = 0; d < dims; ++d) {
-        offset = offset * l.local_shape[d] + l.local_offset[d] + index[d];
-      }
-      const auto bytes = static_cast<std::size_t>(offset) * element;
-      std::memcpy(slot + bytes, source + bytes, static_cast<std::size_t>(row) * element);
-      for (std::size_t d = dims - 1; d-- > 0;) {  // next row: odometer over outer dims
-        if (++index[d] < l.block_count[d]) {
-          break;
-        }
-        index[d] = 0;
-      }
+  if (!s.acquired_is_dropped && !s.acquired_is_withheld && s.owns_data) {
+    // The owned block, or only its part inside the exposed region.
+    const steer::Region& exposed = s.steering->exposure.region;
+    const Selection box = exposed.whole() ? Selection::all(s.info.global_shape)
+                                          : Selection{exposed.start, exposed.count, {}};
+    const Overlap part = intersect(box.normalized(), l);
+    if (!part.count.empty()) {
+      detail::copy_box(slot, l.local_shape, part.local_start, static_cast<const std::byte*>(local),
+                       l.local_shape, part.local_start, part.count, element);
     }
   }
   commit(iteration);
@@ -223,11 +240,53 @@ void Channel::close() {
   Words(s.window).store(s.world_rank, detail::closed, 1);
 }
 
+void Channel::accept_injections() {
+  ChannelState& s = *m_state;
+  if (s.bridge->is_started()) {
+    throw StateError("accepting injections into stream '" + s.info.name + "'",
+                     "publishing has started", "call accept_injections() before start()");
+  }
+  s.steering->injectable = true;
+}
+
+std::size_t Channel::apply_injected_bytes(std::int64_t iteration, void* local) {
+  ChannelState& s = *m_state;
+  auto& pending = s.steering->injections;
+  const std::size_t element = dtype_size(s.info.dtype);
+  std::size_t written = 0;
+  while (!pending.empty() && pending.front().iteration <= iteration) {
+    const steer::Injection& injection = pending.front();
+    if (injection.iteration < iteration) {
+      log::warn("stream '", s.info.name, "': applying at iteration ", iteration,
+                " an injection meant for iteration ", injection.iteration);
+    }
+    const Extents& start = injection.region.whole() ? Extents(s.info.global_shape.size(), 0)
+                                                    : injection.region.start;
+    const Extents& count =
+        injection.region.whole() ? s.info.global_shape : injection.region.count;
+    const Overlap part = intersect(Selection{start, count, {}}.normalized(), s.layout);
+    if (!part.count.empty() && s.owns_data) {
+      // The injection is row-major over its region: part.result_start is where this
+      // rank's share starts in it.
+      detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape, part.local_start,
+                       injection.data.data(), count, part.result_start, part.count, element);
+      std::int64_t elements = 1;
+      for (auto c : part.count) {
+        elements *= c;
+      }
+      written += static_cast<std::size_t>(elements);
+    }
+    pending.pop_front();
+  }
+  return written;
+}
+
 ChannelCounters Channel::counters() const {
   const ChannelState& s = *m_state;
   ChannelCounters c;
   c.published = s.published;
   c.skipped = s.skipped;
+  c.withheld = s.withheld;
   c.max_lag = s.max_lag;
   c.bytes_pulled =
       s.epoch ? Words(s.window).load(s.world_rank, detail::bytes_pulled) : s.bytes_pulled_at_close;

@@ -8,6 +8,7 @@
 #include "sluice/channel/stream_info.hpp"
 #include "sluice/mpi/comm.hpp"
 #include "sluice/mpi/window.hpp"
+#include "sluice/steer/stream_control.hpp"
 
 namespace sluice::channel {
 class Bridge;
@@ -19,6 +20,7 @@ struct ChannelState {
   Bridge* bridge = nullptr;
   const mpi::Comm* simulation = nullptr;  // for consistent skip decisions
   StreamInfo info;
+  steer::SteeredStream* steering = nullptr;  // exposure and injections, kept by the Agent
   Layout layout;  // this rank's, normalized
   int world_rank = 0;
   bool owns_data = false;  // false for a rank whose block is empty
@@ -28,9 +30,11 @@ struct ChannelState {
 
   std::int64_t last_iteration = -1;
   std::int64_t acquired = -1;        // iteration between slot() and commit(), or -1
-  bool acquired_is_dropped = false;  // skip policy: this iteration is not published
+  bool acquired_is_dropped = false;   // skip policy: this iteration is not published
+  bool acquired_is_withheld = false;  // steering: this iteration is not exposed
   std::uint64_t published = 0;
   std::uint64_t skipped = 0;
+  std::uint64_t withheld = 0;
   std::uint64_t max_lag = 0;
   bool closed = false;
   std::vector<std::int64_t> slot_iteration;  // per slot, -1 if never written

@@ -33,29 +33,6 @@ void begin_reading(ConsumerState& consumer) {
 
 }  // namespace detail
 
-namespace {
-
-// Whether a box of `count` elements (stride `every`; empty means 1) inside a
-// row-major array of `shape` is one contiguous run of memory: unit strides, and
-// below its outermost dimension with more than one element it spans whole rows.
-bool is_contiguous_run(const Extents& shape, const Extents& count, const Extents& every) {
-  bool inner_dimension_seen = false;
-  for (std::size_t d = 0; d < shape.size(); ++d) {
-    const bool unit_stride = every.empty() || every[d] == 1;
-    if (inner_dimension_seen && (count[d] != shape[d] || !unit_stride)) {
-      return false;
-    }
-    if (count[d] > 1) {
-      if (!unit_stride) {
-        return false;
-      }
-      inner_dimension_seen = true;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 // ---- Consumer ----------------------------------------------------------------
 
@@ -156,42 +133,19 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   state->selection = selection;
   const std::size_t element = dtype_size(info.dtype);
   state->buffer.resize(static_cast<std::size_t>(selection.elements()) * element);
-  const MPI_Datatype mpi_element = detail::mpi_type_of(info.dtype);
-  std::vector<int> result_shape(selection.count.begin(), selection.count.end());
   for (const auto& producer : info.producers) {
     detail::Part part;
-    part.overlap = intersect(selection, producer.layout);
-    if (part.overlap.count.empty()) {
-      continue;
-    }
     part.world_rank = producer.world_rank;
+    part.layout = &producer.layout;
     part.window_layout.depth = info.options.depth;
     part.window_layout.slot_bytes =
         detail::slot_bytes_for(producer.layout.local_elements(), info.dtype);
-    std::int64_t offset = 0;
-    for (std::size_t d = 0; d < selection.start.size(); ++d) {
-      offset = offset * producer.layout.local_shape[d] + part.overlap.local_start[d];
+    detail::plan_part(part, selection, info.dtype);
+    if (!part.idle) {
+      state->parts.push_back(std::move(part));
     }
-    part.box_offset_bytes = static_cast<MPI_Aint>(offset) * static_cast<MPI_Aint>(element);
-    part.target_type = mpi::Datatype::strided_box(producer.layout.local_shape, part.overlap.count,
-                                                  selection.every, mpi_element);
-    std::vector<int> count(part.overlap.count.begin(), part.overlap.count.end());
-    std::vector<int> start(part.overlap.result_start.begin(), part.overlap.result_start.end());
-    part.origin_type = mpi::Datatype::subarray(result_shape, count, start, mpi_element);
-    const auto bytes = part.origin_type.size_bytes();
-    if (is_contiguous_run(producer.layout.local_shape, part.overlap.count, selection.every) &&
-        is_contiguous_run(selection.count, part.overlap.count, {}) &&
-        bytes <= std::numeric_limits<int>::max()) {
-      part.contiguous_bytes = static_cast<int>(bytes);
-      std::int64_t result_offset = 0;
-      for (std::size_t d = 0; d < selection.count.size(); ++d) {
-        result_offset = result_offset * selection.count[d] + part.overlap.result_start[d];
-      }
-      part.result_offset_bytes =
-          static_cast<MPI_Aint>(result_offset) * static_cast<MPI_Aint>(element);
-    }
-    state->parts.push_back(std::move(part));
   }
+  state->effective = selection;
 
   const Words words(*stream->window);
   for (auto& part : state->parts) {

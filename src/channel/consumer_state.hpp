@@ -23,8 +23,12 @@ struct ConsumedStream {
 // The part of a selection one producer block provides.
 struct Part {
   int world_rank = 0;
-  int entry = -1;              // this subscription's row in the producer's subscriber table
-  WindowLayout window_layout;  // of this producer's window (slot sizes differ by rank)
+  int entry = -1;                 // this subscription's row in the producer's subscriber table
+  const Layout* layout = nullptr;  // the producer's
+  WindowLayout window_layout;     // of this producer's window (slot sizes differ by rank)
+  // Nothing to pull from this producer for the current (clipped) selection; it still
+  // keeps iterations for the subscription, which releases them.
+  bool idle = false;
   Overlap overlap;
   MPI_Aint box_offset_bytes = 0;  // first selected element, inside a slot
   mpi::Datatype target_type;      // the strided box in the producer's local buffer
@@ -42,6 +46,11 @@ struct SubscriptionState {
   ConsumerState* consumer = nullptr;
   ConsumedStream* stream = nullptr;
   Selection selection;
+  // The selection clipped to the region the producers expose (steering may narrow
+  // it), which the parts are planned for; the region it was planned for.
+  Selection effective;
+  std::uint64_t planned_region[6] = {};
+  bool planned_for_whole = true;
   std::vector<Part> parts;
   std::vector<std::byte> buffer;
   std::int64_t start_iteration = 0;
@@ -66,6 +75,11 @@ struct ConsumerState {
   bool started = false;
   bool closed = false;
 };
+
+// Plans the pull of `selection` (normalized, in the producer's block or not) from
+// the part's producer: overlap, datatypes, contiguous run. Marks the part idle if
+// they do not intersect.
+void plan_part(Part& part, const Selection& selection, Dtype dtype);
 
 // The second half of Bridge::start(): subscriptions made before it get every
 // iteration from the first one published. Collective (with the simulation's start).

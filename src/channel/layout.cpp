@@ -161,4 +161,24 @@ Overlap intersect(const Selection& selection, const Layout& block) {
   return overlap;
 }
 
+Selection clip(const Selection& selection, const Extents& box_start, const Extents& box_count) {
+  Layout box;
+  box.global_shape = box_count;
+  box.block_start = box_start;
+  box.block_count = box_count;
+  box.local_shape = box_count;
+  box.local_offset = Extents(box_count.size(), 0);
+  const Overlap overlap = intersect(selection, box);
+  Selection clipped;
+  if (overlap.count.empty()) {
+    return clipped;
+  }
+  clipped.every = selection.every;
+  clipped.count = overlap.count;
+  for (std::size_t d = 0; d < overlap.count.size(); ++d) {
+    clipped.start.push_back(selection.start[d] + overlap.result_start[d] * selection.every[d]);
+  }
+  return clipped;
+}
+
 }  // namespace sluice::channel

@@ -34,6 +34,7 @@ StreamProgress Consumer::progress(std::string_view name) const {
     one.newest_iteration = static_cast<std::int64_t>(control[detail::newest_plus_one]) - 1;
     one.published = control[detail::published];
     one.skipped = control[detail::skipped];
+    one.withheld = control[detail::withheld];
     one.bytes_pulled = control[detail::bytes_pulled];
     one.closed = control[detail::closed] != 0;
 
@@ -55,6 +56,7 @@ StreamProgress Consumer::progress(std::string_view name) const {
         first ? one.newest_iteration : std::min(progress.newest_iteration, one.newest_iteration);
     progress.published = first ? one.published : std::min(progress.published, one.published);
     progress.skipped = std::max(progress.skipped, one.skipped);
+    progress.withheld = std::max(progress.withheld, one.withheld);
     progress.bytes_pulled += one.bytes_pulled;
     progress.active_readers = std::max(progress.active_readers, one.active_readers);
     progress.closed = progress.closed && one.closed;

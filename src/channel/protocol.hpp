@@ -11,9 +11,9 @@
 //
 // Window of one stream on one producer (byte offsets, all words uint64):
 //   control    newest_plus_one, published, closed, skipped, bytes_pulled,
-//              subscribers_claimed, reserved x2
+//              subscribers_claimed, withheld, reserved
 //   subscribers max_subscribers x {active, start, released_plus_one}
-//   slot heads depth x {seq, iteration}
+//   slot heads depth x {seq, iteration, exposed start x3, exposed count x3}
 //   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffer
 #include <mpi.h>
 
@@ -35,11 +35,21 @@ enum ControlWord : int {
   skipped = 3,              // iterations dropped under the skip policy
   bytes_pulled = 4,         // bytes readers pulled from this producer
   subscribers_claimed = 5,  // subscriber entries handed out so far (never reused)
+  withheld = 6,             // iterations not published because steering said so
   control_words = 8,
 };
 
 enum SubscriberWord : int { active = 0, start = 1, released_plus_one = 2, subscriber_words = 3 };
-enum SlotWord : int { seq = 0, iteration = 1, slot_words = 2 };
+// The exposed region (steering may narrow it) is part of each slot's head, written
+// while the sequence is odd: a reader learns with the iteration which part of the
+// slot holds it.
+enum SlotWord : int {
+  seq = 0,
+  iteration = 1,
+  exposed_start = 2,  // 3 words, unused dimensions 0
+  exposed_count = 5,  // 3 words, unused dimensions 0
+  slot_words = 8,
+};
 
 // Bytes of one slot of a producer whose local buffer has `local_elements` elements.
 inline std::size_t slot_bytes_for(std::int64_t local_elements, Dtype dtype) {
@@ -97,6 +107,14 @@ class Words {
     check_mpi(MPI_Accumulate(&value, 1, MPI_UINT64_T, rank, offset(word), 1, MPI_UINT64_T,
                              MPI_REPLACE, m_window->get()),
               "MPI_Accumulate", "writing a stream control word");
+    m_window->flush(rank);
+  }
+
+  // Replaces `count` consecutive words in one call; each is atomic, their order is not.
+  void store_many(int rank, MPI_Aint first_word, int count, const std::uint64_t* values) const {
+    check_mpi(MPI_Accumulate(values, count, MPI_UINT64_T, rank, offset(first_word), count,
+                             MPI_UINT64_T, MPI_REPLACE, m_window->get()),
+              "MPI_Accumulate", "writing stream control words");
     m_window->flush(rank);
   }
 

@@ -67,9 +67,11 @@ Step::~Step() {
   }
 }
 
-const Extents& Step::shape() const noexcept {
-  static const Extents none;
-  return m_owner != nullptr ? m_owner->selection().count : none;
+const Extents& Step::shape() const noexcept { return selection().count; }
+
+const Selection& Step::selection() const noexcept {
+  static const Selection none;
+  return m_owner != nullptr && m_status == StepStatus::ok ? m_owner->m_state->effective : none;
 }
 
 void Step::release() {

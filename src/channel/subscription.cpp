@@ -60,6 +60,9 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
     }
   }
   for (const auto& part : s.parts) {
+    if (part.idle) {
+      continue;
+    }
     const MPI_Aint displacement = part.window_layout.slot_offset(slot) + part.box_offset_bytes;
     const int rc =
         part.contiguous_bytes > 0
@@ -78,6 +81,40 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
     }
   }
   return PullResult::done;
+}
+
+// Clips the selection to the exposed region `region` (3 starts, 3 counts, from a slot
+// head) and plans the parts for it, unless that is what they are planned for.
+void plan_for_region(detail::SubscriptionState& s, const std::uint64_t* region) {
+  const auto& shape = s.stream->info.global_shape;
+  const std::size_t dims = shape.size();
+  bool whole = true;
+  for (std::size_t d = 0; d < dims; ++d) {
+    whole = whole && region[d] == 0 && region[3 + d] == static_cast<std::uint64_t>(shape[d]);
+  }
+  if (whole && s.planned_for_whole) {
+    return;
+  }
+  if (!whole && !s.planned_for_whole &&
+      std::equal(region, region + 6, std::begin(s.planned_region))) {
+    return;
+  }
+  std::copy(region, region + 6, std::begin(s.planned_region));
+  s.planned_for_whole = whole;
+  if (whole) {
+    s.effective = s.selection;
+  } else {
+    Extents start(dims);
+    Extents count(dims);
+    for (std::size_t d = 0; d < dims; ++d) {
+      start[d] = static_cast<std::int64_t>(region[d]);
+      count[d] = static_cast<std::int64_t>(region[3 + d]);
+    }
+    s.effective = clip(s.selection, start, count);
+  }
+  for (auto& part : s.parts) {
+    detail::plan_part(part, s.effective, s.stream->info.dtype);
+  }
 }
 
 }  // namespace
@@ -153,26 +190,28 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       auto& heads = s.heads;
       auto& first_heads = s.first_heads;
       auto& agreed = s.agreed;
-      heads.resize(static_cast<std::size_t>(depth) * 2);
+      constexpr std::size_t words_per_slot = detail::slot_words;
+      heads.resize(static_cast<std::size_t>(depth) * words_per_slot);
       agreed.assign(static_cast<std::size_t>(depth), 1);
       for (std::size_t p = 0; p < s.parts.size(); ++p) {
-        words.load_many(s.parts[p].world_rank, WindowLayout::slot_word(0, 0), depth * 2,
-                        heads.data());
+        words.load_many(s.parts[p].world_rank, WindowLayout::slot_word(0, 0),
+                        depth * detail::slot_words, heads.data());
         if (p == 0) {
           first_heads.assign(heads.begin(), heads.end());
         }
         for (std::size_t slot = 0; slot < agreed.size(); ++slot) {
-          const std::uint64_t seq = heads[slot * 2 + detail::seq];
-          agreed[slot] = static_cast<char>(agreed[slot] != 0 && seq != 0 && seq % 2 == 0 &&
-                                           heads[slot * 2 + detail::iteration] ==
-                                               first_heads[slot * 2 + detail::iteration]);
+          const std::uint64_t seq = heads[slot * words_per_slot + detail::seq];
+          agreed[slot] = static_cast<char>(
+              agreed[slot] != 0 && seq != 0 && seq % 2 == 0 &&
+              heads[slot * words_per_slot + detail::iteration] ==
+                  first_heads[slot * words_per_slot + detail::iteration]);
         }
       }
       int chosen_slot = -1;
       std::int64_t chosen = -1;
       for (int slot = 0; slot < depth; ++slot) {
         const auto iteration = static_cast<std::int64_t>(
-            first_heads[static_cast<std::size_t>(slot) * 2 + detail::iteration]);
+            first_heads[static_cast<std::size_t>(slot) * words_per_slot + detail::iteration]);
         if (agreed[static_cast<std::size_t>(slot)] == 0 || iteration <= s.last_delivered ||
             iteration < s.start_iteration || iteration > committed) {
           continue;
@@ -186,18 +225,30 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
         }
       }
       if (chosen >= 0) {
+        // The region the producers exposed with this iteration (steering may narrow
+        // it): the selection is clipped to it, and planned again when it changed.
+        plan_for_region(s, &first_heads[static_cast<std::size_t>(chosen_slot) * words_per_slot +
+                                        detail::exposed_start]);
+        if (s.effective.count.empty()) {
+          // Nothing of our selection is exposed in this iteration: let it go.
+          s.last_delivered = chosen;
+          s.held = chosen;
+          release(chosen);
+          continue;
+        }
         if (pull(s, chosen_slot, chosen, target) == PullResult::done) {
           s.last_delivered = chosen;
           s.held = chosen;
-          const auto bytes = s.buffer.size();
-          s.counters.bytes_pulled += bytes;
+          const auto elements = static_cast<std::size_t>(s.effective.elements());
+          s.counters.bytes_pulled += elements * dtype_size(info.dtype);
           ++s.counters.delivered;
           for (const auto& part : s.parts) {
-            const auto part_bytes = static_cast<std::uint64_t>(part.origin_type.size_bytes());
-            words.add(part.world_rank, detail::bytes_pulled, part_bytes);
+            if (!part.idle) {
+              const auto part_bytes = static_cast<std::uint64_t>(part.origin_type.size_bytes());
+              words.add(part.world_rank, detail::bytes_pulled, part_bytes);
+            }
           }
-          return Step(this, StepStatus::ok, chosen, target,
-                      static_cast<std::size_t>(s.selection.elements()), {});
+          return Step(this, StepStatus::ok, chosen, target, elements, {});
         }
         // Overtaken by the producer: look again, but within the deadline.
         ++s.counters.torn_reads;

@@ -55,6 +55,8 @@ class ByteReader {
   }
 
   [[nodiscard]] bool at_end() const noexcept { return m_bytes.empty(); }
+  /// What is left unread.
+  [[nodiscard]] std::string_view rest() const noexcept { return m_bytes; }
 
  private:
   std::string_view m_bytes;

@@ -104,6 +104,83 @@ ParamEntry& Agent::add_entry(ParamEntry entry) {
   return *m_params.back();
 }
 
+SteeredStream& Agent::add_stream(std::string_view name, std::string_view dtype,
+                                 std::size_t element_bytes, std::vector<std::int64_t> shape) {
+  if (m_started) {
+    throw StateError("registering stream '" + std::string(name) + "' for steering",
+                     "the simulation has started", "expose streams before the first publish");
+  }
+  auto stream = std::make_unique<SteeredStream>();
+  stream->name = std::string(name);
+  stream->dtype = std::string(dtype);
+  stream->element_bytes = element_bytes;
+  stream->shape = std::move(shape);
+  m_streams.push_back(std::move(stream));
+  return *m_streams.back();
+}
+
+SteeredStream* Agent::find_stream(std::string_view name) const {
+  const auto found = std::find_if(m_streams.begin(), m_streams.end(),
+                                  [&](const auto& stream) { return stream->name == name; });
+  return found == m_streams.end() ? nullptr : found->get();
+}
+
+std::pair<Code, std::string> Agent::check_stream_request(bool inject, std::string_view name,
+                                                         std::string_view body) const {
+  const SteeredStream* stream = find_stream(name);
+  if (stream == nullptr) {
+    std::string known;
+    for (const auto& s : m_streams) {
+      known += (known.empty() ? "" : ", ") + s->name;
+    }
+    return {Code::unknown_name, "no stream '" + std::string(name) +
+                                    "'; streams: " + (known.empty() ? "none" : known)};
+  }
+  if (!inject) {
+    StreamControl control;
+    if (!detail::decode_control(body, control)) {
+      return {Code::bad_request, "malformed stream control"};
+    }
+    if (control.every && (*control.every < 1 || *control.every > max_every)) {
+      return {Code::out_of_range, "'every' must be in [1, " + std::to_string(max_every) +
+                                      "], not " + std::to_string(*control.every)};
+    }
+    if (control.region) {
+      if (auto problem = control.region->check_against(stream->shape); !problem.empty()) {
+        return {Code::bad_region, "region " + control.region->describe() + " of stream '" +
+                                      stream->name + "': " + problem};
+      }
+    }
+    return {Code::ok, {}};
+  }
+  if (!stream->injectable) {
+    return {Code::not_permitted, "the simulation does not take injections into stream '" +
+                                     stream->name + "' (Channel::accept_injections)"};
+  }
+  std::string dtype;
+  Region region;
+  std::string_view data;
+  if (!detail::decode_injection(body, dtype, region, data)) {
+    return {Code::bad_request, "malformed injection"};
+  }
+  if (dtype != stream->dtype) {
+    return {Code::wrong_type,
+            "stream '" + stream->name + "' holds " + stream->dtype + ", not " + dtype};
+  }
+  if (auto problem = region.check_against(stream->shape); !problem.empty()) {
+    return {Code::bad_region,
+            "region " + region.describe() + " of stream '" + stream->name + "': " + problem};
+  }
+  const auto expected =
+      static_cast<std::size_t>(region.elements(stream->shape)) * stream->element_bytes;
+  if (data.size() != expected) {
+    return {Code::bad_request, "region " + region.describe() + " of " + stream->dtype +
+                                   " takes " + std::to_string(expected) + " bytes; " +
+                                   std::to_string(data.size()) + " were sent"};
+  }
+  return {Code::ok, {}};
+}
+
 ParamEntry* Agent::find(std::string_view name) const {
   const auto found = std::find_if(m_params.begin(), m_params.end(),
                                   [&](const auto& entry) { return entry->name == name; });
@@ -117,7 +194,7 @@ void Agent::start() {
   m_started = true;
   // Every rank must hold the same table, or a change would mean different things on
   // different ranks: compare the encoded tables' sizes and hashes.
-  const std::string table = detail::encode_params(m_params);
+  const std::string table = detail::encode_status(m_params, m_streams);
   std::uint64_t mine[2] = {table.size(), std::hash<std::string>{}(table)};
   std::uint64_t lowest[2] = {0, 0};
   std::uint64_t highest[2] = {0, 0};
@@ -127,9 +204,11 @@ void Agent::start() {
             "MPI_Allreduce", "comparing the parameters of the simulation ranks");
   if (lowest[0] != highest[0] || lowest[1] != highest[1]) {
     throw InvalidArgument("starting the simulation's steering",
-                          "the simulation ranks registered different parameters",
+                          "the simulation ranks registered different parameters, or differ in "
+                          "which streams accept injections",
                           "register the same parameters, with the same defaults and bounds, "
-                          "in the same order on every rank");
+                          "in the same order on every rank, and accept injections on all or "
+                          "none");
   }
 }
 
@@ -140,7 +219,7 @@ void Agent::answer(int to, std::uint64_t id, int code, std::int64_t iteration,
   header.code = static_cast<Code>(code);
   header.iteration = iteration;
   header.paused = m_paused ? 1 : 0;
-  const auto message = detail::encode(header, text);
+  const auto message = detail::encode_reply(header, text);
   // Small, and the service process always has a receive pending: the send is eager.
   check_mpi(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE, to,
                      detail::reply_tag, m_runtime->world().get()),
@@ -151,7 +230,10 @@ void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_
   const MPI_Comm world = m_runtime->world().get();
   sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
   std::vector<std::byte> message;
-  for (;;) {
+  // Injections make batches large; what does not fit waits for the next iteration
+  // (and the broadcast count stays within an int).
+  constexpr std::size_t max_batch_bytes = std::size_t{512} << 20;
+  while (batch.size() < max_batch_bytes) {
     MPI_Status status;
     int arrived = 0;
     check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
@@ -173,12 +255,13 @@ void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_
 
     detail::RequestHeader request;
     std::string_view name;
+    std::string_view body;
     if (m_runtime->role_of(from) != Role::service) {
       log::warn("ignored a steering request from world rank ", from,
                 ", which is not a service process");
       continue;
     }
-    if (!detail::decode(message, request, name)) {
+    if (!detail::decode_request(message, request, name, body)) {
       answer(from, 0, static_cast<int>(Code::bad_request), m_iteration,
              "malformed steering request");
       continue;
@@ -186,7 +269,7 @@ void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_
     switch (request.kind) {
       case detail::RequestKind::status:
         answer(from, request.id, static_cast<int>(Code::ok), m_iteration,
-               detail::encode_params(m_params));
+               detail::encode_status(m_params, m_streams));
         break;
       case detail::RequestKind::set: {
         const ParamEntry* entry = find(name);
@@ -214,6 +297,17 @@ void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_
         answers.push_back({from, request.id});
         break;
       }
+      case detail::RequestKind::control_stream:
+      case detail::RequestKind::inject:
+        if (const auto [code, problem] = check_stream_request(
+                request.kind == detail::RequestKind::inject, name, body);
+            code != Code::ok) {
+          answer(from, request.id, static_cast<int>(code), m_iteration, problem);
+          break;
+        }
+        batch.append(reinterpret_cast<const char*>(message.data()), message.size());
+        answers.push_back({from, request.id});
+        break;
       case detail::RequestKind::pause:
       case detail::RequestKind::resume:
       case detail::RequestKind::stop:
@@ -246,10 +340,13 @@ void Agent::broadcast(std::string& batch) {
 
 void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
   while (!batch.empty()) {
+    // Rank 0 checked every message before it entered the batch.
     detail::RequestHeader change;
     std::memcpy(&change, batch.data(), sizeof(change));
     const std::string_view name = batch.substr(sizeof(change), change.name_bytes);
-    batch.remove_prefix(sizeof(change) + change.name_bytes);
+    const std::string_view body =
+        batch.substr(sizeof(change) + change.name_bytes, change.body_bytes);
+    batch.remove_prefix(sizeof(change) + change.name_bytes + change.body_bytes);
     switch (change.kind) {
       case detail::RequestKind::set: {
         // Checked by rank 0 against the same table: found and valid on every rank.
@@ -260,6 +357,43 @@ void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
           log::info("steering: ", entry->name, " = ", to_string(entry->value), " from iteration ",
                     from_iteration);
         }
+        break;
+      }
+      case detail::RequestKind::control_stream: {
+        SteeredStream& stream = *find_stream(name);
+        StreamControl control;
+        detail::decode_control(body, control);
+        Exposure& e = stream.exposure;
+        e.enabled = control.enabled.value_or(e.enabled);
+        if (control.every) {
+          e.every = *control.every;
+          e.phase = from_iteration;
+        }
+        if (control.region) {
+          e.region = *control.region;
+        }
+        e.since_iteration = from_iteration;
+        if (m_root) {
+          log::info("steering: stream ", stream.name, (e.enabled ? " on" : " off"), ", every ",
+                    e.every, ", region ", e.region.describe(), " from iteration ",
+                    from_iteration);
+        }
+        break;
+      }
+      case detail::RequestKind::inject: {
+        SteeredStream& stream = *find_stream(name);
+        std::string dtype;
+        std::string_view data;
+        Injection injection;
+        detail::decode_injection(body, dtype, injection.region, data);
+        const auto* bytes = reinterpret_cast<const std::byte*>(data.data());
+        injection.data.assign(bytes, bytes + data.size());
+        injection.iteration = from_iteration;
+        if (m_root) {
+          log::info("steering: injecting ", injection.region.describe(), " into ", stream.name,
+                    " at iteration ", from_iteration);
+        }
+        stream.injections.push_back(std::move(injection));
         break;
       }
       case detail::RequestKind::pause:
@@ -281,6 +415,16 @@ void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
 void Agent::end_iteration(std::int64_t iteration) {
   start();
   m_iteration = iteration;
+  for (const auto& stream : m_streams) {
+    if (!stream->injections.empty() && stream->injections.front().iteration <= iteration &&
+        !stream->warned_untaken) {
+      stream->warned_untaken = true;
+      log::warn("stream '", stream->name, "': an injection for iteration ",
+                stream->injections.front().iteration,
+                " was not applied; call apply_injections() on the stream's array in every "
+                "iteration after accepting injections");
+    }
+  }
   if (!enabled()) {
     return;
   }
@@ -328,7 +472,8 @@ void Agent::close() {
                 "MPI_Recv", "closing the simulation's steering");
       detail::RequestHeader request;
       std::string_view name;
-      if (detail::decode(message, request, name)) {
+      std::string_view body;
+      if (detail::decode_request(message, request, name, body)) {
         answer(status.MPI_SOURCE, request.id, static_cast<int>(Code::finished), m_iteration,
                "the simulation has finished");
       }

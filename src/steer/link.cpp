@@ -28,6 +28,8 @@ std::string_view code_name(Code code) noexcept {
       return "bad request";
     case Code::timeout:
       return "timeout";
+    case Code::bad_region:
+      return "bad region";
   }
   return "unknown";
 }
@@ -71,22 +73,38 @@ bool Link::finished() const {
 }
 
 Response Link::status(std::chrono::milliseconds timeout) {
-  return call(static_cast<int>(detail::RequestKind::status), {}, Value{}, timeout);
+  return call(static_cast<int>(detail::RequestKind::status), {}, Value{}, {}, timeout);
 }
 Response Link::set(std::string_view name, const Value& value, std::chrono::milliseconds timeout) {
-  return call(static_cast<int>(detail::RequestKind::set), name, value, timeout);
+  return call(static_cast<int>(detail::RequestKind::set), name, value, {}, timeout);
+}
+Response Link::control_stream(std::string_view stream, const StreamControl& control,
+                              std::chrono::milliseconds timeout) {
+  return call(static_cast<int>(detail::RequestKind::control_stream), stream, Value{},
+              detail::encode_control(control), timeout);
+}
+Response Link::inject(std::string_view stream, std::string_view dtype, const Region& region,
+                      std::span<const std::byte> data, std::chrono::milliseconds timeout) {
+  if (data.size() > detail::max_injection_bytes) {
+    return failure(Code::bad_request, -1,
+                   "an injection carries at most " +
+                       std::to_string(detail::max_injection_bytes >> 20) + " MiB; this one " +
+                       std::to_string(data.size()) + " bytes");
+  }
+  return call(static_cast<int>(detail::RequestKind::inject), stream, Value{},
+              detail::encode_injection(dtype, region, data), timeout);
 }
 Response Link::pause(std::chrono::milliseconds timeout) {
-  return call(static_cast<int>(detail::RequestKind::pause), {}, Value{}, timeout);
+  return call(static_cast<int>(detail::RequestKind::pause), {}, Value{}, {}, timeout);
 }
 Response Link::resume(std::chrono::milliseconds timeout) {
-  return call(static_cast<int>(detail::RequestKind::resume), {}, Value{}, timeout);
+  return call(static_cast<int>(detail::RequestKind::resume), {}, Value{}, {}, timeout);
 }
 Response Link::stop(std::chrono::milliseconds timeout) {
-  return call(static_cast<int>(detail::RequestKind::stop), {}, Value{}, timeout);
+  return call(static_cast<int>(detail::RequestKind::stop), {}, Value{}, {}, timeout);
 }
 
-Response Link::call(int kind, std::string_view name, const Value& value,
+Response Link::call(int kind, std::string_view name, const Value& value, std::string_view body,
                     std::chrono::milliseconds timeout) {
   auto pending = std::make_shared<Pending>();
   std::unique_lock lock(m_mutex);
@@ -98,7 +116,7 @@ Response Link::call(int kind, std::string_view name, const Value& value,
   header.id = m_next_id++;
   header.type = type_of(value);
   header.payload = detail::value_bits(value);
-  m_outgoing.push_back(detail::encode(header, name));
+  m_outgoing.push_back(detail::encode_request(header, name, body));
   m_waiting.emplace(header.id, pending);
   m_work.notify_one();
   if (!pending->ready.wait_for(lock, timeout, [&] { return pending->done; })) {
@@ -150,7 +168,7 @@ bool Link::pump(std::chrono::milliseconds wait) {
               "MPI_Recv", "receiving a steering answer");
     detail::ReplyHeader header;
     std::string_view text;
-    if (!detail::decode(message, header, text)) {
+    if (!detail::decode_reply(message, header, text)) {
       continue;  // never from a simulation rank 0 of the same build
     }
     const std::lock_guard lock(m_mutex);
@@ -176,7 +194,7 @@ bool Link::pump(std::chrono::milliseconds wait) {
     response.iteration = header.iteration;
     response.paused = header.paused != 0;
     if (header.code == Code::ok) {
-      if (!text.empty() && !detail::decode_params(text, response.params)) {
+      if (!text.empty() && !detail::decode_status(text, response.params, response.streams)) {
         response.code = Code::bad_request;
         response.message = "the simulation's parameter table is malformed";
       }

@@ -3,8 +3,8 @@
 // 0 (Agent), and the batches rank 0 broadcasts to the other simulation ranks.
 //
 // Requests and replies are single MPI_BYTE messages on Runtime::world(): a fixed
-// header, then a name or text. Every field is read with bounds checks: a service
-// process passes on what remote clients sent.
+// header, then a name and a body (requests) or a text (replies). Every field is read
+// with bounds checks: a service process passes on what remote clients sent.
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -17,6 +17,7 @@
 
 #include "sluice/steer/link.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/stream_control.hpp"
 #include "sluice/steer/value.hpp"
 
 namespace sluice::steer::detail {
@@ -30,7 +31,12 @@ enum class RequestKind : std::uint32_t {
   pause = 3,
   resume = 4,
   stop = 5,
+  control_stream = 6,  // name: the stream; body: encode_control
+  inject = 7,          // name: the stream; body: encode_injection
 };
+
+// The largest injection a request may carry, and so the largest steering message.
+inline constexpr std::size_t max_injection_bytes = std::size_t{256} << 20;
 
 struct RequestHeader {
   RequestKind kind = RequestKind::status;
@@ -39,6 +45,7 @@ struct RequestHeader {
   ValueType type = ValueType::f64;
   std::uint8_t padding[7] = {};
   std::uint64_t payload = 0;  // the value's bits
+  std::uint64_t body_bytes = 0;
 };
 
 struct ReplyHeader {
@@ -85,44 +92,33 @@ inline std::optional<Value> value_from_bits(ValueType type, std::uint64_t bits) 
   return std::nullopt;
 }
 
-template <typename Header>
-std::vector<std::byte> encode(const Header& fields, std::string_view text) {
-  Header header = fields;
-  if constexpr (std::is_same_v<Header, RequestHeader>) {
-    header.name_bytes = static_cast<std::uint32_t>(text.size());
-  } else {
-    header.text_bytes = static_cast<std::uint32_t>(text.size());
-  }
-  std::vector<std::byte> message(sizeof(Header) + text.size());
-  std::memcpy(message.data(), &header, sizeof(Header));
-  if (!text.empty()) {
-    std::memcpy(message.data() + sizeof(Header), text.data(), text.size());
-  }
-  return message;
-}
+std::vector<std::byte> encode_request(const RequestHeader& fields, std::string_view name,
+                                      std::string_view body = {});
+std::vector<std::byte> encode_reply(const ReplyHeader& fields, std::string_view text);
 
-// False if the buffer is not a header followed by exactly the announced text.
-template <typename Header>
-bool decode(std::span<const std::byte> message, Header& header, std::string_view& text) {
-  if (message.size() < sizeof(Header)) {
-    return false;
-  }
-  std::memcpy(&header, message.data(), sizeof(Header));
-  std::size_t bytes = 0;
-  if constexpr (std::is_same_v<Header, RequestHeader>) {
-    bytes = header.name_bytes;
-  } else {
-    bytes = header.text_bytes;
-  }
-  if (message.size() != sizeof(Header) + bytes) {
-    return false;
-  }
-  text = std::string_view(reinterpret_cast<const char*>(message.data() + sizeof(Header)), bytes);
-  return true;
-}
+// False unless the buffer is a header followed by exactly the announced name and body.
+bool decode_request(std::span<const std::byte> message, RequestHeader& header,
+                    std::string_view& name, std::string_view& body);
+bool decode_reply(std::span<const std::byte> message, ReplyHeader& header,
+                  std::string_view& text);
 
 // The parameter table as text bytes (in status replies and start-up checks).
 std::string encode_params(std::span<const std::unique_ptr<ParamEntry>> params);
 bool decode_params(std::string_view bytes, std::vector<ParamEntry>& params);
+
+// A status reply: the parameter table, then every stream's name, shape and exposure.
+std::string encode_status(std::span<const std::unique_ptr<ParamEntry>> params,
+                          std::span<const std::unique_ptr<SteeredStream>> streams);
+bool decode_status(std::string_view bytes, std::vector<ParamEntry>& params,
+                   std::vector<SteeredStream>& streams);
+
+std::string encode_control(const StreamControl& control);
+bool decode_control(std::string_view bytes, StreamControl& control);
+
+// The dtype's name, the region, then the raw elements.
+std::string encode_injection(std::string_view dtype, const Region& region,
+                             std::span<const std::byte> data);
+bool decode_injection(std::string_view bytes, std::string& dtype, Region& region,
+                      std::string_view& data);
 
 }  // namespace sluice::steer::detail

@@ -39,6 +39,7 @@ struct ChannelState;
 struct ChannelCounters {
   std::uint64_t published = 0;     ///< iterations made visible to readers
   std::uint64_t skipped = 0;       ///< iterations dropped under Policy::skip
+  std::uint64_t withheld = 0;      ///< iterations not published because steering said so
   std::uint64_t bytes_pulled = 0;  ///< bytes readers pulled from this rank
   std::uint64_t max_lag = 0;       ///< the most iterations a subscriber trailed by
 };
@@ -57,7 +58,8 @@ class Channel {
   [[nodiscard]] const Layout& layout() const noexcept;
 
   /// Copies the owned region of `local` (a buffer of layout().local_shape) into the
-  /// next slot and makes iteration `iteration` visible. Iterations must increase.
+  /// next slot and makes iteration `iteration` visible; only the part inside the
+  /// exposed region when steering narrowed it, nothing when it is not exposed. Iterations must increase.
   /// Under Policy::block it may wait for slow readers; under skip it may drop the
   /// iteration (on every rank alike). The first publish ends the set-up phase and is
   /// then collective over the job (see Bridge::start).
@@ -70,7 +72,8 @@ class Channel {
   /// Zero-copy: the buffer (of layout().local_shape) in which to compute iteration
   /// `iteration`; readers see it after commit(iteration). Waits or drops like
   /// publish. The pointer stays valid until the slot comes round again (`depth`
-  /// publications later); a dropped iteration gets a scratch buffer instead.
+  /// publications later); a dropped iteration, or one steering does not expose,
+  /// gets a scratch buffer instead.
   template <typename T>
   [[nodiscard]] T* slot(std::int64_t iteration) {
     check_type(dtype_of<T>());
@@ -79,6 +82,24 @@ class Channel {
 
   /// Makes the iteration acquired with slot() visible to readers.
   void commit(std::int64_t iteration);
+
+  /// Lets steering clients inject data into this stream's array (data assimilation).
+  /// Call on every simulation rank before start(); then call apply_injections() on
+  /// the array once per iteration. Local.
+  void accept_injections();
+
+  /// Writes the injected data that holds from `iteration` (accepted at
+  /// end_iteration(iteration - 1), the same on every rank) into `local`, a buffer of
+  /// layout().local_shape, for the part of each injected region this rank owns.
+  /// Call it once the array of `iteration` is computed and before publishing it, so
+  /// the published field holds the injected values. Returns the elements written
+  /// here. Injections not applied in their iteration are applied late by the next
+  /// call, with a warning. Local.
+  template <typename T>
+  std::size_t apply_injections(std::int64_t iteration, T* local) {
+    check_type(dtype_of<T>());
+    return apply_injected_bytes(iteration, local);
+  }
 
   /// Ends the stream: readers get end_of_stream after the last committed iteration.
   /// Further publishing is a StateError. Idempotent.
@@ -94,6 +115,7 @@ class Channel {
   void check_type(Dtype asked) const;
   void* acquire(std::int64_t iteration);
   void publish_bytes(std::int64_t iteration, const void* local);
+  std::size_t apply_injected_bytes(std::int64_t iteration, void* local);
 
   std::unique_ptr<detail::ChannelState> m_state;
 };

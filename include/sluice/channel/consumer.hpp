@@ -65,8 +65,12 @@ class Step {
   [[nodiscard]] std::int64_t iteration() const noexcept { return m_iteration; }
   /// What went wrong (error only).
   [[nodiscard]] const std::string& error() const noexcept { return m_error; }
-  /// The selection's shape (its `count`).
+  /// The delivered selection's shape (its `count`).
   [[nodiscard]] const Extents& shape() const noexcept;
+  /// The part of the subscription's selection this step holds, in global coordinates:
+  /// the whole selection, unless steering narrowed the stream's exposed region, which
+  /// clips it (ok only; valid until the next next()).
+  [[nodiscard]] const Selection& selection() const noexcept;
   /// The selection, row-major. InvalidArgument if T is not the stream's type,
   /// StateError if the step is not ok or was released.
   template <typename T>
@@ -116,7 +120,8 @@ class Subscription {
 
   /// The same, assembling the selection straight into the caller's buffer (no copy
   /// out of the subscription's own). `into` must hold exactly the selection's
-  /// elements; InvalidArgument otherwise, or if T is not the stream's type.
+  /// elements; InvalidArgument otherwise, or if T is not the stream's type. A step
+  /// clipped by steering fills only the first Step::selection().elements().
   template <typename T>
   [[nodiscard]] Step next(std::chrono::milliseconds timeout, std::span<T> into) {
     check_destination(dtype_of<T>(), into.size());

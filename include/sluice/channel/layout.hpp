@@ -74,6 +74,11 @@ struct Overlap {
 /// an empty `count` if they do not intersect.
 [[nodiscard]] Overlap intersect(const Selection& selection, const Layout& block);
 
+/// The indices of a (normalized) selection that lie in the box start .. start + count
+/// - 1, as a selection; an empty `count` if there are none.
+[[nodiscard]] Selection clip(const Selection& selection, const Extents& box_start,
+                             const Extents& box_count);
+
 /// "[a, b, c]" for messages.
 [[nodiscard]] std::string to_string(const Extents& extents);
 

@@ -20,11 +20,14 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sluice/core/error.hpp"
 #include "sluice/runtime/runtime.hpp"
+#include "sluice/steer/link.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/stream_control.hpp"
 
 namespace sluice::steer {
 
@@ -56,6 +59,12 @@ class Agent {
     return Param<T>(&add_entry(std::move(entry)));
   }
 
+  /// Registers an exposed stream, so that clients can change its exposure (and inject
+  /// into it once the simulation accepts injections). Called by Bridge::expose; the
+  /// entry lives as long as the agent. StateError after start().
+  SteeredStream& add_stream(std::string_view name, std::string_view dtype,
+                            std::size_t element_bytes, std::vector<std::int64_t> shape);
+
   /// Ends registration. Collective over the simulation ranks; InvalidArgument on every
   /// rank if they registered different parameters.
   void start();
@@ -76,6 +85,9 @@ class Agent {
   [[nodiscard]] std::span<const std::unique_ptr<ParamEntry>> params() const noexcept {
     return m_params;
   }
+  [[nodiscard]] std::span<const std::unique_ptr<SteeredStream>> streams() const noexcept {
+    return m_streams;
+  }
 
  private:
   struct Answer {
@@ -84,6 +96,11 @@ class Agent {
   };
   ParamEntry& add_entry(ParamEntry entry);
   [[nodiscard]] ParamEntry* find(std::string_view name) const;
+  [[nodiscard]] SteeredStream* find_stream(std::string_view name) const;
+  // Rank 0: why a stream control or injection cannot be applied (Code::ok if it can).
+  [[nodiscard]] std::pair<Code, std::string> check_stream_request(bool inject,
+                                                                  std::string_view name,
+                                                                  std::string_view body) const;
   // Rank 0: answers what it can at once; appends accepted changes to `batch`.
   void collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change);
   void broadcast(std::string& batch);
@@ -94,6 +111,7 @@ class Agent {
   bool m_root;
   std::vector<int> m_services;
   std::vector<std::unique_ptr<ParamEntry>> m_params;
+  std::vector<std::unique_ptr<SteeredStream>> m_streams;
   bool m_started = false;
   bool m_closed = false;
   bool m_paused = false;

@@ -20,12 +20,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/stream_control.hpp"
 #include "sluice/steer/value.hpp"
 
 namespace sluice::steer {
@@ -40,6 +42,7 @@ enum class Code : std::int32_t {
   finished = 5,       ///< the simulation has finished
   bad_request = 6,    ///< malformed
   timeout = 7,        ///< the simulation did not answer in time (it may be in a long iteration)
+  bad_region = 8,     ///< a region outside the array, or with the wrong number of dimensions
 };
 
 [[nodiscard]] std::string_view code_name(Code code) noexcept;
@@ -51,7 +54,8 @@ struct Response {
   std::int64_t iteration = -1;
   bool paused = false;
   std::string message;             ///< why, when code is not ok
-  std::vector<ParamEntry> params;  ///< for status
+  std::vector<ParamEntry> params;      ///< for status
+  std::vector<SteeredStream> streams;  ///< for status: shape, dtype, exposure
 };
 
 class Link {
@@ -68,6 +72,13 @@ class Link {
   Response pause(std::chrono::milliseconds timeout);
   Response resume(std::chrono::milliseconds timeout);
   Response stop(std::chrono::milliseconds timeout);
+  /// Changes what a stream publishes (see stream_control.hpp).
+  Response control_stream(std::string_view stream, const StreamControl& control,
+                          std::chrono::milliseconds timeout);
+  /// Writes `data` (raw elements of `dtype`, row-major over `region`) into the
+  /// stream's simulation array. At most 256 MiB.
+  Response inject(std::string_view stream, std::string_view dtype, const Region& region,
+                  std::span<const std::byte> data, std::chrono::milliseconds timeout);
 
   /// Sends queued requests and delivers answers, waiting up to `wait` for something to
   /// do. Call from one thread, the one that uses MPI. Returns false once the
@@ -78,7 +89,7 @@ class Link {
 
  private:
   struct Pending;
-  Response call(int kind, std::string_view name, const Value& value,
+  Response call(int kind, std::string_view name, const Value& value, std::string_view body,
                 std::chrono::milliseconds timeout);
 
   const Runtime* m_runtime;

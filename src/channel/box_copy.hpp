@@ -1,0 +1,16 @@
+#pragma once
+// Private: copies a box of elements between two row-major arrays, one memcpy per row
+// of the box (one in all if it spans whole rows of both).
+#include <cstddef>
+
+#include "sluice/channel/layout.hpp"
+
+namespace sluice::channel::detail {
+
+// Copies `count` (per dimension) elements of `element` bytes from the array `from`
+// of shape `from_shape`, starting at `from_start`, into `to` at `to_start`.
+void copy_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
+              const std::byte* from, const Extents& from_shape, const Extents& from_start,
+              const Extents& count, std::size_t element);
+
+}  // namespace sluice::channel::detail
