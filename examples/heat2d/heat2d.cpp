@@ -210,6 +210,9 @@ int main(int argc, char** argv) {
                                                               {1, 1}});
     const bool is_root = comm.rank() == 0;
     auto& time = bridge.expose<double>("time", {{1}, {0}, {is_root ? 1 : 0}, {}, {}});
+    // Data assimilation: sluice-steer inject temperature patch.npy at I,J replaces
+    // that region of the field, on the ranks that own it, at the returned iteration.
+    temperature.accept_injections();
 
     // Steerable (sluice-steer set dt 0.1): both change only between iterations, at
     // the same iteration on every rank.
@@ -248,6 +251,7 @@ int main(int argc, char** argv) {
         heat.step(current, next, dt.value());
         t = t_base + static_cast<double>(k - k_base) * dt.value();
       }
+      temperature.apply_injections(k, next);
       if (published) {
         temperature.commit(k);
         time.publish(k, &t);

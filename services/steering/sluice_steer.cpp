@@ -3,15 +3,12 @@
 //   sluice-steer --port-file steer.port status
 //   sluice-steer --port 9090 set dt 0.1        # prints the iteration it holds from
 //   sluice-steer --port 9090 --json params
+//   sluice-steer --port 9090 stream temperature every 10 region 0:128,0:512
+//   sluice-steer --port 9090 inject temperature patch.npy at 10,20
 //
 // Exit codes: 0 done, 2 usage, 3 cannot reach the server, 4 unknown name, 5 wrong
 // type, 6 out of range, 7 not permitted (token), 8 simulation finished, 9 timeout,
-// 10 bad request.
-#include <thrift/TConfiguration.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
-
+// 10 bad request, 11 bad region.
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "Steering.h"
+#include "npy.hpp"
+#include "sluice/core/error.hpp"
+#include "steering_client.hpp"
 
 namespace {
 
@@ -39,6 +38,7 @@ enum Exit : int {
   finished = 8,
   timeout = 9,
   bad_request = 10,
+  bad_region = 11,
 };
 
 void usage(std::FILE* to) {
@@ -50,10 +50,16 @@ void usage(std::FILE* to) {
                "  params            the parameters with their values, bounds and docs\n"
                "  get NAME          one parameter's value\n"
                "  set NAME VALUE    change a parameter; prints the iteration it holds from\n"
+               "  stream NAME [on|off] [every N] [region S:E,S:E,... | region all]\n"
+               "                    change what a stream publishes: on or off, every N-th\n"
+               "                    iteration, the region readers see (half-open ranges)\n"
+               "  inject NAME FILE.npy [at I,J,...]\n"
+               "                    write the array in FILE.npy into the simulation's array\n"
+               "                    NAME, its corner at I,J,... (default the origin)\n"
                "  pause | resume | stop\n"
                "The token may also come from SLUICE_STEER_TOKEN. Exit codes: 0 done, 2 usage,\n"
                "3 unreachable, 4 unknown name, 5 wrong type, 6 out of range, 7 not permitted,\n"
-               "8 simulation finished, 9 timeout, 10 bad request.\n");
+               "8 simulation finished, 9 timeout, 10 bad request, 11 bad region.\n");
 }
 
 std::string json_string(const std::string& text) {
@@ -166,6 +172,61 @@ gen::Value parse_value(const std::string& text, std::optional<gen::ValueType::ty
   throw std::invalid_argument("'" + text + "' is not a number or true/false");
 }
 
+// "0:128,16:32" -> start {0, 16}, count {128, 16}.
+sluice::steering::Box parse_region(const std::string& text) {
+  sluice::steering::Box box;
+  if (text == "all") {
+    return box;
+  }
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    const std::string range = text.substr(at, comma - at);
+    const std::size_t colon = range.find(':');
+    std::int64_t first = 0;
+    std::int64_t end = 0;
+    if (colon == std::string::npos ||
+        std::from_chars(range.data(), range.data() + colon, first).ptr != range.data() + colon ||
+        std::from_chars(range.data() + colon + 1, range.data() + range.size(), end).ptr !=
+            range.data() + range.size()) {
+      throw std::invalid_argument("'" + text + "' is not a region like 0:128,16:32 or all");
+    }
+    box.start.push_back(first);
+    box.count.push_back(end - first);
+    at = comma + 1;
+  }
+  return box;
+}
+
+// "10,20" -> {10, 20}.
+std::vector<std::int64_t> parse_corner(const std::string& text) {
+  std::vector<std::int64_t> corner;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    std::int64_t value = 0;
+    if (std::from_chars(text.data() + at, text.data() + comma, value).ptr != text.data() + comma ||
+        comma == at) {
+      throw std::invalid_argument("'" + text + "' is not a corner like 10,20");
+    }
+    corner.push_back(value);
+    at = comma + 1;
+  }
+  return corner;
+}
+
+std::string region_text(const gen::Region& region) {
+  if (region.start.empty()) {
+    return "all";
+  }
+  std::string text;
+  for (std::size_t d = 0; d < region.start.size() && d < region.count.size(); ++d) {
+    text += (d ? "," : "") + std::to_string(region.start[d]) + ":" +
+            std::to_string(region.start[d] + region.count[d]);
+  }
+  return text;
+}
+
 struct Options {
   std::string host = "127.0.0.1";
   int port = -1;
@@ -219,7 +280,9 @@ int main(int argc, char** argv) {
   const bool well_formed = ((command == "status" || command == "params" || command == "pause" ||
                              command == "resume" || command == "stop") &&
                             words == 1) ||
-                           (command == "get" && words == 2) || (command == "set" && words == 3);
+                           (command == "get" && words == 2) || (command == "set" && words == 3) ||
+                           (command == "stream" && words >= 3) ||
+                           (command == "inject" && (words == 3 || (words == 5 && o.command[3] == "at")));
   if (!well_formed || o.port <= 0 || o.port > 65535) {
     std::fprintf(stderr, o.port <= 0 && well_formed
                              ? "sluice-steer: give the server's --port or --port-file\n"
@@ -228,18 +291,16 @@ int main(int argc, char** argv) {
     return usage_error;
   }
 
-  auto config = std::make_shared<th::TConfiguration>(1 << 20, 1 << 20);
-  auto socket = std::make_shared<th::transport::TSocket>(o.host, o.port, config);
-  socket->setConnTimeout(5000);
-  auto transport = std::make_shared<th::transport::TFramedTransport>(socket, config);
-  gen::SteeringClient client(std::make_shared<th::protocol::TBinaryProtocol>(transport));
+  std::unique_ptr<sluice::steering::Client> connection;
   try {
-    transport->open();
+    connection = std::make_unique<sluice::steering::Client>(
+        sluice::steering::ClientOptions{o.host, o.port, o.token, std::chrono::seconds(5)});
   } catch (const th::TException& e) {
     std::fprintf(stderr, "sluice-steer: cannot reach %s:%d: %s\n", o.host.c_str(), o.port,
                  e.what());
     return unreachable;
   }
+  gen::SteeringClient& client = connection->thrift();
 
   auto fail = [&](int code, const char* kind, const std::string& message) {
     if (o.json) {
@@ -282,7 +343,13 @@ int main(int argc, char** argv) {
                  ", \"skipped\": " + std::to_string(s.skipped) +
                  ", \"bytes_pulled\": " + std::to_string(s.bytes_pulled) +
                  ", \"active_readers\": " + std::to_string(s.active_readers) +
-                 ", \"closed\": " + (s.closed ? "true" : "false") + "}";
+                 ", \"closed\": " + (s.closed ? "true" : "false") +
+                 ", \"enabled\": " + (s.enabled ? "true" : "false") +
+                 ", \"every\": " + std::to_string(s.every) +
+                 ", \"region\": " + json_string(region_text(s.region)) +
+                 ", \"exposure_since\": " + std::to_string(s.exposure_since) +
+                 ", \"withheld\": " + std::to_string(s.withheld) +
+                 ", \"injectable\": " + (s.injectable ? "true" : "false") + "}";
         }
         out += "], \"roles\": {";
         bool first = true;
@@ -306,12 +373,16 @@ int main(int argc, char** argv) {
         std::printf("streams:\n");
         for (const auto& s : status.streams) {
           std::printf(
-              "  %-16s %s newest %lld, %lld published, %lld skipped, %lld bytes pulled, "
-              "%lld readers%s\n",
+              "  %-16s %s newest %lld, %lld published, %lld skipped, %lld withheld, %lld bytes "
+              "pulled, %lld readers%s\n"
+              "  %-16s %s, every %lld, region %s (since iteration %lld)%s\n",
               s.name.c_str(), s.dtype.c_str(), static_cast<long long>(s.newest_iteration),
               static_cast<long long>(s.published), static_cast<long long>(s.skipped),
-              static_cast<long long>(s.bytes_pulled), static_cast<long long>(s.active_readers),
-              s.closed ? ", closed" : "");
+              static_cast<long long>(s.withheld), static_cast<long long>(s.bytes_pulled),
+              static_cast<long long>(s.active_readers), s.closed ? ", closed" : "", "",
+              s.enabled ? "on" : "off", static_cast<long long>(s.every),
+              region_text(s.region).c_str(), static_cast<long long>(s.exposure_since),
+              s.injectable ? ", takes injections" : "");
         }
         std::printf("roles:");
         for (const auto& [role, ranks] : status.roles) {
@@ -359,6 +430,49 @@ int main(int argc, char** argv) {
         return fail(wrong_type, "wrong type", e.what());
       }
       print_iteration("from_iteration", client.set_parameter(o.token, o.command[1], value));
+    } else if (command == "stream") {
+      sluice::steering::StreamChange change;
+      try {
+        for (std::size_t i = 2; i < words; ++i) {
+          const std::string& word = o.command[i];
+          if (word == "on" || word == "off") {
+            change.enabled = word == "on";
+          } else if (word == "every" && i + 1 < words) {
+            const std::string& n = o.command[++i];
+            std::int64_t every = 0;
+            if (std::from_chars(n.data(), n.data() + n.size(), every).ptr != n.data() + n.size()) {
+              throw std::invalid_argument("every takes a whole number, not '" + n + "'");
+            }
+            change.every = every;
+          } else if (word == "region" && i + 1 < words) {
+            change.region = parse_region(o.command[++i]);
+          } else {
+            throw std::invalid_argument("'" + word + "': say on, off, every N or region R");
+          }
+        }
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "sluice-steer: %s\n", e.what());
+        return usage_error;
+      }
+      print_iteration("from_iteration", connection->control_stream(o.command[1], change));
+    } else if (command == "inject") {
+      sluice::npy::Array array;
+      sluice::steering::Box region;
+      try {
+        array = sluice::npy::read(o.command[2]);
+        region.start = words == 5 ? parse_corner(o.command[4])
+                                  : std::vector<std::int64_t>(array.shape.size(), 0);
+        region.count = array.shape;
+      } catch (const sluice::Error& e) {
+        return fail(bad_request, "bad request", e.what());
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "sluice-steer: %s\n", e.what());
+        return usage_error;
+      }
+      print_iteration("from_iteration",
+                      connection->inject(o.command[1], region,
+                                         std::string(sluice::channel::dtype_name(array.dtype)),
+                                         array.data));
     } else if (command == "pause") {
       print_iteration("paused_before_iteration", client.pause(o.token));
     } else if (command == "resume") {
@@ -380,9 +494,10 @@ int main(int argc, char** argv) {
     return fail(timeout, "timeout", e.message);
   } catch (const gen::BadRequest& e) {
     return fail(bad_request, "bad request", e.message);
+  } catch (const gen::BadRegion& e) {
+    return fail(bad_region, "bad region", e.message);
   } catch (const th::TException& e) {
     return fail(unreachable, "connection", e.what());
   }
-  transport->close();
   return done;
 }

@@ -1,6 +1,7 @@
 // sluice's steering service: read a running simulation's status, change its
-// parameters, pause, resume and stop it. Every change is applied by all simulation
-// ranks at the same iteration, which the call returns.
+// parameters, change what its streams publish, inject data into its arrays, pause,
+// resume and stop it. Every change is applied by all simulation ranks at the same
+// iteration, which the call returns.
 //
 // Every call takes the server's token: any string when the server listens on loopback
 // without one; otherwise the exact token, or NotPermitted.
@@ -31,6 +32,13 @@ struct Parameter {
   7: i64 since_iteration,
 }
 
+// A box of a stream's global array: start[d] .. start[d] + count[d] - 1. Two empty
+// lists mean the whole array.
+struct Region {
+  1: list<i64> start,
+  2: list<i64> count,
+}
+
 struct StreamStatus {
   1: string name,
   2: string dtype,
@@ -42,6 +50,24 @@ struct StreamStatus {
   7: i64 bytes_pulled,
   8: i64 active_readers,
   9: bool closed,
+  // what steering lets the stream publish: on/off, every n-th iteration, which region
+  10: bool enabled,
+  11: i64 every,
+  12: Region region,
+  // the iteration from which that holds
+  13: i64 exposure_since,
+  // iterations not published because of it
+  14: i64 withheld,
+  // whether the simulation takes injections into this array
+  15: bool injectable,
+}
+
+// A change to a stream: the fields that are set change, the others keep their value.
+// Setting `every` restarts its count at the iteration the change holds from.
+struct StreamControl {
+  1: optional bool enabled,
+  2: optional i64 every,
+  3: optional Region region,
 }
 
 struct Status {
@@ -63,6 +89,8 @@ exception NotPermitted { 1: string message }
 exception SimulationFinished { 1: string message }
 // the simulation did not reach an iteration boundary in time
 exception Timeout { 1: string message }
+// a region outside the array, or with the wrong number of dimensions
+exception BadRegion { 1: string message }
 
 service Steering {
   Status status(1: string token)
@@ -89,4 +117,27 @@ service Steering {
       throws (1: NotPermitted denied, 2: SimulationFinished finished, 3: Timeout late),
   i64 stop(1: string token)
       throws (1: NotPermitted denied, 2: SimulationFinished finished, 3: Timeout late),
+
+  // Changes what a stream publishes; returns the iteration from which it holds.
+  i64 control_stream(1: string token, 2: string stream, 3: StreamControl control)
+      throws (1: NotPermitted denied, 2: SimulationFinished finished, 3: Timeout late,
+              4: UnknownName unknown, 5: OutOfRange out_of_range, 6: BadRegion bad_region,
+              7: BadRequest bad),
+
+  // Injects data (raw little-endian elements of the stream's dtype, row-major over
+  // the region) into a stream's simulation array, in as many chunks as the frame
+  // bound requires: open, add every byte in order, commit. The commit returns the
+  // iteration whose published field holds the injected values. An injection not
+  // committed within 60 s of its last chunk is dropped.
+  i64 open_injection(1: string token, 2: string stream, 3: Region region, 4: string dtype)
+      throws (1: NotPermitted denied, 2: SimulationFinished finished,
+              4: UnknownName unknown, 5: WrongType wrong_type, 6: BadRegion bad_region,
+              7: BadRequest bad),
+  // Returns the bytes received so far.
+  i64 add_injection_data(1: string token, 2: i64 injection, 3: binary data)
+      throws (1: NotPermitted denied, 7: BadRequest bad),
+  i64 commit_injection(1: string token, 2: i64 injection)
+      throws (1: NotPermitted denied, 2: SimulationFinished finished, 3: Timeout late,
+              4: UnknownName unknown, 5: WrongType wrong_type, 6: BadRegion bad_region,
+              7: BadRequest bad),
 }

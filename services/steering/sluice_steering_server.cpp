@@ -37,8 +37,8 @@ namespace {
 namespace th = apache::thrift;
 namespace gen = sluice::steering::thrift;
 
-// Requests carry names and small values: 1 MiB bounds every frame and message (the
-// inject payloads to come will be chunked under it).
+// Requests carry names and small values: 1 MiB bounds every frame and message;
+// injections larger than that come in chunks (open_injection, add_injection_data).
 constexpr int max_frame_bytes = 1 << 20;
 
 struct Options {
@@ -169,6 +169,7 @@ std::vector<gen::StreamStatus> read_streams(const sluice::channel::Consumer& con
     s.newest_iteration = progress.newest_iteration;
     s.published = static_cast<int64_t>(progress.published);
     s.skipped = static_cast<int64_t>(progress.skipped);
+    s.withheld = static_cast<int64_t>(progress.withheld);
     s.bytes_pulled = static_cast<int64_t>(progress.bytes_pulled);
     s.active_readers = static_cast<int64_t>(progress.active_readers);
     s.closed = progress.closed;

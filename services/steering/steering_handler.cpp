@@ -1,8 +1,10 @@
 #include "steering_handler.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
+#include "sluice/channel/dtype.hpp"
 #include "sluice/runtime/role.hpp"
 
 namespace sluice::steering {
@@ -73,10 +75,26 @@ void throw_unless_ok(const steer::Response& response) {
       raise<gen::SimulationFinished>(response.message);
     case steer::Code::timeout:
       raise<gen::Timeout>(response.message);
+    case steer::Code::bad_region:
+      raise<gen::BadRegion>(response.message);
     case steer::Code::bad_request:
       break;
   }
   raise<gen::BadRequest>(response.message);
+}
+
+gen::Region to_thrift(const steer::Region& region) {
+  gen::Region out;
+  out.start = region.start;
+  out.count = region.count;
+  return out;
+}
+
+steer::Region from_thrift(const gen::Region& region) {
+  steer::Region out;
+  out.start.assign(region.start.begin(), region.start.end());
+  out.count.assign(region.count.begin(), region.count.end());
+  return out;
 }
 
 }  // namespace
@@ -130,6 +148,18 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
     result.parameters.push_back(to_thrift(entry));
   }
   result.streams = m_streams->snapshot();
+  // Counters come from the windows, exposure from the simulation's answer.
+  for (auto& stream : result.streams) {
+    for (const auto& steered : response.streams) {
+      if (steered.name == stream.name) {
+        stream.enabled = steered.exposure.enabled;
+        stream.every = steered.exposure.every;
+        stream.region = to_thrift(steered.exposure.region);
+        stream.exposure_since = steered.exposure.since_iteration;
+        stream.injectable = steered.injectable;
+      }
+    }
+  }
   for (Role role : all_roles) {
     const auto ranks = m_runtime->ranks_of(role);
     if (!ranks.empty()) {
@@ -205,6 +235,93 @@ int64_t SteeringHandler::resume(const std::string& token) {
 int64_t SteeringHandler::stop(const std::string& token) {
   check_token(token);
   const auto response = m_link->stop(m_options.timeout);
+  throw_unless_ok(response);
+  return response.iteration;
+}
+
+int64_t SteeringHandler::control_stream(const std::string& token, const std::string& stream,
+                                        const gen::StreamControl& control) {
+  check_token(token);
+  steer::StreamControl change;
+  if (control.__isset.enabled) {
+    change.enabled = control.enabled;
+  }
+  if (control.__isset.every) {
+    change.every = control.every;
+  }
+  if (control.__isset.region) {
+    change.region = from_thrift(control.region);
+  }
+  if (!change.enabled && !change.every && !change.region) {
+    raise<gen::BadRequest>("the StreamControl changes nothing: set enabled, every or region");
+  }
+  const auto response = m_link->control_stream(stream, change, m_options.timeout);
+  throw_unless_ok(response);
+  return response.iteration;
+}
+
+int64_t SteeringHandler::open_injection(const std::string& token, const std::string& stream,
+                                        const gen::Region& region, const std::string& dtype) {
+  check_token(token);
+  // Checked here against what every process knows of the stream, so that a wrong
+  // request fails before its data is sent; the simulation checks again.
+  const auto streams = m_streams->snapshot();
+  const auto found = std::find_if(streams.begin(), streams.end(),
+                                  [&](const auto& s) { return s.name == stream; });
+  if (found == streams.end()) {
+    std::string known;
+    for (const auto& s : streams) {
+      known += (known.empty() ? "" : ", ") + s.name;
+    }
+    raise<gen::UnknownName>("no stream '" + stream +
+                            "'; streams: " + (known.empty() ? "none" : known));
+  }
+  if (dtype != found->dtype) {
+    raise<gen::WrongType>("stream '" + stream + "' holds " + found->dtype + ", not " + dtype);
+  }
+  const steer::Region box = from_thrift(region);
+  const std::vector<std::int64_t> shape(found->shape.begin(), found->shape.end());
+  if (const auto problem = box.check_against(shape); !problem.empty()) {
+    raise<gen::BadRegion>("region " + box.describe() + " of stream '" + stream + "': " + problem);
+  }
+  const std::size_t element = channel::dtype_size(*channel::parse_dtype(dtype));
+  const auto bytes = static_cast<std::size_t>(box.elements(shape)) * element;
+  if (bytes > steer::max_injection_bytes) {
+    raise<gen::BadRequest>("an injection carries at most " +
+                           std::to_string(steer::max_injection_bytes >> 20) + " MiB; region " +
+                           box.describe() + " takes " + std::to_string(bytes) + " bytes");
+  }
+  StagedInjection staged;
+  staged.stream = stream;
+  staged.dtype = dtype;
+  staged.region = box;
+  staged.expected_bytes = bytes;
+  auto opened = m_injections.open(std::move(staged));
+  if (!opened.refused.empty()) {
+    raise<gen::BadRequest>(opened.refused);
+  }
+  return opened.id;
+}
+
+int64_t SteeringHandler::add_injection_data(const std::string& token, int64_t injection,
+                                            const std::string& data) {
+  check_token(token);
+  const auto added = m_injections.add(injection, data);
+  if (!added.refused.empty()) {
+    raise<gen::BadRequest>(added.refused);
+  }
+  return added.received;
+}
+
+int64_t SteeringHandler::commit_injection(const std::string& token, int64_t injection) {
+  check_token(token);
+  auto taken = m_injections.take(injection);
+  if (!taken.injection) {
+    raise<gen::BadRequest>(taken.refused);
+  }
+  const auto& staged = *taken.injection;
+  const auto response =
+      m_link->inject(staged.stream, staged.dtype, staged.region, staged.data, m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "Steering.h"
+#include "injection_staging.hpp"
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/link.hpp"
 
@@ -46,6 +47,13 @@ class SteeringHandler final : public gen::SteeringIf {
   int64_t pause(const std::string& token) override;
   int64_t resume(const std::string& token) override;
   int64_t stop(const std::string& token) override;
+  int64_t control_stream(const std::string& token, const std::string& stream,
+                         const gen::StreamControl& control) override;
+  int64_t open_injection(const std::string& token, const std::string& stream,
+                         const gen::Region& region, const std::string& dtype) override;
+  int64_t add_injection_data(const std::string& token, int64_t injection,
+                             const std::string& data) override;
+  int64_t commit_injection(const std::string& token, int64_t injection) override;
 
  private:
   void check_token(const std::string& token) const;
@@ -55,6 +63,7 @@ class SteeringHandler final : public gen::SteeringIf {
   steer::Link* m_link;
   const StreamBoard* m_streams;
   HandlerOptions m_options;
+  InjectionStaging m_injections;
 };
 
 // Equal in time independent of where the strings differ.

@@ -41,6 +41,15 @@ std::string_view dtype_name(Dtype dtype) noexcept {
   return "unknown";
 }
 
+std::optional<Dtype> parse_dtype(std::string_view name) noexcept {
+  for (Dtype dtype : {Dtype::f32, Dtype::f64, Dtype::i32, Dtype::i64, Dtype::u8}) {
+    if (dtype_name(dtype) == name) {
+      return dtype;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string to_string(const Extents& extents) {
   std::string text = "[";
   for (std::size_t d = 0; d < extents.size(); ++d) {

@@ -85,10 +85,10 @@ Response Link::control_stream(std::string_view stream, const StreamControl& cont
 }
 Response Link::inject(std::string_view stream, std::string_view dtype, const Region& region,
                       std::span<const std::byte> data, std::chrono::milliseconds timeout) {
-  if (data.size() > detail::max_injection_bytes) {
+  if (data.size() > max_injection_bytes) {
     return failure(Code::bad_request, -1,
                    "an injection carries at most " +
-                       std::to_string(detail::max_injection_bytes >> 20) + " MiB; this one " +
+                       std::to_string(max_injection_bytes >> 20) + " MiB; this one " +
                        std::to_string(data.size()) + " bytes");
   }
   return call(static_cast<int>(detail::RequestKind::inject), stream, Value{},

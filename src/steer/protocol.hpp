@@ -35,8 +35,6 @@ enum class RequestKind : std::uint32_t {
   inject = 7,          // name: the stream; body: encode_injection
 };
 
-// The largest injection a request may carry, and so the largest steering message.
-inline constexpr std::size_t max_injection_bytes = std::size_t{256} << 20;
 
 struct RequestHeader {
   RequestKind kind = RequestKind::status;

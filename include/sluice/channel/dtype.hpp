@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -13,6 +14,8 @@ enum class Dtype : std::uint8_t { f32, f64, i32, i64, u8 };
 
 /// "f32", "f64", "i32", "i64", "u8".
 [[nodiscard]] std::string_view dtype_name(Dtype dtype) noexcept;
+/// The Dtype named so by dtype_name(), if any.
+[[nodiscard]] std::optional<Dtype> parse_dtype(std::string_view name) noexcept;
 
 /// Bytes per element.
 [[nodiscard]] constexpr std::size_t dtype_size(Dtype dtype) noexcept {

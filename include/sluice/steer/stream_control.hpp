@@ -60,6 +60,10 @@ struct StreamControl {
 
 inline constexpr std::int64_t max_every = 1'000'000'000;
 
+/// The largest injection one request may carry (each is broadcast to every
+/// simulation rank whole).
+inline constexpr std::size_t max_injection_bytes = std::size_t{256} << 20;
+
 /// Data for a region of a stream's simulation array, raw elements of the stream's
 /// dtype, row-major over the region (native byte order).
 struct Injection {
