@@ -2,10 +2,11 @@
 """End-to-end steering through Thrift: heat2d + sluice-steering-server + heat2d-analytics.
 
 While the job runs, a table of bad requests (wrong or missing token, unknown name,
-wrong type, NaN, out of range, random bytes and an oversized frame on the port, a
-client that disconnects mid-call) each gets its documented exit code or is survived;
-8 clients call at once; then a real change and a stop. The analytics CSV must equal
-the independent numpy computation for every iteration before the change.
+wrong type, NaN, out of range, bad regions, wrong dtypes, random bytes and an
+oversized frame on the port, a client that disconnects mid-call) each gets its
+documented exit code or is survived; 8 clients call at once; then an injected patch
+(from a .npy file), a real change and a stop. The analytics CSV must equal the
+independent numpy computation, patch included, for every iteration before the change.
 
 usage: check_steering_server.py MPIRUN HEAT2D SERVER ANALYTICS STEER
 """
@@ -20,9 +21,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
-from check_heat2d import close, reference  # noqa: E402
+from check_heat2d import close, dtdt_scale, reference  # noqa: E402
+import numpy as np  # noqa: E402
 
 NX, NY, DT = 48, 32, 0.2
+PATCH_AT = (10, 5)
+PATCH = 42.0 + np.arange(12, dtype="<f8").reshape(3, 4)
 TOKEN = "s3cret-token"
 
 
@@ -45,6 +49,12 @@ def main():
         port_file = os.path.join(tmp, "port")
         token_file = os.path.join(tmp, "token")
         csv_file = os.path.join(tmp, "heat2d.csv")
+        patch_file = os.path.join(tmp, "patch.npy")
+        np.save(patch_file, PATCH)
+        np.save(os.path.join(tmp, "f32.npy"), PATCH.astype("<f4"))
+        np.save(os.path.join(tmp, "fortran.npy"), np.asfortranarray(PATCH))
+        with open(os.path.join(tmp, "not.npy"), "wb") as f:
+            f.write(b"not a numpy file")
         with open(token_file, "w") as f:
             f.write(TOKEN + "\n")
         job = subprocess.Popen(
@@ -84,6 +94,20 @@ def main():
                 (["set", "dt", "0.3"], TOKEN, 6, "[1e-06, 0.25]"),
                 (["set", "hot", "abc"], TOKEN, 5, "not a number"),
                 (["bogus"], TOKEN, 2, "bad command line"),
+                (["stream", "nope", "off"], TOKEN, 4, "streams: temperature, time"),
+                (["stream", "temperature", "every", "0"], TOKEN, 6, "'every' must be in"),
+                (["stream", "temperature", "region", "40:50,0:8"], TOKEN, 11, "outside [0, 48)"),
+                (["stream", "temperature", "region", "0:8"], TOKEN, 11, "2 dimension(s)"),
+                (["stream", "temperature", "sideways"], TOKEN, 2, "say on, off"),
+                (["inject", "temperature", patch_file, "at", "46,0"], TOKEN, 11, "outside"),
+                (["inject", "nope", patch_file], TOKEN, 4, "no stream 'nope'"),
+                (["inject", "time", patch_file], TOKEN, 11, "1 dimension(s)"),
+                (["inject", "temperature", os.path.join(tmp, "f32.npy")], TOKEN, 5, "not f32"),
+                (["inject", "temperature", os.path.join(tmp, "fortran.npy")], TOKEN, 10,
+                 "Fortran order"),
+                (["inject", "temperature", os.path.join(tmp, "not.npy")], TOKEN, 10,
+                 "not a .npy file"),
+                (["inject", "temperature", patch_file, "at", "x"], TOKEN, 2, "not a corner"),
             ]
             for args, token, want, text in table:
                 code, out, err = cli(*args, token=token)
@@ -103,7 +127,23 @@ def main():
                 codes = list(pool.map(lambda _: cli("get", "dt")[0], range(8)))
             expect(codes == [0] * 8, f"8 concurrent clients: {codes}")
 
-            # A real change, then stop.
+            # A stream change that changes nothing the analytics see, shown in status.
+            code, out, _ = cli("--json", "stream", "temperature", "on", "every", "1",
+                               "region", "all")
+            expect(code == 0 and json.loads(out)["from_iteration"] > 0,
+                   f"stream temperature on: exit {code} {out!r}")
+            code, out, _ = cli("--json", "status")
+            temperature = json.loads(out)["streams"][0]
+            expect(temperature["enabled"] and temperature["every"] == 1
+                   and temperature["region"] == "all" and temperature["injectable"]
+                   and temperature["withheld"] == 0, f"temperature in status: {temperature}")
+
+            # A patch injected from a .npy file; then a real change, then stop.
+            code, out, err = cli("--json", "inject", "temperature", patch_file, "at",
+                                 f"{PATCH_AT[0]},{PATCH_AT[1]}")
+            expect(code == 0, f"inject: exit {code} {err!r}")
+            injected_at = json.loads(out)["from_iteration"] if code == 0 else -1
+            time.sleep(0.05)
             code, out, _ = cli("--json", "set", "hot", "50")
             expect(code == 0, f"set hot 50: exit {code}")
             changed_at = json.loads(out)["from_iteration"]
@@ -125,19 +165,26 @@ def main():
         with open(csv_file) as f:
             rows = [line.strip().split(",") for line in f][1:]
         expect(int(rows[-1][0]) == stops_before - 1, f"last CSV row {rows[-1][0]}")
-        # Unchanged up to the change: identical to an unsteered run (the reference).
-        expected = reference(NX, NY, changed_at - 1, 1, DT)
+        # Up to the change: identical to a run with the patch written into the field of
+        # the iteration the inject call returned, and nothing else changed.
+        injections = {injected_at: (PATCH_AT[0], PATCH_AT[1], PATCH)}
+        expect(0 < injected_at < changed_at, f"inject at {injected_at}, change at {changed_at}")
+        expected = reference(NX, NY, changed_at - 1, 1, DT, injections)
         mismatches = 0
         for row, (k, mean, lo, hi, dtdt, hist) in zip(rows, expected):
             got = [float(x) for x in row[1:5]]
-            mismatches += int(row[0]) != k or not all(
-                close(g, e) for g, e in zip(got, (mean, lo, hi, dtdt)))
-            mismatches += [int(x) for x in row[5:]] != hist
+            scales = (0.0, 0.0, 0.0, dtdt_scale(lo, hi, DT))
+            bad = int(row[0]) != k or not all(
+                close(g, e, scale) for g, e, scale in zip(got, (mean, lo, hi, dtdt), scales))
+            bad = bad or [int(x) for x in row[5:]] != hist
+            if bad and mismatches < 5:
+                print(f"iteration {k}: CSV {row}, reference {(k, mean, lo, hi, dtdt, hist)}")
+            mismatches += bad
         expect(mismatches == 0 and len(expected) == changed_at,
                f"{mismatches} CSV rows differ from the reference before iteration {changed_at}")
         # At the change's iteration exactly, only the cells next to the hot boundary
         # differ from an unsteered step, each by dt * (50 - 100): the mean by -dt*50/NX.
-        unsteered = reference(NX, NY, changed_at, 1, DT)[-1]
+        unsteered = reference(NX, NY, changed_at, 1, DT, injections)[-1]
         steered = next((row for row in rows if int(row[0]) == changed_at), None)
         expect(steered is not None and abs(float(steered[1]) - (unsteered[1] - DT * 50.0 / NX))
                <= 1e-9, f"mean at iteration {changed_at}: {steered and steered[1]}, "
