@@ -9,6 +9,7 @@
 
 #include "channel_state.hpp"
 #include "setup.hpp"
+#include "stream_window.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 
@@ -78,7 +79,7 @@ Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, const Layout& 
   state->window_layout.depth = options.depth;
   state->window_layout.slot_bytes =
       state->owns_data ? detail::slot_bytes_for(state->layout.local_elements(), dtype) : 0;
-  state->window = mpi::Window::allocate(m_runtime->world(), state->window_layout.window_bytes());
+  state->window = detail::allocate_stream_window(*m_runtime, state->window_layout.window_bytes());
   // MPI does not zero window memory; readers start reading after start(), which is
   // a collective that orders these stores before their first access. Zeroing the
   // slots too faults their pages in now, not during the simulation's first

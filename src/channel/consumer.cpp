@@ -10,6 +10,7 @@
 #include "channel_state.hpp"
 #include "consumer_state.hpp"
 #include "setup.hpp"
+#include "stream_window.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/log.hpp"
 
@@ -56,7 +57,7 @@ Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::Co
     }
     auto stream = std::make_unique<detail::ConsumedStream>();
     stream->info = outcome.stream;
-    stream->owned_window = mpi::Window::allocate(runtime.world(), 0);
+    stream->owned_window = detail::allocate_stream_window(runtime, 0);
     stream->epoch.emplace(stream->owned_window.lock_all());
     stream->window = &stream->owned_window;
     m_state->infos.push_back(stream->info);

@@ -162,6 +162,16 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
   // Every process is known to be here now, so blocking collectives are safe.
   m_world = mpi::Comm::borrow(MPI_COMM_WORLD).dup();
   m_role_comm = m_world.split(declared, m_world_rank);
+  // Which processes share a node: each node is named by its lowest world rank.
+  mpi::Comm node = m_world.split_shared();
+  int leader = m_world_rank;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, node.get()),
+            "MPI_Allreduce", "finding the processes of this node");
+  m_node_of.assign(all.size(), 0);
+  check_mpi(MPI_Allgather(&leader, 1, MPI_INT, m_node_of.data(), 1, MPI_INT, m_world.get()),
+            "MPI_Allgather", "telling every process where the others run");
+  m_single_node = node.size() == static_cast<int>(all.size());
+  node.free();
   log::set_identity(role_name(m_role), m_role_comm.rank());
   log::debug("runtime started: world rank ", m_world_rank, " of ", all.size());
 }
@@ -176,6 +186,12 @@ Role Runtime::role_of(int world_rank) const {
                           "the job has world ranks 0 to " + std::to_string(world_size() - 1));
   }
   return m_roles[static_cast<std::size_t>(world_rank)];
+}
+
+bool Runtime::shares_node_with(int world_rank) const {
+  (void)role_of(world_rank);  // the range check
+  return m_node_of[static_cast<std::size_t>(world_rank)] ==
+         m_node_of[static_cast<std::size_t>(m_world_rank)];
 }
 
 void Runtime::free() {

@@ -80,6 +80,12 @@ class Runtime {
   [[nodiscard]] int world_rank() const noexcept { return m_world_rank; }
   [[nodiscard]] int world_size() const noexcept { return static_cast<int>(m_roles.size()); }
 
+  /// Whether a world rank runs on this process's node (shares memory with it,
+  /// MPI_COMM_TYPE_SHARED). Throws InvalidArgument if out of range.
+  [[nodiscard]] bool shares_node_with(int world_rank) const;
+  /// Whether the whole job runs on one node.
+  [[nodiscard]] bool single_node() const noexcept { return m_single_node; }
+
   /// Frees the communicators. Collective over MPI_COMM_WORLD. Optional: without it
   /// the destructor frees them.
   void free();
@@ -93,6 +99,8 @@ class Runtime {
   mpi::Comm m_role_comm;
   std::vector<Role> m_roles;                               // indexed by world rank
   std::array<std::vector<int>, all_roles.size()> m_ranks;  // world ranks per role
+  std::vector<int> m_node_of;  // per world rank: the lowest world rank of its node
+  bool m_single_node = true;
 };
 
 }  // namespace sluice
