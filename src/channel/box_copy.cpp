@@ -54,4 +54,42 @@ void copy_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
   }
 }
 
+void gather_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
+                const std::byte* from, const Extents& from_strides, const Extents& count,
+                std::size_t element) {
+  const std::size_t dims = count.size();
+  if (dims == 0) {
+    return;
+  }
+  std::int64_t rows = 1;
+  for (std::size_t d = 0; d + 1 < dims; ++d) {
+    rows *= count[d];
+  }
+  const std::int64_t row = count[dims - 1];
+  const std::int64_t inner_stride = from_strides[dims - 1];
+  std::vector<std::int64_t> index(dims, 0);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t source = 0;
+    for (std::size_t d = 0; d < dims; ++d) {
+      source += index[d] * from_strides[d];
+    }
+    std::byte* out = to + static_cast<std::size_t>(offset_of(to_shape, to_start, index)) * element;
+    const std::byte* in = from + static_cast<std::size_t>(source) * element;
+    if (inner_stride == 1) {
+      std::memcpy(out, in, static_cast<std::size_t>(row) * element);
+    } else {
+      for (std::int64_t j = 0; j < row; ++j) {
+        std::memcpy(out + static_cast<std::size_t>(j) * element,
+                    in + static_cast<std::size_t>(j * inner_stride) * element, element);
+      }
+    }
+    for (std::size_t d = dims - 1; d-- > 0;) {
+      if (++index[d] < count[d]) {
+        break;
+      }
+      index[d] = 0;
+    }
+  }
+}
+
 }  // namespace sluice::channel::detail

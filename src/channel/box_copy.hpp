@@ -13,4 +13,11 @@ void copy_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
               const std::byte* from, const Extents& from_shape, const Extents& from_start,
               const Extents& count, std::size_t element);
 
+// Copies `count` (per dimension) elements from `from`, whose consecutive elements
+// are `from_strides` elements apart per dimension, into the row-major array `to` of
+// shape `to_shape` at `to_start`. One memcpy per row where the innermost stride is 1.
+void gather_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
+                const std::byte* from, const Extents& from_strides, const Extents& count,
+                std::size_t element);
+
 }  // namespace sluice::channel::detail

@@ -37,8 +37,10 @@ void begin_reading(ConsumerState& consumer) {
 
 // ---- Consumer ----------------------------------------------------------------
 
-Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::ConsumerState>()) {
+Consumer::Consumer(const Runtime& runtime, ConsumerOptions options)
+    : m_state(std::make_unique<detail::ConsumerState>()) {
   m_state->runtime = &runtime;
+  m_state->options = options;
   if (runtime.role() == Role::simulation) {
     throw RoleError("creating a sluice::channel::Consumer",
                     "this process is a simulation rank, which takes part in set-up through its "
@@ -66,8 +68,10 @@ Consumer::Consumer(const Runtime& runtime) : m_state(std::make_unique<detail::Co
   log::info("consumer ready: ", m_state->streams.size(), " stream(s) exposed");
 }
 
-Consumer::Consumer(Bridge& bridge) : m_state(std::make_unique<detail::ConsumerState>()) {
+Consumer::Consumer(Bridge& bridge, ConsumerOptions options)
+    : m_state(std::make_unique<detail::ConsumerState>()) {
   m_state->runtime = &bridge.runtime();
+  m_state->options = options;
   m_state->bridge = &bridge;
   for (const auto& channel : bridge.m_channels) {
     auto stream = std::make_unique<detail::ConsumedStream>();
@@ -147,6 +151,16 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
     }
   }
   state->effective = selection;
+  // In place: the producers' slots are mapped here (a shared window), and they keep
+  // the slot of a step until we release it (block and skip; under latest they do
+  // not wait for anyone, so those steps are copied and checked).
+  state->in_place = m_state->options.read_in_place && stream->window->is_shared() &&
+                    info.options.policy != Policy::latest;
+  if (state->in_place) {
+    for (auto& part : state->parts) {
+      part.mapped = stream->window->shared_query(part.world_rank).base;
+    }
+  }
 
   const Words words(*stream->window);
   for (auto& part : state->parts) {

@@ -38,6 +38,9 @@ struct Part {
   // layout described by derived datatypes with Open MPI's osc sm).
   int contiguous_bytes = 0;
   MPI_Aint result_offset_bytes = 0;
+  // Where the producer's window memory is mapped in this process, when it is read in
+  // place; null otherwise.
+  const std::byte* mapped = nullptr;
 };
 
 struct ConsumerState;
@@ -64,6 +67,9 @@ struct SubscriptionState {
   std::vector<char> agreed;                // per slot: every producer holds the same
   std::vector<std::uint64_t> before;       // slot head per part, before the data
   bool active = true;
+  // Read in place: the parts of the step held now, in the producers' slots.
+  bool in_place = false;
+  std::vector<InPlaceBlock> views;
 };
 
 struct ConsumerState {
@@ -72,6 +78,7 @@ struct ConsumerState {
   std::vector<std::unique_ptr<ConsumedStream>> streams;
   std::vector<StreamInfo> infos;
   std::vector<std::unique_ptr<Subscription>> subscriptions;
+  ConsumerOptions options;
   bool started = false;
   bool closed = false;
 };

@@ -25,14 +25,15 @@ std::string_view step_status_name(StepStatus status) noexcept {
 // ---- Step --------------------------------------------------------------------
 
 Step::Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
-           std::size_t elements, std::string error)
+           std::size_t elements, std::string error, bool in_place)
     : m_owner(owner),
       m_generation(owner->m_state->generation),
       m_status(status),
       m_iteration(iteration),
       m_data(data),
       m_elements(elements),
-      m_error(std::move(error)) {}
+      m_error(std::move(error)),
+      m_in_place(in_place) {}
 
 Step::Step(Step&& other) noexcept
     : m_owner(std::exchange(other.m_owner, nullptr)),
@@ -42,7 +43,8 @@ Step::Step(Step&& other) noexcept
       m_iteration(other.m_iteration),
       m_data(other.m_data),
       m_elements(other.m_elements),
-      m_error(std::move(other.m_error)) {}
+      m_error(std::move(other.m_error)),
+      m_in_place(other.m_in_place) {}
 
 Step& Step::operator=(Step&& other) noexcept {
   if (this != &other) {
@@ -55,6 +57,7 @@ Step& Step::operator=(Step&& other) noexcept {
     m_data = other.m_data;
     m_elements = other.m_elements;
     m_error = std::move(other.m_error);
+    m_in_place = other.m_in_place;
   }
   return *this;
 }
@@ -81,7 +84,7 @@ void Step::release() {
   m_released = true;
 }
 
-void Step::check_type(Dtype asked) const {
+void Step::check_held() const {
   if (m_status != StepStatus::ok) {
     throw StateError("reading a step's data",
                      "the step's status is " + std::string(step_status_name(m_status)));
@@ -91,6 +94,25 @@ void Step::check_type(Dtype asked) const {
                      "the step was released (by release(), or by the next call to next())",
                      "keep the Step until you are done with its data");
   }
+}
+
+std::span<const InPlaceBlock> Step::blocks() const {
+  check_held();
+  if (!m_in_place) {
+    return {};
+  }
+  return m_owner->m_state->views;
+}
+
+void Step::assemble() const {
+  // Only an in-place step has no data pointer yet (check_type held it).
+  auto& buffer = m_owner->m_state->buffer;
+  m_owner->assemble(buffer.data());
+  m_data = buffer.data();
+}
+
+void Step::check_type(Dtype asked) const {
+  check_held();
   const Dtype actual = m_owner->stream().dtype;
   if (asked != actual) {
     throw InvalidArgument("reading " + std::string(dtype_name(asked)) + " data of stream '" +

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../core/backoff.hpp"
+#include "box_copy.hpp"
 #include "consumer_state.hpp"
 #include "sluice/channel/consumer.hpp"
 
@@ -22,6 +23,7 @@ Subscription::~Subscription() = default;
 
 const StreamInfo& Subscription::stream() const noexcept { return m_state->stream->info; }
 bool Subscription::is_closed() const noexcept { return !m_state->active; }
+bool Subscription::reads_in_place() const noexcept { return m_state->in_place; }
 const Selection& Subscription::selection() const noexcept { return m_state->selection; }
 std::size_t Subscription::blocks() const noexcept { return m_state->parts.size(); }
 SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }
@@ -83,6 +85,29 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
   return PullResult::done;
 }
 
+// Points the step's views at `slot` of every producer: nothing moves. The producers
+// keep the slot until the subscription releases the iteration.
+void view_in_place(detail::SubscriptionState& s, int slot) {
+  s.views.clear();
+  for (const auto& part : s.parts) {
+    if (part.idle) {
+      continue;
+    }
+    InPlaceBlock view;
+    view.data = part.mapped + part.window_layout.slot_offset(slot) + part.box_offset_bytes;
+    view.count = part.overlap.count;
+    view.result_start = part.overlap.result_start;
+    const Extents& shape = part.layout->local_shape;
+    view.strides.assign(shape.size(), 0);
+    std::int64_t row_elements = 1;
+    for (std::size_t d = shape.size(); d-- > 0;) {
+      view.strides[d] = row_elements * s.effective.every[d];
+      row_elements *= shape[d];
+    }
+    s.views.push_back(std::move(view));
+  }
+}
+
 // Clips the selection to the exposed region `region` (3 starts, 3 counts, from a slot
 // head) and plans the parts for it, unless that is what they are planned for.
 void plan_for_region(detail::SubscriptionState& s, const std::uint64_t* region) {
@@ -118,6 +143,16 @@ void plan_for_region(detail::SubscriptionState& s, const std::uint64_t* region) 
 }
 
 }  // namespace
+
+void Subscription::assemble(void* into) const {
+  const auto& s = *m_state;
+  const std::size_t element = dtype_size(s.stream->info.dtype);
+  for (const auto& view : s.views) {
+    detail::gather_box(static_cast<std::byte*>(into), s.effective.count, view.result_start,
+                       static_cast<const std::byte*>(view.data), view.strides, view.count,
+                       element);
+  }
+}
 
 void Subscription::close() {
   auto& s = *m_state;
@@ -235,6 +270,19 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
           s.held = chosen;
           release(chosen);
           continue;
+        }
+        if (s.in_place) {
+          view_in_place(s, chosen_slot);
+          s.last_delivered = chosen;
+          s.held = chosen;
+          ++s.counters.delivered;
+          ++s.counters.read_in_place;
+          const auto elements = static_cast<std::size_t>(s.effective.elements());
+          if (target != s.buffer.data()) {
+            assemble(target);  // the caller asked for its own copy
+            return Step(this, StepStatus::ok, chosen, target, elements, {}, true);
+          }
+          return Step(this, StepStatus::ok, chosen, nullptr, elements, {}, true);
         }
         if (pull(s, chosen_slot, chosen, target) == PullResult::done) {
           s.last_delivered = chosen;

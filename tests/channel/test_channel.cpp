@@ -32,6 +32,21 @@ double value(std::int64_t iteration, std::int64_t global_index) {
 
 bool is_simulation() { return testing::role() == "simulation"; }
 
+// SLUICE_TEST_READ=remote forces the remote path (MPI_Get) on a node where slots could
+// be read in place; SLUICE_TEST_EXPECT_IN_PLACE says which path block and skip
+// subscriptions must then take.
+ConsumerOptions reader_options() {
+  const char* read = std::getenv("SLUICE_TEST_READ");
+  ConsumerOptions options;
+  options.read_in_place = read == nullptr || std::string(read) != "remote";
+  return options;
+}
+
+bool expect_in_place() {
+  const char* expected = std::getenv("SLUICE_TEST_EXPECT_IN_PLACE");
+  return expected != nullptr && std::string(expected) == "1";
+}
+
 // Rows of an ny x nx array split over the simulation ranks (some may own nothing),
 // with a halo of one cell on every side of the local buffer.
 Layout row_layout(const Runtime& rt, std::int64_t ny, std::int64_t nx) {
@@ -79,6 +94,18 @@ std::int64_t check(const Step& step, const Selection& sel, std::int64_t nx) {
       wrong += data[k++] != value(step.iteration(), gi * nx + gj);
     }
   }
+  // Read in place: the same values through the views into the producers' slots.
+  for (const auto& block : step.blocks()) {
+    const auto* first = static_cast<const double*>(block.data);
+    for (std::int64_t a = 0; a < block.count[0]; ++a) {
+      for (std::int64_t b = 0; b < block.count[1]; ++b) {
+        const std::int64_t gi = sel.start[0] + (block.result_start[0] + a) * sel.every[0];
+        const std::int64_t gj = sel.start[1] + (block.result_start[1] + b) * sel.every[1];
+        wrong += first[a * block.strides[0] + b * block.strides[1]] !=
+                 value(step.iteration(), gi * nx + gj);
+      }
+    }
+  }
   return wrong;
 }
 
@@ -123,12 +150,14 @@ SLUICE_MPI_TEST(block_policy_delivers_every_iteration_intact) {
     EXPECT_EQ(channel.counters().skipped, 0u);
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("field");
+    EXPECT_EQ(sub.reads_in_place(), expect_in_place());
     const Selection all = Selection::all({ny, nx}).normalized();
     std::int64_t expected = 0;
     std::int64_t wrong = 0;
     read_to_end(sub, [&](const Step& step) {
+      EXPECT_EQ(step.in_place(), expect_in_place());
       EXPECT_EQ(step.iteration(), expected);
       wrong += check(step, all, nx);
       expected = step.iteration() + 1;
@@ -137,6 +166,7 @@ SLUICE_MPI_TEST(block_policy_delivers_every_iteration_intact) {
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(sub.counters().delivered, std::uint64_t{iterations});
     EXPECT_EQ(sub.counters().torn_reads, 0u);
+    EXPECT_EQ(sub.counters().read_in_place, expect_in_place() ? std::uint64_t{iterations} : 0u);
     consumer.close();
   }
   rt.free();
@@ -168,7 +198,7 @@ SLUICE_MPI_TEST(selections_crossing_blocks_corners_and_strides) {
     }
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     std::vector<Subscription*> subs;
     std::vector<Selection> wanted;
     for (const char* stream : {"grid", "plain"}) {
@@ -231,7 +261,7 @@ SLUICE_MPI_TEST(skip_policy_counts_exactly_and_equally_on_every_rank) {
     }
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("skipped");
     const Selection all = Selection::all({ny, nx}).normalized();
     long long delivered = 0;
@@ -264,7 +294,7 @@ SLUICE_MPI_TEST(latest_policy_never_goes_backwards_and_never_tears) {
     publish_iterations(bridge, channel, iterations);
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("newest");
     const Selection all = Selection::all({ny, nx}).normalized();
     std::int64_t last = -1;
@@ -321,7 +351,7 @@ SLUICE_MPI_TEST(bad_input_gives_clear_errors_and_loses_nothing) {
     MPI_Barrier(MPI_COMM_WORLD);  // readers try to subscribe after the close
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     // Only the valid stream made it.
     EXPECT_EQ(consumer.streams().size(), 1u);
     auto& sub = consumer.subscribe<float>("good");
@@ -360,7 +390,7 @@ SLUICE_MPI_TEST(not_ready_when_nothing_new_arrives_in_time) {
     channel.publish(0, local.data());
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("slow");
     auto early = sub.next(20ms);
     EXPECT_TRUE(early.status() == StepStatus::not_ready);
@@ -414,7 +444,7 @@ SLUICE_MPI_TEST(readers_progress_while_the_producer_computes_without_mpi) {
       }
     }
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("busy");
     auto step = sub.next(30s);
     const long long received = clock::now().time_since_epoch().count();
@@ -458,7 +488,7 @@ SLUICE_MPI_TEST(latest_policy_copes_with_producers_far_apart) {
     }
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("skewed");
     const Selection all = Selection::all({ny, nx}).normalized();
     std::int64_t last = -1;
@@ -492,7 +522,7 @@ SLUICE_MPI_TEST(a_step_is_refused_once_the_next_one_is_taken) {
     publish_iterations(bridge, channel, 3);
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("steps");
     auto first = sub.next(30s);
     EXPECT_TRUE(first.ok());
@@ -539,7 +569,7 @@ SLUICE_MPI_TEST(simulation_ranks_read_streams_through_their_bridge) {
     readers.close();
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& sub = consumer.subscribe<double>("shared");
     std::int64_t expected = 0;
     std::int64_t wrong = 0;
@@ -565,7 +595,7 @@ SLUICE_MPI_TEST(a_closed_subscription_no_longer_holds_the_producer_back) {
     publish_iterations(bridge, channel, iterations);
     bridge.close();
   } else {
-    Consumer consumer(rt);
+    Consumer consumer(rt, reader_options());
     auto& abandoned = consumer.subscribe<double>("held");
     auto& kept = consumer.subscribe<double>("held");
     auto first = abandoned.next(30s);

@@ -17,6 +17,9 @@
 ///
 /// A pull issues one MPI_Get per producer block the selection intersects, with
 /// derived datatypes on both sides, inside a long-lived passive epoch, then flushes.
+/// Producers on this process's node are read in place instead, when the job's windows
+/// allow it (one node, shared windows): the step then points into the producers'
+/// slots (Step::blocks()), and nothing is copied unless data() is called.
 /// Nothing is collective after the constructor except close(). Not thread-safe.
 
 #include <chrono>
@@ -37,6 +40,27 @@
 namespace sluice::channel {
 
 enum class StepStatus { ok, not_ready, end_of_stream, error };
+
+/// How a Consumer reads.
+struct ConsumerOptions {
+  /// Read the slots of producers on this node in place (no MPI_Get, no copy) where
+  /// the stream's window allows it, for block and skip streams (a latest stream's
+  /// producer overwrites slots under its readers, so those are always copied, with
+  /// the seqlock check). false forces the remote path (MPI_Get) everywhere.
+  bool read_in_place = true;
+};
+
+/// One producer's part of a step read in place: `count` elements per dimension,
+/// the first at `data`, consecutive ones `strides` elements apart per dimension (the
+/// producer's buffer holds halos and other ranks' parts of the selection do not sit
+/// in it), landing at `result_start` in the step's selection. Valid while the step
+/// is held.
+struct InPlaceBlock {
+  const void* data = nullptr;
+  Extents count;
+  Extents strides;
+  Extents result_start;
+};
 
 [[nodiscard]] std::string_view step_status_name(StepStatus status) noexcept;
 
@@ -72,29 +96,41 @@ class Step {
   /// clips it (ok only; valid until the next next()).
   [[nodiscard]] const Selection& selection() const noexcept;
   /// The selection, row-major. InvalidArgument if T is not the stream's type,
-  /// StateError if the step is not ok or was released.
+  /// StateError if the step is not ok or was released. For a step read in place,
+  /// the first call assembles the selection from blocks() (a copy).
   template <typename T>
   [[nodiscard]] std::span<const T> data() const {
     check_type(dtype_of<T>());
+    if (m_data == nullptr) {
+      assemble();
+    }
     return {static_cast<const T*>(m_data), m_elements};
   }
+  /// Whether the step was read in place: blocks() point into the producers' slots.
+  [[nodiscard]] bool in_place() const noexcept { return m_in_place; }
+  /// The parts of the selection in the producers' slots (in-place steps; empty
+  /// otherwise). StateError once released, like data().
+  [[nodiscard]] std::span<const InPlaceBlock> blocks() const;
   /// Returns the slot to the producers. Idempotent.
   void release();
 
  private:
   friend class Subscription;
   Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
-       std::size_t elements, std::string error);
+       std::size_t elements, std::string error, bool in_place = false);
   void check_type(Dtype asked) const;
+  void check_held() const;
+  void assemble() const;
 
   Subscription* m_owner;  // null once moved from
   bool m_released = false;
   std::uint64_t m_generation = 0;  // which next() produced it
   StepStatus m_status;
   std::int64_t m_iteration;
-  const void* m_data;
+  mutable const void* m_data;  // null until an in-place step is assembled
   std::size_t m_elements;
   std::string m_error;
+  bool m_in_place = false;
 };
 
 /// Counters of one subscription.
@@ -102,6 +138,7 @@ struct SubscriptionCounters {
   std::uint64_t delivered = 0;     ///< steps returned with status ok
   std::uint64_t bytes_pulled = 0;  ///< bytes moved by MPI_Get
   std::uint64_t torn_reads = 0;    ///< reads overtaken by the producer, detected and retried
+  std::uint64_t read_in_place = 0;  ///< steps delivered in place (no bytes moved)
 };
 
 class Subscription {
@@ -139,6 +176,8 @@ class Subscription {
   [[nodiscard]] const Selection& selection() const noexcept;
   /// Producer blocks this selection intersects (one MPI_Get each per step).
   [[nodiscard]] std::size_t blocks() const noexcept;
+  /// Whether steps are read in place (see ConsumerOptions).
+  [[nodiscard]] bool reads_in_place() const noexcept;
   [[nodiscard]] SubscriptionCounters counters() const noexcept;
 
  private:
@@ -147,6 +186,8 @@ class Subscription {
   explicit Subscription(std::unique_ptr<detail::SubscriptionState> state);
   void release(std::int64_t iteration);
   void check_destination(Dtype dtype, std::size_t elements) const;
+  // Copies the in-place views of the held step into `into` (row-major selection).
+  void assemble(void* into) const;
   Step next_into(std::chrono::milliseconds timeout, void* destination);
 
   std::unique_ptr<detail::SubscriptionState> m_state;
@@ -159,12 +200,12 @@ class Consumer {
   /// Bridge's start() (or first publish) lets publishing begin. Only the streams
   /// exposed so far are readable. Under Policy::block, the rank must read between
   /// publications or it waits for itself.
-  explicit Consumer(Bridge& bridge);
+  explicit Consumer(Bridge& bridge, ConsumerOptions options = {});
 
   /// Takes part in the simulation's set-up (every Bridge::expose, and the first
   /// half of Bridge::start) and returns with the streams known; see start(). Collective over the
   /// job. Streams the simulation failed to expose are logged and left out.
-  explicit Consumer(const Runtime& runtime);
+  explicit Consumer(const Runtime& runtime, ConsumerOptions options = {});
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
   Consumer(Consumer&&) = delete;
