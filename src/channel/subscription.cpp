@@ -24,6 +24,7 @@ Subscription::~Subscription() = default;
 const StreamInfo& Subscription::stream() const noexcept { return m_state->stream->info; }
 bool Subscription::is_closed() const noexcept { return !m_state->active; }
 bool Subscription::reads_in_place() const noexcept { return m_state->in_place; }
+void Subscription::force_remote() noexcept { m_state->in_place = false; }
 const Selection& Subscription::selection() const noexcept { return m_state->selection; }
 std::size_t Subscription::blocks() const noexcept { return m_state->parts.size(); }
 SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }

@@ -178,6 +178,9 @@ class Subscription {
   [[nodiscard]] std::size_t blocks() const noexcept;
   /// Whether steps are read in place (see ConsumerOptions).
   [[nodiscard]] bool reads_in_place() const noexcept;
+  /// From the next step on, pull with MPI_Get even where in-place reads are possible
+  /// (as ConsumerOptions::read_in_place = false does for a whole Consumer). Local.
+  void force_remote() noexcept;
   [[nodiscard]] SubscriptionCounters counters() const noexcept;
 
  private:
