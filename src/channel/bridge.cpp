@@ -8,6 +8,7 @@
 #include <string>
 
 #include "channel_state.hpp"
+#include "external_readers.hpp"
 #include "setup.hpp"
 #include "stream_window.hpp"
 #include "sluice/core/error.hpp"
@@ -15,7 +16,10 @@
 
 namespace sluice::channel {
 
-Bridge::Bridge(const Runtime& runtime) : m_runtime(&runtime), m_steering(runtime) {
+Bridge::Bridge(const Runtime& runtime)
+    : m_runtime(&runtime),
+      m_steering(runtime),
+      m_external(std::make_unique<detail::ExternalReaders>()) {
   if (runtime.role() != Role::simulation) {
     throw RoleError(
         "creating a sluice::channel::Bridge",
@@ -87,6 +91,11 @@ Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, const Layout& 
   std::memset(state->window.base(), 0, state->window.size_bytes());
   state->epoch.emplace(state->window.lock_all());
   state->window.sync();
+  // A simulation rank may subscribe through its Bridge (Consumer(Bridge&)) right after
+  // exposing, claiming entries in every producer's window: no producer may still be
+  // zeroing its window then, or the claims are wiped and handed out twice. (Other
+  // processes subscribe only after start, which every producer reaches after this.)
+  m_runtime->comm().barrier();
   state->slot_iteration.assign(static_cast<std::size_t>(options.depth), -1);
   state->slot_seq.assign(static_cast<std::size_t>(options.depth), 0);
   m_channels.push_back(std::unique_ptr<Channel>(new Channel(std::move(state))));
@@ -95,6 +104,8 @@ Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, const Layout& 
             policy_name(options.policy), ")");
   return *m_channels.back();
 }
+
+const std::string& Bridge::job_id() const noexcept { return m_external->job(); }
 
 Channel& Bridge::channel(std::string_view name) {
   for (const auto& channel : m_channels) {
@@ -118,9 +129,19 @@ void Bridge::start() {
   if (!outcome.error.empty()) {
     throw InvalidArgument("starting to publish", outcome.error);
   }
+  // Each node's leader makes the segments for readers outside the job before the
+  // barrier; the producers open them after it.
+  std::vector<const StreamInfo*> infos;
+  std::vector<detail::ChannelState*> states;
+  for (auto& channel : m_channels) {
+    infos.push_back(&channel->info());
+    states.push_back(channel->m_state.get());
+  }
+  m_external->prepare(*m_runtime, infos);
   // Readers subscribe between the two halves (see Consumer::start), so that they
   // can get every iteration from the first.
   m_runtime->world().barrier();
+  m_external->attach(states);
   m_started = true;
   m_steering.start();
 }
@@ -156,6 +177,7 @@ void Bridge::close() {
     state.epoch.reset();
     state.window.free();
   }
+  m_external->finish();
   m_closed = true;
 }
 

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "../core/backoff.hpp"
-#include "box_copy.hpp"
+#include "../core/box_copy.hpp"
 #include "channel_state.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/error.hpp"
@@ -210,6 +210,10 @@ void Channel::commit(std::int64_t iteration) {
   static_assert(detail::newest_plus_one + 1 == detail::published);
   words.store_pair(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1,
                    s.published);
+  if (s.mirror) {
+    s.mirror->write(iteration, s.window.base() + s.window_layout.slot_offset(slot),
+                    s.layout.local_shape, s.layout.local_offset);
+  }
 }
 
 void Channel::publish_bytes(std::int64_t iteration, const void* local) {
@@ -224,7 +228,7 @@ void Channel::publish_bytes(std::int64_t iteration, const void* local) {
                                           : Selection{exposed.start, exposed.count, {}};
     const Overlap part = intersect(box.normalized(), l);
     if (!part.count.empty()) {
-      detail::copy_box(slot, l.local_shape, part.local_start, static_cast<const std::byte*>(local),
+      sluice::detail::copy_box(slot, l.local_shape, part.local_start, static_cast<const std::byte*>(local),
                        l.local_shape, part.local_start, part.count, element);
     }
   }
@@ -238,6 +242,9 @@ void Channel::close() {
   }
   s.closed = true;
   Words(s.window).store(s.world_rank, detail::closed, 1);
+  if (s.mirror) {
+    s.mirror->close();
+  }
 }
 
 void Channel::accept_injections() {
@@ -268,7 +275,7 @@ std::size_t Channel::apply_injected_bytes(std::int64_t iteration, void* local) {
     if (!part.count.empty() && s.owns_data) {
       // The injection is row-major over its region: part.result_start is where this
       // rank's share starts in it.
-      detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape, part.local_start,
+      sluice::detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape, part.local_start,
                        injection.data.data(), count, part.result_start, part.count, element);
       std::int64_t elements = 1;
       for (auto c : part.count) {

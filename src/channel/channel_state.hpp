@@ -1,9 +1,11 @@
 #pragma once
 // Private: the producer-side state behind a Channel.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "../shm/mirror.hpp"
 #include "protocol.hpp"
 #include "sluice/channel/stream_info.hpp"
 #include "sluice/mpi/comm.hpp"
@@ -42,6 +44,8 @@ struct ChannelState {
   std::vector<std::byte> scratch[2];         // where dropped iterations are computed, in turn
   int next_scratch = 0;
   std::uint64_t bytes_pulled_at_close = 0;  // the window's counter, kept once it is freed
+  // This rank's block as external readers on the node see it (null: nobody can).
+  std::unique_ptr<shm::detail::StreamMirror> mirror;
 };
 
 }  // namespace sluice::channel::detail

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "../core/backoff.hpp"
-#include "box_copy.hpp"
+#include "../core/box_copy.hpp"
 #include "consumer_state.hpp"
 #include "sluice/channel/consumer.hpp"
 
@@ -149,7 +149,7 @@ void Subscription::assemble(void* into) const {
   const auto& s = *m_state;
   const std::size_t element = dtype_size(s.stream->info.dtype);
   for (const auto& view : s.views) {
-    detail::gather_box(static_cast<std::byte*>(into), s.effective.count, view.result_start,
+    sluice::detail::gather_box(static_cast<std::byte*>(into), s.effective.count, view.result_start,
                        static_cast<const std::byte*>(view.data), view.strides, view.count,
                        element);
   }

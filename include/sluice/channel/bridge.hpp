@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,10 @@
 #include "sluice/steer/agent.hpp"
 
 namespace sluice::channel {
+
+namespace detail {
+class ExternalReaders;
+}
 
 class Bridge {
  public:
@@ -92,11 +97,17 @@ class Bridge {
 
   [[nodiscard]] const Runtime& runtime() const noexcept { return *m_runtime; }
 
+  /// The id under which processes outside the job on this node find its streams
+  /// (sluice-tap, sluice::shm::Tap); empty before start() or when turned off with
+  /// SLUICE_EXTERNAL_READERS=off.
+  [[nodiscard]] const std::string& job_id() const noexcept;
+
  private:
   friend class Consumer;  // a simulation rank reads through its Bridge's windows
   const Runtime* m_runtime;
   steer::Agent m_steering;
   std::vector<std::unique_ptr<Channel>> m_channels;
+  std::unique_ptr<detail::ExternalReaders> m_external;
   bool m_started = false;
   bool m_closed = false;
   std::int64_t m_last_iteration = -1;

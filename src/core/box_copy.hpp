@@ -3,9 +3,12 @@
 // of the box (one in all if it spans whole rows of both).
 #include <cstddef>
 
-#include "sluice/channel/layout.hpp"
+#include <cstdint>
+#include <vector>
 
-namespace sluice::channel::detail {
+namespace sluice::detail {
+
+using Extents = std::vector<std::int64_t>;
 
 // Copies `count` (per dimension) elements of `element` bytes from the array `from`
 // of shape `from_shape`, starting at `from_start`, into `to` at `to_start`.
@@ -20,4 +23,4 @@ void gather_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
                 const std::byte* from, const Extents& from_strides, const Extents& count,
                 std::size_t element);
 
-}  // namespace sluice::channel::detail
+}  // namespace sluice::detail

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-namespace sluice::channel::detail {
+namespace sluice::detail {
 
 namespace {
 
@@ -92,4 +92,4 @@ void gather_box(std::byte* to, const Extents& to_shape, const Extents& to_start,
   }
 }
 
-}  // namespace sluice::channel::detail
+}  // namespace sluice::detail

@@ -1,0 +1,148 @@
+#include "mirror.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include "../core/box_copy.hpp"
+#include "process.hpp"
+#include "sluice/core/log.hpp"
+
+namespace sluice::shm::detail {
+
+namespace {
+
+StreamHeader& header_of(const Mapping& mapping) {
+  return *reinterpret_cast<StreamHeader*>(mapping.base());
+}
+
+void copy_name(char* to, std::size_t capacity, const std::string& from) {
+  const std::size_t n = std::min(from.size(), capacity - 1);
+  std::memcpy(to, from.data(), n);
+  to[n] = '\0';
+}
+
+}  // namespace
+
+void create_job_segments(const std::string& job, const std::vector<MirroredStream>& streams) {
+  remove_stale_jobs();
+  const int count = static_cast<int>(std::min<std::size_t>(streams.size(), max_streams));
+  if (streams.size() > max_streams) {
+    log::warn("only the first ", max_streams, " streams are visible to external readers");
+  }
+  for (int n = 0; n < count; ++n) {
+    const MirroredStream& stream = streams[static_cast<std::size_t>(n)];
+    const int blocks = static_cast<int>(stream.blocks.size());
+    std::size_t bytes = stream_header_bytes(blocks);
+    std::vector<std::uint64_t> offsets;
+    for (const auto& block : stream.blocks) {
+      std::size_t elements = 1;
+      for (auto c : block.count) {
+        elements *= static_cast<std::size_t>(c);
+      }
+      offsets.push_back(bytes);
+      bytes += (elements * stream.element_bytes + 63) / 64 * 64;
+    }
+    Mapping mapping = create_segment(stream_segment_name(job, n), bytes);
+    auto* header = new (mapping.base()) StreamHeader{};
+    copy_name(header->name, max_name, stream.name);
+    copy_name(header->dtype, sizeof(header->dtype), stream.dtype);
+    header->element_bytes = static_cast<std::uint32_t>(stream.element_bytes);
+    header->dims = static_cast<std::int32_t>(stream.shape.size());
+    std::copy(stream.shape.begin(), stream.shape.end(), header->shape);
+    header->blocks = blocks;
+    for (int b = 0; b < blocks; ++b) {
+      auto* record = new (&header->block[b]) BlockRecord{};
+      const MirroredBlock& block = stream.blocks[static_cast<std::size_t>(b)];
+      std::copy(block.start.begin(), block.start.end(), record->start);
+      std::copy(block.count.begin(), block.count.end(), record->count);
+      record->data_offset = offsets[static_cast<std::size_t>(b)];
+      record->data_bytes =
+          (b + 1 < blocks ? offsets[static_cast<std::size_t>(b) + 1] : bytes) - record->data_offset;
+      record->iteration.store(-1);
+    }
+    header->magic = stream_magic;
+  }
+  Mapping directory = create_segment(directory_name(job), sizeof(DirectoryHeader));
+  auto* header = new (directory.base()) DirectoryHeader{};
+  header->creator = this_process();
+  header->started_unix = static_cast<std::int64_t>(std::time(nullptr));
+  header->stream_count = count;
+  for (int n = 0; n < count; ++n) {
+    copy_name(header->names[n], max_name, streams[static_cast<std::size_t>(n)].name);
+  }
+  std::atomic_thread_fence(std::memory_order_release);
+  header->magic = directory_magic;  // last: a reader seeing it sees the rest
+  log::info("external readers attach with: sluice-tap --job ", job, " list");
+}
+
+void finish_job_segments(const std::string& job, int streams) {
+  if (auto directory = open_segment(directory_name(job), true)) {
+    reinterpret_cast<DirectoryHeader*>(directory->base())->finished.store(1);
+  }
+  remove_job(job, streams);
+}
+
+std::unique_ptr<StreamMirror> StreamMirror::open(const std::string& job, int stream,
+                                                 const std::vector<std::int64_t>& block_start) {
+  auto mapping = open_segment(stream_segment_name(job, stream), true);
+  if (!mapping) {
+    log::warn("stream segment ", stream_segment_name(job, stream),
+              " cannot be opened: external readers will not see this rank's block");
+    return nullptr;
+  }
+  StreamHeader& header = header_of(*mapping);
+  for (int b = 0; b < header.blocks; ++b) {
+    if (std::equal(block_start.begin(), block_start.end(), header.block[b].start)) {
+      header.block[b].producer = this_process();
+      return std::unique_ptr<StreamMirror>(new StreamMirror(std::move(*mapping), b));
+    }
+  }
+  return nullptr;
+}
+
+void StreamMirror::write(std::int64_t iteration, const std::byte* local,
+                         const std::vector<std::int64_t>& local_shape,
+                         const std::vector<std::int64_t>& local_offset) {
+  StreamHeader& header = header_of(m_mapping);
+  const std::uint64_t now = monotonic_ns();
+  const std::uint64_t seen = header.reader_heartbeat_ns.load(std::memory_order_relaxed);
+  if (seen == 0 || now - seen > heartbeat_ns) {
+    return;  // nobody is looking
+  }
+  BlockRecord& block = header.block[m_block];
+  const auto dims = static_cast<std::size_t>(header.dims);
+  const std::vector<std::int64_t> count(block.count, block.count + dims);
+  const std::vector<std::int64_t> origin(dims, 0);
+  // Seqlock: odd while the data changes; readers retry what overlaps it.
+  const std::uint64_t seq = block.seq.load(std::memory_order_relaxed);
+  block.seq.store(seq + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  sluice::detail::copy_box(m_mapping.base() + block.data_offset, count, origin, local,
+                            local_shape, local_offset, count, header.element_bytes);
+  block.iteration.store(iteration, std::memory_order_relaxed);
+  block.seq.store(seq + 2, std::memory_order_release);
+  const std::uint64_t last = block.last_commit_ns.exchange(now, std::memory_order_relaxed);
+  if (last != 0) {
+    const std::uint64_t period = block.period_ns.load(std::memory_order_relaxed);
+    block.period_ns.store(period == 0 ? now - last : (period * 7 + (now - last)) / 8,
+                          std::memory_order_relaxed);
+  }
+  ++m_copies;
+  // Sequentially consistent, with the reader's waiters increment and writes load:
+  // either it sees this write, or this sees it waiting.
+  header.writes.fetch_add(1);
+  if (header.waiters.load() != 0) {
+    futex_wake_all(header.writes);
+  }
+}
+
+void StreamMirror::close() {
+  StreamHeader& header = header_of(m_mapping);
+  header.block[m_block].closed.store(1, std::memory_order_release);
+  header.writes.fetch_add(1, std::memory_order_release);
+  futex_wake_all(header.writes);
+}
+
+}  // namespace sluice::shm::detail

@@ -1,0 +1,99 @@
+#include "node_directory.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "process.hpp"
+#include "sluice/core/log.hpp"
+
+namespace sluice::shm::detail {
+
+namespace {
+
+bool is_job_id(const std::string& text) {
+  return text.size() == 12 &&
+         text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+std::string new_job_id() {
+  std::random_device entropy;
+  std::uint64_t bits = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy() ^
+                       monotonic_ns() ^ (static_cast<std::uint64_t>(this_process().pid) << 20);
+  char text[13];
+  std::snprintf(text, sizeof(text), "%012llx",
+                static_cast<unsigned long long>(bits & 0xffffffffffffULL));
+  return text;
+}
+
+std::string directory_name(const std::string& job) { return segment_prefix + job; }
+
+std::string stream_segment_name(const std::string& job, int stream) {
+  return segment_prefix + job + "-" + std::to_string(stream);
+}
+
+std::vector<std::string> jobs_on_node() {
+  std::vector<std::string> jobs;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(segment_prefix, 0) == 0 && is_job_id(name.substr(7))) {
+      jobs.push_back(name.substr(7));
+    }
+  }
+  return jobs;
+}
+
+Mapping create_segment(const std::string& name, std::size_t bytes) {
+  bip::shared_memory_object::remove(name.c_str());
+  bip::permissions owner_only(0600);
+  Mapping mapping{bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write,
+                                            owner_only),
+                  {}};
+  mapping.object.truncate(static_cast<bip::offset_t>(bytes));
+  mapping.region = bip::mapped_region(mapping.object, bip::read_write);
+  std::memset(mapping.base(), 0, mapping.size());  // ftruncate zeroes; this faults pages in
+  return mapping;
+}
+
+std::optional<Mapping> open_segment(const std::string& name, bool writable) {
+  try {
+    const auto mode = writable ? bip::read_write : bip::read_only;
+    Mapping mapping{bip::shared_memory_object(bip::open_only, name.c_str(), mode), {}};
+    mapping.region = bip::mapped_region(mapping.object, mode);
+    return mapping;
+  } catch (const bip::interprocess_exception&) {
+    return std::nullopt;
+  }
+}
+
+void remove_job(const std::string& job, int streams) {
+  for (int n = 0; n < streams; ++n) {
+    bip::shared_memory_object::remove(stream_segment_name(job, n).c_str());
+  }
+  bip::shared_memory_object::remove(directory_name(job).c_str());
+}
+
+int remove_stale_jobs() {
+  int removed = 0;
+  for (const auto& job : jobs_on_node()) {
+    const auto mapping = open_segment(directory_name(job), false);
+    if (!mapping || mapping->size() < sizeof(DirectoryHeader)) {
+      continue;  // another user's, or being created
+    }
+    const auto* header = reinterpret_cast<const DirectoryHeader*>(mapping->base());
+    if (header->magic != directory_magic || is_alive(header->creator)) {
+      continue;
+    }
+    log::info("removing the shared-memory segments of job ", job, ", whose process ",
+              header->creator.pid, " is gone");
+    remove_job(job, header->stream_count > max_streams ? max_streams : header->stream_count);
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace sluice::shm::detail

@@ -1,0 +1,48 @@
+#pragma once
+// Private: the names of a job's segments on a node, the job's directory segment, and
+// the removal of segments that crashed jobs left behind.
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "segment.hpp"
+
+namespace sluice::shm::detail {
+
+namespace bip = boost::interprocess;
+
+inline constexpr const char* segment_prefix = "sluice-";
+
+// A fresh job identifier: 12 hexadecimal digits, unique on the node in practice.
+[[nodiscard]] std::string new_job_id();
+[[nodiscard]] std::string directory_name(const std::string& job);
+[[nodiscard]] std::string stream_segment_name(const std::string& job, int stream);
+
+// Job identifiers with a directory segment on this node (from /dev/shm).
+[[nodiscard]] std::vector<std::string> jobs_on_node();
+
+// A mapped segment, created (read-write, this user only) or opened.
+struct Mapping {
+  bip::shared_memory_object object;
+  bip::mapped_region region;
+  [[nodiscard]] std::byte* base() const { return static_cast<std::byte*>(region.get_address()); }
+  [[nodiscard]] std::size_t size() const { return region.get_size(); }
+};
+
+// Creates `name` with `bytes` of zeroed memory; an existing segment of that name is
+// replaced (names carry a fresh job id, so it can only be a leftover).
+[[nodiscard]] Mapping create_segment(const std::string& name, std::size_t bytes);
+// Opens `name` read-write (readers refresh their heartbeat) or read-only; nullopt if
+// it does not exist or cannot be opened.
+[[nodiscard]] std::optional<Mapping> open_segment(const std::string& name, bool writable);
+
+// Removes the segments of jobs whose creating process is gone (crashed or killed
+// before it could clean up). Returns how many jobs were removed.
+int remove_stale_jobs();
+
+// Removes every segment of `job`.
+void remove_job(const std::string& job, int streams);
+
+}  // namespace sluice::shm::detail

@@ -1,0 +1,326 @@
+// The external reader's side (see sluice/shm/tap.hpp and segment.hpp).
+#include "sluice/shm/tap.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "../core/box_copy.hpp"
+#include "node_directory.hpp"
+#include "process.hpp"
+#include "sluice/core/error.hpp"
+
+namespace sluice::shm {
+
+using namespace detail;
+
+std::string_view tap_status_name(TapStatus status) noexcept {
+  switch (status) {
+    case TapStatus::ok:
+      return "ok";
+    case TapStatus::timeout:
+      return "timeout";
+    case TapStatus::end_of_stream:
+      return "end_of_stream";
+    case TapStatus::producer_gone:
+      return "producer_gone";
+  }
+  return "unknown";
+}
+
+std::int64_t TapStreamInfo::elements() const noexcept {
+  std::int64_t n = 1;
+  for (auto extent : shape) {
+    n *= extent;
+  }
+  return n;
+}
+
+namespace {
+
+std::string text_of(const char* field, std::size_t capacity) {
+  return std::string(field, strnlen(field, capacity));
+}
+
+std::optional<TapJob> read_job(const std::string& id) {
+  const auto mapping = open_segment(directory_name(id), false);
+  if (!mapping || mapping->size() < sizeof(DirectoryHeader)) {
+    return std::nullopt;
+  }
+  const auto* header = reinterpret_cast<const DirectoryHeader*>(mapping->base());
+  if (header->magic != directory_magic) {
+    return std::nullopt;
+  }
+  TapJob job;
+  job.id = id;
+  job.pid = header->creator.pid;
+  job.started_unix = header->started_unix;
+  job.alive = is_alive(header->creator);
+  job.finished = header->finished.load() != 0;
+  for (int n = 0; n < std::min(header->stream_count, max_streams); ++n) {
+    job.streams.push_back(text_of(header->names[n], max_name));
+  }
+  return job;
+}
+
+}  // namespace
+
+std::vector<TapJob> list_jobs() {
+  std::vector<TapJob> jobs;
+  for (const auto& id : jobs_on_node()) {
+    if (auto job = read_job(id)) {
+      jobs.push_back(std::move(*job));
+    }
+  }
+  return jobs;
+}
+
+struct Tap::State {
+  TapStreamInfo info;
+  Mapping mapping;
+
+  [[nodiscard]] StreamHeader& header() const {
+    return *reinterpret_cast<StreamHeader*>(mapping.base());
+  }
+  void heartbeat() const {
+    header().reader_heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+  }
+  // ok with the newest common iteration, or why there is none to come.
+  [[nodiscard]] TapRead progress() const {
+    const StreamHeader& h = header();
+    TapRead read;
+    bool all_closed = h.blocks > 0;
+    std::int64_t newest = std::numeric_limits<std::int64_t>::max();
+    for (int b = 0; b < h.blocks; ++b) {
+      const BlockRecord& block = h.block[b];
+      const bool closed = block.closed.load(std::memory_order_acquire) != 0;
+      all_closed = all_closed && closed;
+      newest = std::min(newest, block.iteration.load(std::memory_order_acquire));
+      if (!closed && block.producer.pid != 0 && !is_alive(block.producer)) {
+        read.status = TapStatus::producer_gone;
+      }
+    }
+    read.iteration = h.blocks > 0 ? newest : -1;
+    if (read.status != TapStatus::producer_gone && all_closed) {
+      read.status = TapStatus::end_of_stream;
+    }
+    return read;
+  }
+};
+
+Tap::Tap(std::string_view job_id, std::string_view stream) : m_state(std::make_unique<State>()) {
+  const std::string asked = "tapping stream '" + std::string(stream) + "'";
+  std::string job(job_id);
+  if (job.empty()) {
+    std::vector<std::string> running;
+    for (const auto& candidate : list_jobs()) {
+      if (candidate.alive && !candidate.finished) {
+        running.push_back(candidate.id);
+      }
+    }
+    if (running.size() != 1) {
+      std::string ids;
+      for (const auto& id : running) {
+        ids += (ids.empty() ? "" : ", ") + id;
+      }
+      throw NotFound(asked,
+                     running.empty() ? "no running sluice job on this node"
+                                     : "several sluice jobs run on this node: " + ids,
+                     running.empty() ? "start one, or check it runs on this node as this user"
+                                     : "name one with its job id (sluice-tap list)");
+    }
+    job = running.front();
+  }
+  const auto directory = read_job(job);
+  if (!directory) {
+    throw NotFound(asked, "no sluice job '" + job + "' on this node",
+                   "sluice-tap list shows the jobs there are");
+  }
+  const auto found = std::find(directory->streams.begin(), directory->streams.end(), stream);
+  if (found == directory->streams.end()) {
+    std::string names;
+    for (const auto& name : directory->streams) {
+      names += (names.empty() ? "" : ", ") + name;
+    }
+    throw NotFound(asked, "job " + job + " has no such stream",
+                   "its streams: " + (names.empty() ? std::string("none") : names));
+  }
+  const int index = static_cast<int>(found - directory->streams.begin());
+  auto mapping = open_segment(stream_segment_name(job, index), true);
+  if (!mapping || mapping->size() < sizeof(StreamHeader) ||
+      reinterpret_cast<const StreamHeader*>(mapping->base())->magic != stream_magic) {
+    throw InvalidArgument(asked, "the segment " + stream_segment_name(job, index) +
+                                     " is not a sluice stream (or the job is ending)");
+  }
+  m_state->mapping = std::move(*mapping);
+  const StreamHeader& h = m_state->header();
+  TapStreamInfo& info = m_state->info;
+  info.job = job;
+  info.name = text_of(h.name, max_name);
+  info.dtype = text_of(h.dtype, sizeof(h.dtype));
+  info.element_bytes = h.element_bytes;
+  info.shape.assign(h.shape, h.shape + h.dims);
+  for (int b = 0; b < h.blocks; ++b) {
+    info.block_starts.emplace_back(h.block[b].start, h.block[b].start + h.dims);
+    info.block_counts.emplace_back(h.block[b].count, h.block[b].count + h.dims);
+  }
+  m_state->heartbeat();
+}
+
+Tap::Tap(Tap&&) noexcept = default;
+Tap& Tap::operator=(Tap&&) noexcept = default;
+Tap::~Tap() = default;
+
+const TapStreamInfo& Tap::info() const noexcept { return m_state->info; }
+
+std::int64_t Tap::newest_iteration() const {
+  m_state->heartbeat();
+  return m_state->progress().iteration;
+}
+
+double Tap::rate_hz() const {
+  const StreamHeader& h = m_state->header();
+  const std::uint64_t period = h.blocks > 0 ? h.block[0].period_ns.load() : 0;
+  return period == 0 ? 0.0 : 1e9 / static_cast<double>(period);
+}
+
+TapRead Tap::wait_next(std::int64_t after, std::chrono::milliseconds timeout) {
+  State& s = *m_state;
+  StreamHeader& h = s.header();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    s.heartbeat();
+    const std::uint32_t writes = h.writes.load();
+    TapRead now = s.progress();
+    if (now.iteration > after) {
+      now.status = TapStatus::ok;
+      return now;
+    }
+    if (now.status == TapStatus::end_of_stream || now.status == TapStatus::producer_gone) {
+      return now;
+    }
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds(0)) {
+      now.status = TapStatus::timeout;
+      return now;
+    }
+    // Sleep until a producer writes; wake up every half second all the same, to keep
+    // the heartbeat fresh and notice a producer that died.
+    h.waiters.fetch_add(1);
+    if (h.writes.load() == writes) {
+      futex_wait(h.writes, writes,
+                 std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(500)));
+    }
+    h.waiters.fetch_sub(1);
+  }
+}
+
+TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
+                         const std::vector<std::int64_t>& count_in, void* into,
+                         std::size_t bytes, std::chrono::milliseconds timeout) {
+  State& s = *m_state;
+  const TapStreamInfo& info = s.info;
+  const std::string asked = "reading stream '" + info.name + "' of job " + info.job;
+  const std::size_t dims = info.shape.size();
+  const bool whole = start_in.empty() && count_in.empty();
+  const std::vector<std::int64_t> start = whole ? std::vector<std::int64_t>(dims, 0) : start_in;
+  const std::vector<std::int64_t> count = whole ? info.shape : count_in;
+  if (start.size() != dims || count.size() != dims) {
+    throw InvalidArgument(asked, "the array has " + std::to_string(dims) +
+                                     " dimension(s); the box gives " +
+                                     std::to_string(start.size()) + " and " +
+                                     std::to_string(count.size()));
+  }
+  std::int64_t elements = 1;
+  for (std::size_t d = 0; d < dims; ++d) {
+    if (count[d] < 1 || start[d] < 0 || count[d] > info.shape[d] - start[d]) {
+      throw InvalidArgument(asked, "dimension " + std::to_string(d) + ": [" +
+                                       std::to_string(start[d]) + ", +" +
+                                       std::to_string(count[d]) + ") is outside [0, " +
+                                       std::to_string(info.shape[d]) + ")");
+    }
+    elements *= count[d];
+  }
+  if (bytes != static_cast<std::size_t>(elements) * info.element_bytes) {
+    throw InvalidArgument(asked, "the buffer has " + std::to_string(bytes) + " bytes; the box " +
+                                     std::to_string(elements * static_cast<std::int64_t>(info.element_bytes)));
+  }
+  // The parts of the box each block of this node holds.
+  struct Part {
+    int block;
+    std::vector<std::int64_t> in_block;  // where it starts in the block
+    std::vector<std::int64_t> in_box;    // where it starts in the box
+    std::vector<std::int64_t> count;
+  };
+  std::vector<Part> parts;
+  std::int64_t covered = 0;
+  StreamHeader& h = s.header();
+  for (int b = 0; b < h.blocks; ++b) {
+    Part part{b, {}, {}, {}};
+    std::int64_t n = 1;
+    for (std::size_t d = 0; d < dims; ++d) {
+      const auto lo = std::max(start[d], h.block[b].start[d]);
+      const auto hi = std::min(start[d] + count[d], h.block[b].start[d] + h.block[b].count[d]);
+      n *= std::max<std::int64_t>(0, hi - lo);
+      part.in_block.push_back(lo - h.block[b].start[d]);
+      part.in_box.push_back(lo - start[d]);
+      part.count.push_back(hi - lo);
+    }
+    if (n > 0) {
+      covered += n;
+      parts.push_back(std::move(part));
+    }
+  }
+  if (covered != elements) {
+    throw InvalidArgument(asked, "the box is not all held by producers on this node",
+                          "tap the node that runs them, or choose a box they hold");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto* out = static_cast<std::byte*>(into);
+  for (;;) {
+    s.heartbeat();
+    // Seqlock, over every block the box needs: all even, one iteration, and the same
+    // after the copy as before.
+    std::vector<std::uint64_t> seqs;
+    std::int64_t iteration = -2;
+    bool whole_read = true;
+    for (const auto& part : parts) {
+      const BlockRecord& block = h.block[part.block];
+      const std::uint64_t seq = block.seq.load(std::memory_order_acquire);
+      const std::int64_t it = block.iteration.load(std::memory_order_acquire);
+      whole_read = whole_read && seq % 2 == 0 && it >= 0 && (iteration == -2 || it == iteration);
+      iteration = it;
+      seqs.push_back(seq);
+    }
+    if (whole_read) {
+      for (const auto& part : parts) {
+        const BlockRecord& block = h.block[part.block];
+        const std::vector<std::int64_t> block_shape(block.count, block.count + dims);
+        sluice::detail::copy_box(out, count, part.in_box, s.mapping.base() + block.data_offset,
+                                 block_shape, part.in_block, part.count, info.element_bytes);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        whole_read = whole_read &&
+                     h.block[parts[i].block].seq.load(std::memory_order_relaxed) == seqs[i];
+      }
+      if (whole_read) {
+        return {TapStatus::ok, iteration};
+      }
+    }
+    const TapRead now = s.progress();
+    if (now.status == TapStatus::producer_gone ||
+        (now.status == TapStatus::end_of_stream && now.iteration < 0)) {
+      return now;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return {TapStatus::timeout, now.iteration};
+    }
+    // Nothing copied yet (the producers start once they see us), or blocks at
+    // different iterations, or overtaken: wait for the next write.
+    (void)wait_next(now.iteration < 0 ? -1 : now.iteration - 1, std::chrono::milliseconds(50));
+    std::this_thread::yield();
+  }
+}
+
+}  // namespace sluice::shm
