@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "npy.hpp"
+#include "region_text.hpp"
 #include "sluice/core/error.hpp"
 #include "steering_client.hpp"
 
@@ -172,59 +173,13 @@ gen::Value parse_value(const std::string& text, std::optional<gen::ValueType::ty
   throw std::invalid_argument("'" + text + "' is not a number or true/false");
 }
 
-// "0:128,16:32" -> start {0, 16}, count {128, 16}.
 sluice::steering::Box parse_region(const std::string& text) {
-  sluice::steering::Box box;
-  if (text == "all") {
-    return box;
-  }
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', at), text.size());
-    const std::string range = text.substr(at, comma - at);
-    const std::size_t colon = range.find(':');
-    std::int64_t first = 0;
-    std::int64_t end = 0;
-    if (colon == std::string::npos ||
-        std::from_chars(range.data(), range.data() + colon, first).ptr != range.data() + colon ||
-        std::from_chars(range.data() + colon + 1, range.data() + range.size(), end).ptr !=
-            range.data() + range.size()) {
-      throw std::invalid_argument("'" + text + "' is not a region like 0:128,16:32 or all");
-    }
-    box.start.push_back(first);
-    box.count.push_back(end - first);
-    at = comma + 1;
-  }
-  return box;
-}
-
-// "10,20" -> {10, 20}.
-std::vector<std::int64_t> parse_corner(const std::string& text) {
-  std::vector<std::int64_t> corner;
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', at), text.size());
-    std::int64_t value = 0;
-    if (std::from_chars(text.data() + at, text.data() + comma, value).ptr != text.data() + comma ||
-        comma == at) {
-      throw std::invalid_argument("'" + text + "' is not a corner like 10,20");
-    }
-    corner.push_back(value);
-    at = comma + 1;
-  }
-  return corner;
+  const auto region = sluice::cli::parse_region(text);
+  return {region.start, region.count};
 }
 
 std::string region_text(const gen::Region& region) {
-  if (region.start.empty()) {
-    return "all";
-  }
-  std::string text;
-  for (std::size_t d = 0; d < region.start.size() && d < region.count.size(); ++d) {
-    text += (d ? "," : "") + std::to_string(region.start[d]) + ":" +
-            std::to_string(region.start[d] + region.count[d]);
-  }
-  return text;
+  return sluice::cli::region_text(region.start, region.count);
 }
 
 struct Options {
@@ -460,7 +415,7 @@ int main(int argc, char** argv) {
       sluice::steering::Box region;
       try {
         array = sluice::npy::read(o.command[2]);
-        region.start = words == 5 ? parse_corner(o.command[4])
+        region.start = words == 5 ? sluice::cli::parse_corner(o.command[4])
                                   : std::vector<std::int64_t>(array.shape.size(), 0);
         region.count = array.shape;
       } catch (const sluice::Error& e) {

@@ -35,14 +35,16 @@ void create_job_segments(const std::string& job, const std::vector<MirroredStrea
     const MirroredStream& stream = streams[static_cast<std::size_t>(n)];
     const int blocks = static_cast<int>(stream.blocks.size());
     std::size_t bytes = stream_header_bytes(blocks);
-    std::vector<std::uint64_t> offsets;
+    std::vector<std::uint64_t> offsets;  // of each block's first slot
+    std::vector<std::uint64_t> slot_bytes;
     for (const auto& block : stream.blocks) {
       std::size_t elements = 1;
       for (auto c : block.count) {
         elements *= static_cast<std::size_t>(c);
       }
       offsets.push_back(bytes);
-      bytes += (elements * stream.element_bytes + 63) / 64 * 64;
+      slot_bytes.push_back((elements * stream.element_bytes + 63) / 64 * 64);
+      bytes += slot_bytes.back() * mirror_depth;
     }
     Mapping mapping = create_segment(stream_segment_name(job, n), bytes);
     auto* header = new (mapping.base()) StreamHeader{};
@@ -57,10 +59,12 @@ void create_job_segments(const std::string& job, const std::vector<MirroredStrea
       const MirroredBlock& block = stream.blocks[static_cast<std::size_t>(b)];
       std::copy(block.start.begin(), block.start.end(), record->start);
       std::copy(block.count.begin(), block.count.end(), record->count);
-      record->data_offset = offsets[static_cast<std::size_t>(b)];
-      record->data_bytes =
-          (b + 1 < blocks ? offsets[static_cast<std::size_t>(b) + 1] : bytes) - record->data_offset;
-      record->iteration.store(-1);
+      record->data_bytes = slot_bytes[static_cast<std::size_t>(b)];
+      for (int slot = 0; slot < mirror_depth; ++slot) {
+        record->slot[slot].data_offset =
+            offsets[static_cast<std::size_t>(b)] + record->data_bytes * static_cast<std::uint64_t>(slot);
+        record->slot[slot].iteration.store(-1);
+      }
     }
     header->magic = stream_magic;
   }
@@ -108,21 +112,23 @@ void StreamMirror::write(std::int64_t iteration, const std::byte* local,
   StreamHeader& header = header_of(m_mapping);
   const std::uint64_t now = monotonic_ns();
   const std::uint64_t seen = header.reader_heartbeat_ns.load(std::memory_order_relaxed);
-  if (seen == 0 || now - seen > heartbeat_ns) {
+  // (A heartbeat written after `now` was read is fresh too.)
+  if (seen == 0 || (now > seen && now - seen > heartbeat_ns)) {
     return;  // nobody is looking
   }
   BlockRecord& block = header.block[m_block];
+  MirrorSlot& slot = block.slot[m_copies % mirror_depth];
   const auto dims = static_cast<std::size_t>(header.dims);
   const std::vector<std::int64_t> count(block.count, block.count + dims);
   const std::vector<std::int64_t> origin(dims, 0);
   // Seqlock: odd while the data changes; readers retry what overlaps it.
-  const std::uint64_t seq = block.seq.load(std::memory_order_relaxed);
-  block.seq.store(seq + 1, std::memory_order_relaxed);
+  const std::uint64_t seq = slot.seq.load(std::memory_order_relaxed);
+  slot.seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  sluice::detail::copy_box(m_mapping.base() + block.data_offset, count, origin, local,
-                            local_shape, local_offset, count, header.element_bytes);
-  block.iteration.store(iteration, std::memory_order_relaxed);
-  block.seq.store(seq + 2, std::memory_order_release);
+  sluice::detail::copy_box(m_mapping.base() + slot.data_offset, count, origin, local,
+                           local_shape, local_offset, count, header.element_bytes);
+  slot.iteration.store(iteration, std::memory_order_relaxed);
+  slot.seq.store(seq + 2, std::memory_order_release);
   const std::uint64_t last = block.last_commit_ns.exchange(now, std::memory_order_relaxed);
   if (last != 0) {
     const std::uint64_t period = block.period_ns.load(std::memory_order_relaxed);

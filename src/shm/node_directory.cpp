@@ -54,8 +54,9 @@ Mapping create_segment(const std::string& name, std::size_t bytes) {
                                             owner_only),
                   {}};
   mapping.object.truncate(static_cast<bip::offset_t>(bytes));
+  // Zeroed by ftruncate; pages are only backed once written (by a producer, once
+  // someone taps the stream).
   mapping.region = bip::mapped_region(mapping.object, bip::read_write);
-  std::memset(mapping.base(), 0, mapping.size());  // ftruncate zeroes; this faults pages in
   return mapping;
 }
 

@@ -16,7 +16,8 @@ namespace sluice::shm::detail {
 
 namespace {
 
-// Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot; 0 if gone.
+// Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot; 0 if gone,
+// or if it is a zombie (exited, not yet reaped: its parent may be dead too).
 std::uint64_t start_ticks_of(std::int64_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -29,8 +30,13 @@ std::uint64_t start_ticks_of(std::int64_t pid) {
     return 0;
   }
   std::istringstream rest(line.substr(close + 2));
+  char state = '?';
+  rest >> state;
+  if (state == 'Z' || state == 'X') {
+    return 0;
+  }
   std::string field;
-  for (int index = 3; index < 22 && rest >> field; ++index) {
+  for (int index = 4; index < 22 && rest >> field; ++index) {
   }
   std::uint64_t ticks = 0;
   rest >> ticks;

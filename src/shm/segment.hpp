@@ -8,8 +8,8 @@
 //                       record and one data area per producing rank of this node
 //
 // Segments are created readable and writable by the job's user only. Every word
-// that one process writes while another reads is a lock-free std::atomic; block data
-// is guarded by a per-block seqlock (odd while being written). The producers never
+// that one process writes while another reads is a lock-free std::atomic; each of a
+// block's mirror slots is guarded by a seqlock (odd while being written). The producers never
 // wait for a reader: readers only write their heartbeat and the waiter count.
 #include <atomic>
 #include <cstddef>
@@ -44,17 +44,25 @@ struct DirectoryHeader {
   std::atomic<std::uint64_t> finished;  // 1 once the job closed its streams
 };
 
+// Each producer keeps its last `mirror_depth` iterations: producers of a node are not
+// in lockstep, and a read is whole only in an iteration every block still holds.
+inline constexpr int mirror_depth = 3;
+
+struct MirrorSlot {
+  std::atomic<std::uint64_t> seq;       // seqlock: odd while the data is written
+  std::atomic<std::int64_t> iteration;  // of the data; -1 before the first
+  std::uint64_t data_offset;            // from the segment's start; 64-byte aligned
+};
+
 struct BlockRecord {
   std::int64_t start[max_dims];  // the producer's block in the global array
   std::int64_t count[max_dims];
-  std::uint64_t data_offset;     // from the segment's start; 64-byte aligned
-  std::uint64_t data_bytes;
+  std::uint64_t data_bytes;      // of one slot
   ProcessId producer;
-  std::atomic<std::uint64_t> seq;        // seqlock: odd while the data is written
-  std::atomic<std::int64_t> iteration;   // of the data; -1 before the first
-  std::atomic<std::uint64_t> closed;     // 1 once the producer closed the stream
+  std::atomic<std::uint64_t> closed;          // 1 once the producer closed the stream
   std::atomic<std::uint64_t> last_commit_ns;  // CLOCK_MONOTONIC of the last write
   std::atomic<std::uint64_t> period_ns;       // smoothed time between writes
+  MirrorSlot slot[mirror_depth];
 };
 
 struct StreamHeader {

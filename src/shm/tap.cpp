@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
+#include <cstring>
+#include <limits>
+#include <optional>
 
 #include "../core/box_copy.hpp"
 #include "node_directory.hpp"
@@ -95,7 +97,11 @@ struct Tap::State {
       const BlockRecord& block = h.block[b];
       const bool closed = block.closed.load(std::memory_order_acquire) != 0;
       all_closed = all_closed && closed;
-      newest = std::min(newest, block.iteration.load(std::memory_order_acquire));
+      std::int64_t block_newest = -1;
+      for (const auto& slot : block.slot) {
+        block_newest = std::max(block_newest, slot.iteration.load(std::memory_order_acquire));
+      }
+      newest = std::min(newest, block_newest);
       if (!closed && block.producer.pid != 0 && !is_alive(block.producer)) {
         read.status = TapStatus::producer_gone;
       }
@@ -277,35 +283,64 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto* out = static_cast<std::byte*>(into);
+  std::vector<const MirrorSlot*> chosen(parts.size());
+  std::vector<std::uint64_t> seqs(parts.size());
   for (;;) {
     s.heartbeat();
-    // Seqlock, over every block the box needs: all even, one iteration, and the same
-    // after the copy as before.
-    std::vector<std::uint64_t> seqs;
-    std::int64_t iteration = -2;
-    bool whole_read = true;
-    for (const auto& part : parts) {
-      const BlockRecord& block = h.block[part.block];
-      const std::uint64_t seq = block.seq.load(std::memory_order_acquire);
-      const std::int64_t it = block.iteration.load(std::memory_order_acquire);
-      whole_read = whole_read && seq % 2 == 0 && it >= 0 && (iteration == -2 || it == iteration);
-      iteration = it;
-      seqs.push_back(seq);
-    }
-    if (whole_read) {
-      for (const auto& part : parts) {
-        const BlockRecord& block = h.block[part.block];
-        const std::vector<std::int64_t> block_shape(block.count, block.count + dims);
-        sluice::detail::copy_box(out, count, part.in_box, s.mapping.base() + block.data_offset,
-                                 block_shape, part.in_block, part.count, info.element_bytes);
+    // The newest iteration every block the box needs still holds in a slot that is
+    // not being written; then the seqlock: the same sequences after the copy.
+    std::int64_t iteration = -1;
+    for (const auto& candidate : h.block[parts.front().block].slot) {
+      const std::int64_t it = candidate.iteration.load(std::memory_order_acquire);
+      if (it <= iteration) {
+        continue;
       }
-      std::atomic_thread_fence(std::memory_order_acquire);
+      bool everywhere = true;
+      for (std::size_t i = 0; i < parts.size() && everywhere; ++i) {
+        chosen[i] = nullptr;
+        for (const auto& slot : h.block[parts[i].block].slot) {
+          const std::uint64_t seq = slot.seq.load(std::memory_order_acquire);
+          if (seq % 2 == 0 && slot.iteration.load(std::memory_order_acquire) == it) {
+            chosen[i] = &slot;
+            seqs[i] = seq;
+          }
+        }
+        everywhere = chosen[i] != nullptr;
+      }
+      if (everywhere) {
+        iteration = it;
+      }
+    }
+    if (iteration >= 0) {
+      // `chosen` may hold a later candidate's slots: find this iteration's again.
+      bool whole_read = true;
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        whole_read = whole_read &&
-                     h.block[parts[i].block].seq.load(std::memory_order_relaxed) == seqs[i];
+        chosen[i] = nullptr;
+        for (const auto& slot : h.block[parts[i].block].slot) {
+          const std::uint64_t seq = slot.seq.load(std::memory_order_acquire);
+          if (seq % 2 == 0 && slot.iteration.load(std::memory_order_acquire) == iteration) {
+            chosen[i] = &slot;
+            seqs[i] = seq;
+          }
+        }
+        whole_read = whole_read && chosen[i] != nullptr;
       }
       if (whole_read) {
-        return {TapStatus::ok, iteration};
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          const BlockRecord& block = h.block[parts[i].block];
+          const std::vector<std::int64_t> block_shape(block.count, block.count + dims);
+          sluice::detail::copy_box(out, count, parts[i].in_box,
+                                   s.mapping.base() + chosen[i]->data_offset, block_shape,
+                                   parts[i].in_block, parts[i].count, info.element_bytes);
+        }
+        std::atomic_thread_fence(std::memory_order_acquire);
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          whole_read = whole_read && chosen[i]->seq.load(std::memory_order_relaxed) == seqs[i] &&
+                       chosen[i]->iteration.load(std::memory_order_relaxed) == iteration;
+        }
+        if (whole_read) {
+          return {TapStatus::ok, iteration};
+        }
       }
     }
     const TapRead now = s.progress();
@@ -316,10 +351,14 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
     if (std::chrono::steady_clock::now() >= deadline) {
       return {TapStatus::timeout, now.iteration};
     }
-    // Nothing copied yet (the producers start once they see us), or blocks at
-    // different iterations, or overtaken: wait for the next write.
-    (void)wait_next(now.iteration < 0 ? -1 : now.iteration - 1, std::chrono::milliseconds(50));
-    std::this_thread::yield();
+    // Nothing copied yet (the producers start once they see us), no iteration common
+    // to every block yet, or overtaken by a producer: wait for the next write.
+    const std::uint32_t writes = h.writes.load();
+    h.waiters.fetch_add(1);
+    if (h.writes.load() == writes) {
+      futex_wait(h.writes, writes, std::chrono::milliseconds(50));
+    }
+    h.waiters.fetch_sub(1);
   }
 }
 

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""External readers end to end: processes outside the MPI job tap its streams.
+
+1. A job killed with SIGKILL leaves its segments behind; `sluice-tap list` shows it
+   gone, and the next job to start removes them.
+2. Two jobs run at once on the node, each with a stream named "field" (different
+   values): a reader on each (tap_reader, started by this script, outside MPI) sees
+   non-decreasing iterations whose every element is right for its own job, and ends
+   with end_of_stream when its job closes.
+3. `sluice-tap dump` writes a .npy that numpy loads with the right shape, dtype and
+   values; bad stream names and regions get their exit codes.
+4. A reader attached to a job that is killed reports producer_gone instead of hanging.
+
+usage: check_external_readers.py MPIRUN TAP_PRODUCER TAP_READER SLUICE_TAP
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROWS, COLS = 6, 8
+
+
+def main():
+    mpirun, producer, reader, tap = sys.argv[1:5]
+    failures = []
+
+    def expect(condition, what):
+        if not condition:
+            failures.append(what)
+            print("FAIL:", what)
+
+    def start_job(tmp, name, offset, iterations, sleep_us=300):
+        job_file = os.path.join(tmp, name + ".job")
+        proc = subprocess.Popen(
+            [mpirun, "-np", "2", producer, "--job-file", job_file, "--offset", str(offset),
+             "--iterations", str(iterations), "--sleep-us", str(sleep_us)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 30
+        while not os.path.exists(job_file) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        job = open(job_file).read().strip() if os.path.exists(job_file) else ""
+        expect(len(job) == 12, f"{name}: job id {job!r}")
+        proc.job_file = job_file
+        return proc, job
+
+    def kill_job(proc):
+        """SIGKILL to mpirun and every rank (Open MPI puts ranks in groups of their own)."""
+        subprocess.run(["pkill", "-KILL", "-f", proc.job_file], check=False)
+        proc.wait()
+
+    def segments(job):
+        return sorted(f for f in os.listdir("/dev/shm") if f.startswith("sluice-" + job))
+
+    def run_tap(*args):
+        done = subprocess.run([tap, *args], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # 1. A crashed job's segments stay behind...
+        crashed, crashed_id = start_job(tmp, "crashed", 0.0, 10_000_000)
+        expect(segments(crashed_id) == [f"sluice-{crashed_id}", f"sluice-{crashed_id}-0"],
+               f"segments of a running job: {segments(crashed_id)}")
+        kill_job(crashed)
+        time.sleep(0.2)
+        code, out, _ = run_tap("list")
+        expect(code == 0 and f"job {crashed_id}" in out and "gone (stale)" in out,
+               f"list after the crash: {out!r}")
+        expect(len(segments(crashed_id)) == 2, "the killed job's segments remain until a start")
+
+        # 2. ...until the next job starts. Two jobs at once, one reader on each.
+        job_a, id_a = start_job(tmp, "a", 0.0, 3000)
+        job_b, id_b = start_job(tmp, "b", 0.5, 3000)
+        expect(segments(crashed_id) == [], f"stale segments after a start: {segments(crashed_id)}")
+        expect(id_a != id_b, "two jobs, two ids")
+        readers = [subprocess.Popen([reader, "--job", job, "--offset", offset, "--min-reads", "20"],
+                                    stdout=subprocess.PIPE, text=True)
+                   for job, offset in ((id_a, "0"), (id_b, "0.5"))]
+
+        # 3. sluice-tap while they run.
+        code, out, err = run_tap("stats", "field")
+        expect(code == 3 and "several sluice jobs" in err, f"stats without --job: {code} {err!r}")
+        dump = os.path.join(tmp, "field.npy")
+        code, out, err = run_tap("--job", id_a, "dump", "field", dump, "--region", "1:5,2:7")
+        expect(code == 0, f"dump: exit {code} {err!r}")
+        if code == 0:
+            a = np.load(dump)
+            k = int(out.split()[1])  # "iteration K of ..."
+            i, j = np.meshgrid(np.arange(1, 5), np.arange(2, 7), indexing="ij")
+            expect(a.shape == (4, 5) and a.dtype == np.float64
+                   and np.array_equal(a, k * 1000.0 + i * COLS + j),
+                   f"dump holds {a.dtype} {a.shape}, iteration {k}: {a}")
+        code, _, err = run_tap("--job", id_b, "dump", "nope", dump)
+        expect(code == 3 and "its streams: field" in err, f"dump of an unknown stream: {err!r}")
+        code, _, err = run_tap("--job", id_b, "dump", "field", dump, "--region", "0:7,0:8")
+        expect(code == 6 and "outside" in err, f"dump of a bad region: {code} {err!r}")
+        code, _, err = run_tap("--job", "000000000000", "stats", "field")
+        expect(code == 3, f"stats of an unknown job: {code} {err!r}")
+        code, out, _ = run_tap("--job", id_b, "watch", "field", "--count", "3")
+        lines = out.splitlines()
+        expect(code == 0 and len(lines) == 3
+               and all(line.startswith("iteration ") for line in lines)
+               and int(lines[0].split()[1]) < int(lines[2].split()[1]),
+               f"watch: {code} {out!r}")
+
+        for name, job, proc in (("a", id_a, job_a), ("b", id_b, job_b)):
+            out, _ = proc.communicate(timeout=120)
+            expect(proc.returncode == 0, f"job {name} exit {proc.returncode}: {out}")
+        for name, proc in zip("ab", readers):
+            out, _ = proc.communicate(timeout=60)
+            print(f"reader {name}: {out.strip()}")
+            expect(proc.returncode == 0 and "status end_of_stream" in out,
+                   f"reader {name}: exit {proc.returncode} {out!r}")
+        expect(segments(id_a) == [] and segments(id_b) == [], "segments left after a clean end")
+
+        # 4. A reader whose job is killed under it.
+        doomed, doomed_id = start_job(tmp, "doomed", 0.0, 10_000_000)
+        watcher = subprocess.Popen([reader, "--job", doomed_id, "--min-reads", "1"],
+                                   stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        kill_job(doomed)
+        try:
+            out, _ = watcher.communicate(timeout=30)
+            expect("status producer_gone" in out and "wrong 0" in out,
+                   f"reader of a killed job: {out!r}")
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            expect(False, "the reader of a killed job hung")
+        # Its segments go at the next start; here, remove them the same way.
+        cleaner, _ = start_job(tmp, "cleaner", 0.0, 5)
+        cleaner.communicate(timeout=60)
+        expect(segments(doomed_id) == [], "the killed job's segments after the next start")
+
+    print(f"external readers: {len(failures)} failure(s)")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
