@@ -7,6 +7,8 @@
    values): a reader on each (tap_reader, started by this script, outside MPI) sees
    non-decreasing iterations whose every element is right for its own job, and ends
    with end_of_stream when its job closes.
+   Segments are readable by the job's user only, and a reader killed mid-read
+   changes nothing for the job or the other readers.
 3. `sluice-tap dump` writes a .npy that numpy loads with the right shape, dtype and
    values; bad stream names and regions get their exit codes.
 4. A reader attached to a job that is killed reports producer_gone instead of hanging.
@@ -76,9 +78,17 @@ def main():
         job_b, id_b = start_job(tmp, "b", 0.5, 3000)
         expect(segments(crashed_id) == [], f"stale segments after a start: {segments(crashed_id)}")
         expect(id_a != id_b, "two jobs, two ids")
+        for segment in segments(id_a):
+            mode = os.stat(os.path.join("/dev/shm", segment)).st_mode & 0o777
+            expect(mode == 0o600, f"{segment} has mode {oct(mode)}, not 0600")
         readers = [subprocess.Popen([reader, "--job", job, "--offset", offset, "--min-reads", "20"],
                                     stdout=subprocess.PIPE, text=True)
                    for job, offset in ((id_a, "0"), (id_b, "0.5"))]
+        # A reader killed in the middle of its reads: nothing changes for the job.
+        victim = subprocess.Popen([reader, "--job", id_a], stdout=subprocess.DEVNULL)
+        time.sleep(0.2)
+        victim.kill()
+        victim.wait()
 
         # 3. sluice-tap while they run.
         code, out, err = run_tap("stats", "field")
