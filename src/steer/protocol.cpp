@@ -64,8 +64,13 @@ std::vector<std::byte> assemble(const Header& header, std::string_view first,
                                 std::string_view second) {
   std::vector<std::byte> message(sizeof(Header) + first.size() + second.size());
   std::memcpy(message.data(), &header, sizeof(Header));
-  std::memcpy(message.data() + sizeof(Header), first.data(), first.size());
-  std::memcpy(message.data() + sizeof(Header) + first.size(), second.data(), second.size());
+  // An empty view may hold a null pointer, which memcpy must not be given.
+  if (!first.empty()) {
+    std::memcpy(message.data() + sizeof(Header), first.data(), first.size());
+  }
+  if (!second.empty()) {
+    std::memcpy(message.data() + sizeof(Header) + first.size(), second.data(), second.size());
+  }
   return message;
 }
 
