@@ -161,8 +161,10 @@ int list_jobs() {
       }
       try {
         Tap tap(job.id, name);
-        // The producers copy only while someone looks: give them a moment to start.
-        (void)tap.wait_next(-1, std::chrono::milliseconds(200));
+        // The producers copy only while someone looks: give them a moment to start,
+        // and to copy twice, which gives the rate.
+        const auto first = tap.wait_next(-1, std::chrono::milliseconds(200));
+        (void)tap.wait_next(first.iteration, std::chrono::milliseconds(200));
         const auto& info = tap.info();
         std::printf("  %-20s %s %-14s newest %lld, %.1f iterations/s, %zu block(s) here\n",
                     name.c_str(), info.dtype.c_str(), shape_text(info.shape).c_str(),
