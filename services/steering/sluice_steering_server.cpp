@@ -14,6 +14,8 @@
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TServerSocket.h>
 
+#include <sys/prctl.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -220,7 +222,10 @@ int main(int argc, char** argv) {
     });
 
     // This thread owns MPI: it carries requests to the simulation until it finishes,
-    // and refreshes the stream counters the status call reports.
+    // and refreshes the stream counters the status call reports. Its naps while an
+    // answer is awaited are 20 us; Linux's default 50 us timer slack would stretch
+    // each to ~80 us, which the set round trip pays (measured 117 -> 70 us median).
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
     auto next_refresh = std::chrono::steady_clock::now();
     while (link.pump(std::chrono::milliseconds(5))) {
       if (std::chrono::steady_clock::now() >= next_refresh) {
