@@ -58,7 +58,6 @@ sluice::channel::Subscription& subscription_for(Path path, std::int64_t bytes) {
   return subscription;
 }
 
-
 void bm_memcpy(benchmark::State& state) { bench::memcpy_rotating(state, 1, 1); }
 void bm_memcpy_ring(benchmark::State& state) { bench::memcpy_rotating(state, 2, 1); }
 

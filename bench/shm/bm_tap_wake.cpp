@@ -48,8 +48,7 @@ int main(int argc, char** argv) {
     }
     const auto got = tap.read_latest({}, {}, &stamp, sizeof(stamp));
     // Only wake-ups for the very iteration read count (not a backlog).
-    if (got.status == sluice::shm::TapStatus::ok && got.iteration == next.iteration &&
-        last >= 0) {
+    if (got.status == sluice::shm::TapStatus::ok && got.iteration == next.iteration && last >= 0) {
       latency_us.push_back(static_cast<double>(woke - stamp) / 1000.0);
     }
     last = got.iteration;
@@ -58,9 +57,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::sort(latency_us.begin(), latency_us.end());
-  auto at = [&](double q) { return latency_us[static_cast<std::size_t>(q * (latency_us.size() - 1))]; };
-  std::printf("commit to external reader awake: median %.1f us, p90 %.1f us, p99 %.1f us "
-              "(%zu wake-ups)\n",
-              at(0.5), at(0.9), at(0.99), latency_us.size());
+  auto at = [&](double q) {
+    return latency_us[static_cast<std::size_t>(q * (latency_us.size() - 1))];
+  };
+  std::printf(
+      "commit to external reader awake: median %.1f us, p90 %.1f us, p99 %.1f us "
+      "(%zu wake-ups)\n",
+      at(0.5), at(0.9), at(0.99), latency_us.size());
   return 0;
 }

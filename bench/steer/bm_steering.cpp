@@ -42,7 +42,6 @@ sluice::steering::ClientOptions client_options() {
   return options;
 }
 
-
 // Latencies of one thread's calls; percentiles become counters when the run ends.
 class Latencies {
  public:

@@ -31,11 +31,11 @@
 #include <string>
 #include <vector>
 
-#include "steering_bench_util.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/mpi/environment.hpp"
 #include "sluice/runtime/runtime.hpp"
+#include "steering_bench_util.hpp"
 
 namespace {
 
@@ -180,7 +180,6 @@ long involuntary_switches() {
   return usage.ru_nivcsw;
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -258,7 +257,8 @@ int main(int argc, char** argv) {
       std::printf("loop_cpu_seconds=%.6f\n", loop_cpu_seconds);
       std::printf("end_iteration_seconds=%.6f\n", in_end_iteration);
       std::printf("iteration_p50_us=%.2f\n", steering_bench::percentile_us(iteration_seconds, 0.5));
-      std::printf("iteration_p99_us=%.2f\n", steering_bench::percentile_us(iteration_seconds, 0.99));
+      std::printf("iteration_p99_us=%.2f\n",
+                  steering_bench::percentile_us(iteration_seconds, 0.99));
       std::printf("involuntary_switches=%ld\n", switches);
       std::printf("changes=%lld\n", static_cast<long long>(changes));
       std::printf("checksum=%.6g\n", checksum);

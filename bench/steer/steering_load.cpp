@@ -61,13 +61,11 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-
 struct ThreadResult {
   std::vector<double> latency_seconds;
   Clock::time_point last_answer{};
   std::string failure;  ///< anything but the simulation's end
 };
-
 
 }  // namespace
 

@@ -9,8 +9,8 @@ namespace sluice::cli {
 namespace {
 
 bool parse_number(const std::string& text, std::size_t from, std::size_t to, std::int64_t& value) {
-  return from < to && std::from_chars(text.data() + from, text.data() + to, value).ptr ==
-                          text.data() + to;
+  return from < to &&
+         std::from_chars(text.data() + from, text.data() + to, value).ptr == text.data() + to;
 }
 
 }  // namespace

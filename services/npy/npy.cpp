@@ -72,8 +72,8 @@ Array read(const std::string& path) {
     }
     offset += 4;
   } else {
-    throw InvalidArgument(asked, ".npy format version " + std::to_string(major) +
-                                     " is not one of 1, 2, 3");
+    throw InvalidArgument(
+        asked, ".npy format version " + std::to_string(major) + " is not one of 1, 2, 3");
   }
   if (bytes.size() < offset + header_bytes) {
     throw InvalidArgument(asked, "the header is truncated");
@@ -89,9 +89,10 @@ Array read(const std::string& path) {
   }
   const auto dtype = dtype_of_descriptor(match[1]);
   if (!dtype) {
-    throw InvalidArgument(asked, "dtype '" + match[1].str() +
-                                     "' is not one sluice streams carry (little-endian f4, "
-                                     "f8, i4, i8, u1)",
+    throw InvalidArgument(asked,
+                          "dtype '" + match[1].str() +
+                              "' is not one sluice streams carry (little-endian f4, "
+                              "f8, i4, i8, u1)",
                           "convert it with numpy: a.astype('<f8')");
   }
   if (!std::regex_search(header, match, std::regex(R"('fortran_order'\s*:\s*(True|False))"))) {

@@ -25,8 +25,8 @@ InjectionStaging::Opened InjectionStaging::open(StagedInjection injection) {
                    "expire"};
   }
   if (injection.expected_bytes > max_total_bytes - m_total_bytes) {
-    return {0, "the open injections would hold more than " +
-                   std::to_string(max_total_bytes >> 20) + " MiB"};
+    return {0, "the open injections would hold more than " + std::to_string(max_total_bytes >> 20) +
+                   " MiB"};
   }
   injection.touched = std::chrono::steady_clock::now();
   injection.data.reserve(injection.expected_bytes);
@@ -45,9 +45,8 @@ InjectionStaging::Added InjectionStaging::add(std::int64_t id, const std::string
   StagedInjection& staged = found->second;
   if (bytes.size() > staged.expected_bytes - staged.data.size()) {
     return {static_cast<std::int64_t>(staged.data.size()),
-            "injection " + std::to_string(id) + " takes " +
-                std::to_string(staged.expected_bytes) + " bytes; " +
-                std::to_string(staged.data.size() + bytes.size()) + " were sent"};
+            "injection " + std::to_string(id) + " takes " + std::to_string(staged.expected_bytes) +
+                " bytes; " + std::to_string(staged.data.size() + bytes.size()) + " were sent"};
   }
   const auto* first = reinterpret_cast<const std::byte*>(bytes.data());
   staged.data.insert(staged.data.end(), first, first + bytes.size());

@@ -232,12 +232,13 @@ int main(int argc, char** argv) {
   }
   const std::size_t words = o.command.size();
   const std::string command = words > 0 ? o.command[0] : "";
-  const bool well_formed = ((command == "status" || command == "params" || command == "pause" ||
-                             command == "resume" || command == "stop") &&
-                            words == 1) ||
-                           (command == "get" && words == 2) || (command == "set" && words == 3) ||
-                           (command == "stream" && words >= 3) ||
-                           (command == "inject" && (words == 3 || (words == 5 && o.command[3] == "at")));
+  const bool well_formed =
+      ((command == "status" || command == "params" || command == "pause" || command == "resume" ||
+        command == "stop") &&
+       words == 1) ||
+      (command == "get" && words == 2) || (command == "set" && words == 3) ||
+      (command == "stream" && words >= 3) ||
+      (command == "inject" && (words == 3 || (words == 5 && o.command[3] == "at")));
   if (!well_formed || o.port <= 0 || o.port > 65535) {
     std::fprintf(stderr, o.port <= 0 && well_formed
                              ? "sluice-steer: give the server's --port or --port-file\n"
@@ -424,10 +425,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice-steer: %s\n", e.what());
         return usage_error;
       }
-      print_iteration("from_iteration",
-                      connection->inject(o.command[1], region,
-                                         std::string(sluice::channel::dtype_name(array.dtype)),
-                                         array.data));
+      print_iteration(
+          "from_iteration",
+          connection->inject(o.command[1], region,
+                             std::string(sluice::channel::dtype_name(array.dtype)), array.data));
     } else if (command == "pause") {
       print_iteration("paused_before_iteration", client.pause(o.token));
     } else if (command == "resume") {

@@ -266,8 +266,8 @@ int64_t SteeringHandler::open_injection(const std::string& token, const std::str
   // Checked here against what every process knows of the stream, so that a wrong
   // request fails before its data is sent; the simulation checks again.
   const auto streams = m_streams->snapshot();
-  const auto found = std::find_if(streams.begin(), streams.end(),
-                                  [&](const auto& s) { return s.name == stream; });
+  const auto found =
+      std::find_if(streams.begin(), streams.end(), [&](const auto& s) { return s.name == stream; });
   if (found == streams.end()) {
     std::string known;
     for (const auto& s : streams) {

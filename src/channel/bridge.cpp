@@ -10,9 +10,9 @@
 #include "channel_state.hpp"
 #include "external_readers.hpp"
 #include "setup.hpp"
-#include "stream_window.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
+#include "stream_window.hpp"
 
 namespace sluice::channel {
 

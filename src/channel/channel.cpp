@@ -162,8 +162,8 @@ void* Channel::acquire(std::int64_t iteration) {
   const steer::Region& exposed = s.steering->exposure.region;
   for (std::size_t d = 0; d < s.info.global_shape.size(); ++d) {
     region[d] = exposed.whole() ? 0 : static_cast<std::uint64_t>(exposed.start[d]);
-    region[3 + d] = static_cast<std::uint64_t>(exposed.whole() ? s.info.global_shape[d]
-                                                              : exposed.count[d]);
+    region[3 + d] =
+        static_cast<std::uint64_t>(exposed.whole() ? s.info.global_shape[d] : exposed.count[d]);
   }
   words.store_many(s.world_rank, WindowLayout::slot_word(slot, detail::exposed_start), 6, region);
   // The odd sequence must be visible before any store into the slot (a barrier on
@@ -228,8 +228,9 @@ void Channel::publish_bytes(std::int64_t iteration, const void* local) {
                                           : Selection{exposed.start, exposed.count, {}};
     const Overlap part = intersect(box.normalized(), l);
     if (!part.count.empty()) {
-      sluice::detail::copy_box(slot, l.local_shape, part.local_start, static_cast<const std::byte*>(local),
-                       l.local_shape, part.local_start, part.count, element);
+      sluice::detail::copy_box(slot, l.local_shape, part.local_start,
+                               static_cast<const std::byte*>(local), l.local_shape,
+                               part.local_start, part.count, element);
     }
   }
   commit(iteration);
@@ -267,16 +268,16 @@ std::size_t Channel::apply_injected_bytes(std::int64_t iteration, void* local) {
       log::warn("stream '", s.info.name, "': applying at iteration ", iteration,
                 " an injection meant for iteration ", injection.iteration);
     }
-    const Extents& start = injection.region.whole() ? Extents(s.info.global_shape.size(), 0)
-                                                    : injection.region.start;
-    const Extents& count =
-        injection.region.whole() ? s.info.global_shape : injection.region.count;
+    const Extents& start =
+        injection.region.whole() ? Extents(s.info.global_shape.size(), 0) : injection.region.start;
+    const Extents& count = injection.region.whole() ? s.info.global_shape : injection.region.count;
     const Overlap part = intersect(Selection{start, count, {}}.normalized(), s.layout);
     if (!part.count.empty() && s.owns_data) {
       // The injection is row-major over its region: part.result_start is where this
       // rank's share starts in it.
-      sluice::detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape, part.local_start,
-                       injection.data.data(), count, part.result_start, part.count, element);
+      sluice::detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape,
+                               part.local_start, injection.data.data(), count, part.result_start,
+                               part.count, element);
       std::int64_t elements = 1;
       for (auto c : part.count) {
         elements *= c;

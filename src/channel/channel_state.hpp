@@ -23,7 +23,7 @@ struct ChannelState {
   const mpi::Comm* simulation = nullptr;  // for consistent skip decisions
   StreamInfo info;
   steer::SteeredStream* steering = nullptr;  // exposure and injections, kept by the Agent
-  Layout layout;  // this rank's, normalized
+  Layout layout;                             // this rank's, normalized
   int world_rank = 0;
   bool owns_data = false;  // false for a rank whose block is empty
   WindowLayout window_layout;
@@ -31,7 +31,7 @@ struct ChannelState {
   std::optional<mpi::LockAllEpoch> epoch;
 
   std::int64_t last_iteration = -1;
-  std::int64_t acquired = -1;        // iteration between slot() and commit(), or -1
+  std::int64_t acquired = -1;         // iteration between slot() and commit(), or -1
   bool acquired_is_dropped = false;   // skip policy: this iteration is not published
   bool acquired_is_withheld = false;  // steering: this iteration is not exposed
   std::uint64_t published = 0;

@@ -10,9 +10,9 @@
 #include "channel_state.hpp"
 #include "consumer_state.hpp"
 #include "setup.hpp"
-#include "stream_window.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/log.hpp"
+#include "stream_window.hpp"
 
 namespace sluice::channel {
 
@@ -33,7 +33,6 @@ void begin_reading(ConsumerState& consumer) {
 }
 
 }  // namespace detail
-
 
 // ---- Consumer ----------------------------------------------------------------
 

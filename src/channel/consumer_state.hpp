@@ -23,9 +23,9 @@ struct ConsumedStream {
 // The part of a selection one producer block provides.
 struct Part {
   int world_rank = 0;
-  int entry = -1;                 // this subscription's row in the producer's subscriber table
+  int entry = -1;                  // this subscription's row in the producer's subscriber table
   const Layout* layout = nullptr;  // the producer's
-  WindowLayout window_layout;     // of this producer's window (slot sizes differ by rank)
+  WindowLayout window_layout;      // of this producer's window (slot sizes differ by rank)
   // Nothing to pull from this producer for the current (clipped) selection; it still
   // keeps iterations for the subscription, which releases them.
   bool idle = false;

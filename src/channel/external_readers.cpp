@@ -11,7 +11,8 @@
 
 namespace sluice::channel::detail {
 
-void ExternalReaders::prepare(const Runtime& runtime, const std::vector<const StreamInfo*>& streams) {
+void ExternalReaders::prepare(const Runtime& runtime,
+                              const std::vector<const StreamInfo*>& streams) {
   char job[16] = {};
   if (runtime.comm().rank() == 0) {
     const char* setting = std::getenv("SLUICE_EXTERNAL_READERS");

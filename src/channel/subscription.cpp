@@ -150,8 +150,8 @@ void Subscription::assemble(void* into) const {
   const std::size_t element = dtype_size(s.stream->info.dtype);
   for (const auto& view : s.views) {
     sluice::detail::gather_box(static_cast<std::byte*>(into), s.effective.count, view.result_start,
-                       static_cast<const std::byte*>(view.data), view.strides, view.count,
-                       element);
+                               static_cast<const std::byte*>(view.data), view.strides, view.count,
+                               element);
   }
 }
 
@@ -237,10 +237,10 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
         }
         for (std::size_t slot = 0; slot < agreed.size(); ++slot) {
           const std::uint64_t seq = heads[slot * words_per_slot + detail::seq];
-          agreed[slot] = static_cast<char>(
-              agreed[slot] != 0 && seq != 0 && seq % 2 == 0 &&
-              heads[slot * words_per_slot + detail::iteration] ==
-                  first_heads[slot * words_per_slot + detail::iteration]);
+          agreed[slot] =
+              static_cast<char>(agreed[slot] != 0 && seq != 0 && seq % 2 == 0 &&
+                                heads[slot * words_per_slot + detail::iteration] ==
+                                    first_heads[slot * words_per_slot + detail::iteration]);
         }
       }
       int chosen_slot = -1;

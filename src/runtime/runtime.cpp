@@ -165,8 +165,8 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
   // Which processes share a node: each node is named by its lowest world rank.
   mpi::Comm node = m_world.split_shared();
   int leader = m_world_rank;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, node.get()),
-            "MPI_Allreduce", "finding the processes of this node");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, node.get()), "MPI_Allreduce",
+            "finding the processes of this node");
   m_node_of.assign(all.size(), 0);
   check_mpi(MPI_Allgather(&leader, 1, MPI_INT, m_node_of.data(), 1, MPI_INT, m_world.get()),
             "MPI_Allgather", "telling every process where the others run");

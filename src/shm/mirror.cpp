@@ -61,8 +61,8 @@ void create_job_segments(const std::string& job, const std::vector<MirroredStrea
       std::copy(block.count.begin(), block.count.end(), record->count);
       record->data_bytes = slot_bytes[static_cast<std::size_t>(b)];
       for (int slot = 0; slot < mirror_depth; ++slot) {
-        record->slot[slot].data_offset =
-            offsets[static_cast<std::size_t>(b)] + record->data_bytes * static_cast<std::uint64_t>(slot);
+        record->slot[slot].data_offset = offsets[static_cast<std::size_t>(b)] +
+                                         record->data_bytes * static_cast<std::uint64_t>(slot);
         record->slot[slot].iteration.store(-1);
       }
     }
@@ -125,8 +125,8 @@ void StreamMirror::write(std::int64_t iteration, const std::byte* local,
   const std::uint64_t seq = slot.seq.load(std::memory_order_relaxed);
   slot.seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  sluice::detail::copy_box(m_mapping.base() + slot.data_offset, count, origin, local,
-                           local_shape, local_offset, count, header.element_bytes);
+  sluice::detail::copy_box(m_mapping.base() + slot.data_offset, count, origin, local, local_shape,
+                           local_offset, count, header.element_bytes);
   slot.iteration.store(iteration, std::memory_order_relaxed);
   slot.seq.store(seq + 2, std::memory_order_release);
   const std::uint64_t last = block.last_commit_ns.exchange(now, std::memory_order_relaxed);

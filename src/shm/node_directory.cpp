@@ -13,16 +13,15 @@ namespace sluice::shm::detail {
 namespace {
 
 bool is_job_id(const std::string& text) {
-  return text.size() == 12 &&
-         text.find_first_not_of("0123456789abcdef") == std::string::npos;
+  return text.size() == 12 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 }  // namespace
 
 std::string new_job_id() {
   std::random_device entropy;
-  std::uint64_t bits = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy() ^
-                       monotonic_ns() ^ (static_cast<std::uint64_t>(this_process().pid) << 20);
+  std::uint64_t bits = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy() ^ monotonic_ns() ^
+                       (static_cast<std::uint64_t>(this_process().pid) << 20);
   char text[13];
   std::snprintf(text, sizeof(text), "%012llx",
                 static_cast<unsigned long long>(bits & 0xffffffffffffULL));
@@ -50,9 +49,8 @@ std::vector<std::string> jobs_on_node() {
 Mapping create_segment(const std::string& name, std::size_t bytes) {
   bip::shared_memory_object::remove(name.c_str());
   bip::permissions owner_only(0600);
-  Mapping mapping{bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write,
-                                            owner_only),
-                  {}};
+  Mapping mapping{
+      bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write, owner_only), {}};
   mapping.object.truncate(static_cast<bip::offset_t>(bytes));
   // Zeroed by ftruncate; pages are only backed once written (by a producer, once
   // someone taps the stream).

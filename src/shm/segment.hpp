@@ -36,11 +36,11 @@ struct ProcessId {
 
 struct DirectoryHeader {
   std::uint64_t magic;
-  ProcessId creator;            // the node's leading simulation rank
-  std::int64_t started_unix;    // seconds
+  ProcessId creator;          // the node's leading simulation rank
+  std::int64_t started_unix;  // seconds
   std::int32_t stream_count;
   std::int32_t padding;
-  char names[max_streams][max_name];  // NUL-terminated; stream n is names[n]
+  char names[max_streams][max_name];    // NUL-terminated; stream n is names[n]
   std::atomic<std::uint64_t> finished;  // 1 once the job closed its streams
 };
 
@@ -57,7 +57,7 @@ struct MirrorSlot {
 struct BlockRecord {
   std::int64_t start[max_dims];  // the producer's block in the global array
   std::int64_t count[max_dims];
-  std::uint64_t data_bytes;      // of one slot
+  std::uint64_t data_bytes;  // of one slot
   ProcessId producer;
   std::atomic<std::uint64_t> closed;          // 1 once the producer closed the stream
   std::atomic<std::uint64_t> last_commit_ns;  // CLOCK_MONOTONIC of the last write
@@ -90,7 +90,8 @@ inline constexpr std::uint64_t heartbeat_ns = 2'000'000'000;
 
 inline std::size_t stream_header_bytes(int blocks) {
   const std::size_t bytes =
-      sizeof(StreamHeader) + sizeof(BlockRecord) * static_cast<std::size_t>(blocks > 1 ? blocks - 1 : 0);
+      sizeof(StreamHeader) +
+      sizeof(BlockRecord) * static_cast<std::size_t>(blocks > 1 ? blocks - 1 : 0);
   return (bytes + 63) / 64 * 64;
 }
 

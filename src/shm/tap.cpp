@@ -222,8 +222,8 @@ TapRead Tap::wait_next(std::int64_t after, std::chrono::milliseconds timeout) {
 }
 
 TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
-                         const std::vector<std::int64_t>& count_in, void* into,
-                         std::size_t bytes, std::chrono::milliseconds timeout) {
+                         const std::vector<std::int64_t>& count_in, void* into, std::size_t bytes,
+                         std::chrono::milliseconds timeout) {
   State& s = *m_state;
   const TapStreamInfo& info = s.info;
   const std::string asked = "reading stream '" + info.name + "' of job " + info.job;
@@ -232,24 +232,23 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
   const std::vector<std::int64_t> start = whole ? std::vector<std::int64_t>(dims, 0) : start_in;
   const std::vector<std::int64_t> count = whole ? info.shape : count_in;
   if (start.size() != dims || count.size() != dims) {
-    throw InvalidArgument(asked, "the array has " + std::to_string(dims) +
-                                     " dimension(s); the box gives " +
-                                     std::to_string(start.size()) + " and " +
-                                     std::to_string(count.size()));
+    throw InvalidArgument(
+        asked, "the array has " + std::to_string(dims) + " dimension(s); the box gives " +
+                   std::to_string(start.size()) + " and " + std::to_string(count.size()));
   }
   std::int64_t elements = 1;
   for (std::size_t d = 0; d < dims; ++d) {
     if (count[d] < 1 || start[d] < 0 || count[d] > info.shape[d] - start[d]) {
       throw InvalidArgument(asked, "dimension " + std::to_string(d) + ": [" +
-                                       std::to_string(start[d]) + ", +" +
-                                       std::to_string(count[d]) + ") is outside [0, " +
-                                       std::to_string(info.shape[d]) + ")");
+                                       std::to_string(start[d]) + ", +" + std::to_string(count[d]) +
+                                       ") is outside [0, " + std::to_string(info.shape[d]) + ")");
     }
     elements *= count[d];
   }
   if (bytes != static_cast<std::size_t>(elements) * info.element_bytes) {
-    throw InvalidArgument(asked, "the buffer has " + std::to_string(bytes) + " bytes; the box " +
-                                     std::to_string(elements * static_cast<std::int64_t>(info.element_bytes)));
+    throw InvalidArgument(
+        asked, "the buffer has " + std::to_string(bytes) + " bytes; the box " +
+                   std::to_string(elements * static_cast<std::int64_t>(info.element_bytes)));
   }
   // The parts of the box each block of this node holds.
   struct Part {

@@ -133,8 +133,8 @@ std::pair<Code, std::string> Agent::check_stream_request(bool inject, std::strin
     for (const auto& s : m_streams) {
       known += (known.empty() ? "" : ", ") + s->name;
     }
-    return {Code::unknown_name, "no stream '" + std::string(name) +
-                                    "'; streams: " + (known.empty() ? "none" : known)};
+    return {Code::unknown_name,
+            "no stream '" + std::string(name) + "'; streams: " + (known.empty() ? "none" : known)};
   }
   if (!inject) {
     StreamControl control;
@@ -174,8 +174,8 @@ std::pair<Code, std::string> Agent::check_stream_request(bool inject, std::strin
   const auto expected =
       static_cast<std::size_t>(region.elements(stream->shape)) * stream->element_bytes;
   if (data.size() != expected) {
-    return {Code::bad_request, "region " + region.describe() + " of " + stream->dtype +
-                                   " takes " + std::to_string(expected) + " bytes; " +
+    return {Code::bad_request, "region " + region.describe() + " of " + stream->dtype + " takes " +
+                                   std::to_string(expected) + " bytes; " +
                                    std::to_string(data.size()) + " were sent"};
   }
   return {Code::ok, {}};
@@ -299,8 +299,8 @@ void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_
       }
       case detail::RequestKind::control_stream:
       case detail::RequestKind::inject:
-        if (const auto [code, problem] = check_stream_request(
-                request.kind == detail::RequestKind::inject, name, body);
+        if (const auto [code, problem] =
+                check_stream_request(request.kind == detail::RequestKind::inject, name, body);
             code != Code::ok) {
           answer(from, request.id, static_cast<int>(code), m_iteration, problem);
           break;
@@ -375,8 +375,7 @@ void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
         e.since_iteration = from_iteration;
         if (m_root) {
           log::info("steering: stream ", stream.name, (e.enabled ? " on" : " off"), ", every ",
-                    e.every, ", region ", e.region.describe(), " from iteration ",
-                    from_iteration);
+                    e.every, ", region ", e.region.describe(), " from iteration ", from_iteration);
         }
         break;
       }

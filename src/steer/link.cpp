@@ -87,9 +87,8 @@ Response Link::inject(std::string_view stream, std::string_view dtype, const Reg
                       std::span<const std::byte> data, std::chrono::milliseconds timeout) {
   if (data.size() > max_injection_bytes) {
     return failure(Code::bad_request, -1,
-                   "an injection carries at most " +
-                       std::to_string(max_injection_bytes >> 20) + " MiB; this one " +
-                       std::to_string(data.size()) + " bytes");
+                   "an injection carries at most " + std::to_string(max_injection_bytes >> 20) +
+                       " MiB; this one " + std::to_string(data.size()) + " bytes");
   }
   return call(static_cast<int>(detail::RequestKind::inject), stream, Value{},
               detail::encode_injection(dtype, region, data), timeout);

@@ -110,8 +110,7 @@ bool decode_request(std::span<const std::byte> message, RequestHeader& header,
   return true;
 }
 
-bool decode_reply(std::span<const std::byte> message, ReplyHeader& header,
-                  std::string_view& text) {
+bool decode_reply(std::span<const std::byte> message, ReplyHeader& header, std::string_view& text) {
   if (message.size() < sizeof(header)) {
     return false;
   }

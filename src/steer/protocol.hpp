@@ -35,7 +35,6 @@ enum class RequestKind : std::uint32_t {
   inject = 7,          // name: the stream; body: encode_injection
 };
 
-
 struct RequestHeader {
   RequestKind kind = RequestKind::status;
   std::uint32_t name_bytes = 0;
@@ -97,8 +96,7 @@ std::vector<std::byte> encode_reply(const ReplyHeader& fields, std::string_view 
 // False unless the buffer is a header followed by exactly the announced name and body.
 bool decode_request(std::span<const std::byte> message, RequestHeader& header,
                     std::string_view& name, std::string_view& body);
-bool decode_reply(std::span<const std::byte> message, ReplyHeader& header,
-                  std::string_view& text);
+bool decode_reply(std::span<const std::byte> message, ReplyHeader& header, std::string_view& text);
 
 // The parameter table as text bytes (in status replies and start-up checks).
 std::string encode_params(std::span<const std::unique_ptr<ParamEntry>> params);

@@ -39,8 +39,8 @@ std::string Region::describe() const {
   }
   std::string text = "[";
   for (std::size_t d = 0; d < start.size() && d < count.size(); ++d) {
-    text += (d == 0 ? "" : ", ") + std::to_string(start[d]) + ":" +
-            std::to_string(start[d] + count[d]);
+    text +=
+        (d == 0 ? "" : ", ") + std::to_string(start[d]) + ":" + std::to_string(start[d] + count[d]);
   }
   return text + "]";
 }

@@ -93,7 +93,8 @@ SLUICE_MPI_TEST(steps_point_into_the_producers_slots) {
       }
       EXPECT_EQ(step.iteration(), k);
       EXPECT_TRUE(step.in_place());
-      EXPECT_EQ(step.blocks().size(), static_cast<std::size_t>(rt.ranks_of(Role::simulation).size()));
+      EXPECT_EQ(step.blocks().size(),
+                static_cast<std::size_t>(rt.ranks_of(Role::simulation).size()));
       wrong += wrong_elements(step, k);
       for (const auto& block : step.blocks()) {
         pointers[k].push_back(block.data);

@@ -248,16 +248,18 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
     int wrong = 0;
     for (const auto& s : delivered) {
       const bool clipped = s.iteration >= returned[region] && s.iteration < returned[on];
-      const std::vector<std::int64_t> start = clipped ? narrowed.start : std::vector<std::int64_t>{0, 0};
-      const std::vector<std::int64_t> count = clipped ? narrowed.count : std::vector<std::int64_t>{rows, cols};
+      const std::vector<std::int64_t> start =
+          clipped ? narrowed.start : std::vector<std::int64_t>{0, 0};
+      const std::vector<std::int64_t> count =
+          clipped ? narrowed.count : std::vector<std::int64_t>{rows, cols};
       wrong += s.selection.start != start || s.selection.count != count;
       if (s.selection.count != count) continue;
       for (std::int64_t i = 0; i < count[0]; ++i) {
         for (std::int64_t j = 0; j < count[1]; ++j) {
           const std::int64_t gi = start[0] + i;
           const std::int64_t gj = start[1] + j;
-          const bool in_patch = s.iteration == returned[inject] && gi >= 4 && gi < 6 && gj >= 1 &&
-                                gj < 4;
+          const bool in_patch =
+              s.iteration == returned[inject] && gi >= 4 && gi < 6 && gj >= 1 && gj < 4;
           const double want = in_patch ? patch_value(gi, gj) : value(s.iteration, gi, gj);
           wrong += s.data[static_cast<std::size_t>(i * count[1] + j)] != want;
         }

@@ -59,8 +59,8 @@ class Channel {
 
   /// Copies the owned region of `local` (a buffer of layout().local_shape) into the
   /// next slot and makes iteration `iteration` visible; only the part inside the
-  /// exposed region when steering narrowed it, nothing when it is not exposed. Iterations must increase.
-  /// Under Policy::block it may wait for slow readers; under skip it may drop the
+  /// exposed region when steering narrowed it, nothing when it is not exposed. Iterations must
+  /// increase. Under Policy::block it may wait for slow readers; under skip it may drop the
   /// iteration (on every rank alike). The first publish ends the set-up phase and is
   /// then collective over the job (see Bridge::start).
   template <typename T>

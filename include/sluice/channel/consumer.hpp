@@ -135,9 +135,9 @@ class Step {
 
 /// Counters of one subscription.
 struct SubscriptionCounters {
-  std::uint64_t delivered = 0;     ///< steps returned with status ok
-  std::uint64_t bytes_pulled = 0;  ///< bytes moved by MPI_Get
-  std::uint64_t torn_reads = 0;    ///< reads overtaken by the producer, detected and retried
+  std::uint64_t delivered = 0;      ///< steps returned with status ok
+  std::uint64_t bytes_pulled = 0;   ///< bytes moved by MPI_Get
+  std::uint64_t torn_reads = 0;     ///< reads overtaken by the producer, detected and retried
   std::uint64_t read_in_place = 0;  ///< steps delivered in place (no bytes moved)
 };
 

@@ -53,7 +53,7 @@ struct Response {
   /// last iteration the simulation ended (-1 before the first).
   std::int64_t iteration = -1;
   bool paused = false;
-  std::string message;             ///< why, when code is not ok
+  std::string message;                 ///< why, when code is not ok
   std::vector<ParamEntry> params;      ///< for status
   std::vector<SteeredStream> streams;  ///< for status: shape, dtype, exposure
 };
