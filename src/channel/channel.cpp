@@ -211,8 +211,9 @@ void Channel::commit(std::int64_t iteration) {
   words.store_pair(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1,
                    s.published);
   if (s.mirror) {
+    const steer::Region& exposed = s.steering->exposure.region;
     s.mirror->write(iteration, s.window.base() + s.window_layout.slot_offset(slot),
-                    s.layout.local_shape, s.layout.local_offset);
+                    s.layout.local_shape, s.layout.local_offset, exposed.start, exposed.count);
   }
 }
 

@@ -91,7 +91,8 @@ void Step::check_held() const {
   }
   if (m_owner == nullptr || m_released || m_owner->m_state->generation != m_generation) {
     throw StateError("reading the data of iteration " + std::to_string(m_iteration),
-                     "the step was released (by release(), or by the next call to next())",
+                     "the step was released (by release(), the next call to next(), or "
+                     "closing its subscription)",
                      "keep the Step until you are done with its data");
   }
 }

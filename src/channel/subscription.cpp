@@ -1,6 +1,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <string>
 
@@ -34,6 +35,8 @@ void Subscription::release(std::int64_t iteration) {
   if (s.held != iteration || !s.active) {
     return;
   }
+  // Reads of an in-place step's data are done before the producers may reuse it.
+  std::atomic_thread_fence(std::memory_order_release);
   const Words words(*s.stream->window);
   for (const auto& part : s.parts) {
     words.store(part.world_rank,
@@ -89,6 +92,9 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
 // Points the step's views at `slot` of every producer: nothing moves. The producers
 // keep the slot until the subscription releases the iteration.
 void view_in_place(detail::SubscriptionState& s, int slot) {
+  // The slot heads were read with MPI atomics; the data is read with plain loads
+  // after them (a barrier on weakly ordered CPUs; x86 keeps loads in order anyway).
+  std::atomic_thread_fence(std::memory_order_acquire);
   s.views.clear();
   for (const auto& part : s.parts) {
     if (part.idle) {
@@ -160,6 +166,10 @@ void Subscription::close() {
   if (!s.active) {
     return;
   }
+  // A step still held is released with the subscription: its data() is refused from
+  // now on (read in place, it would read slots the producers may reuse, or windows
+  // about to be freed).
+  ++s.generation;
   if (s.consumer->bridge != nullptr && s.consumer->bridge->is_closed()) {
     s.active = false;  // the windows are gone, and the entries with them
     return;

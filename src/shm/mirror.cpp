@@ -99,7 +99,11 @@ std::unique_ptr<StreamMirror> StreamMirror::open(const std::string& job, int str
   StreamHeader& header = header_of(*mapping);
   for (int b = 0; b < header.blocks; ++b) {
     if (std::equal(block_start.begin(), block_start.end(), header.block[b].start)) {
-      header.block[b].producer = this_process();
+      // The start time first, the pid last: a reader that sees the pid sees both.
+      const ProcessId self = this_process();
+      header.block[b].producer.start_ticks = self.start_ticks;
+      std::atomic_ref<std::int64_t>(header.block[b].producer.pid)
+          .store(self.pid, std::memory_order_release);
       return std::unique_ptr<StreamMirror>(new StreamMirror(std::move(*mapping), b));
     }
   }
@@ -108,7 +112,9 @@ std::unique_ptr<StreamMirror> StreamMirror::open(const std::string& job, int str
 
 void StreamMirror::write(std::int64_t iteration, const std::byte* local,
                          const std::vector<std::int64_t>& local_shape,
-                         const std::vector<std::int64_t>& local_offset) {
+                         const std::vector<std::int64_t>& local_offset,
+                         const std::vector<std::int64_t>& exposed_start,
+                         const std::vector<std::int64_t>& exposed_count) {
   StreamHeader& header = header_of(m_mapping);
   const std::uint64_t now = monotonic_ns();
   const std::uint64_t seen = header.reader_heartbeat_ns.load(std::memory_order_relaxed);
@@ -119,14 +125,36 @@ void StreamMirror::write(std::int64_t iteration, const std::byte* local,
   BlockRecord& block = header.block[m_block];
   MirrorSlot& slot = block.slot[m_copies % mirror_depth];
   const auto dims = static_cast<std::size_t>(header.dims);
-  const std::vector<std::int64_t> count(block.count, block.count + dims);
-  const std::vector<std::int64_t> origin(dims, 0);
+  const std::vector<std::int64_t> block_count(block.count, block.count + dims);
+  // The part of the block inside the exposed region: where it starts in the block,
+  // and its size (nothing to copy if they do not meet).
+  const bool whole = exposed_start.empty();
+  std::vector<std::int64_t> in_block(dims);
+  std::vector<std::int64_t> count(dims);
+  std::vector<std::int64_t> in_local(dims);
+  bool empty = false;
+  for (std::size_t d = 0; d < dims; ++d) {
+    const std::int64_t lo = whole ? block.start[d] : std::max(block.start[d], exposed_start[d]);
+    const std::int64_t hi = whole ? block.start[d] + block.count[d]
+                                  : std::min(block.start[d] + block.count[d],
+                                             exposed_start[d] + exposed_count[d]);
+    empty = empty || hi <= lo;
+    in_block[d] = lo - block.start[d];
+    count[d] = hi - lo;
+    in_local[d] = local_offset[d] + in_block[d];
+  }
   // Seqlock: odd while the data changes; readers retry what overlaps it.
   const std::uint64_t seq = slot.seq.load(std::memory_order_relaxed);
   slot.seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  sluice::detail::copy_box(m_mapping.base() + slot.data_offset, count, origin, local, local_shape,
-                           local_offset, count, header.element_bytes);
+  for (std::size_t d = 0; d < dims; ++d) {
+    slot.exposed_start[d] = whole ? 0 : exposed_start[d];
+    slot.exposed_count[d] = whole ? header.shape[d] : exposed_count[d];
+  }
+  if (!empty) {
+    sluice::detail::copy_box(m_mapping.base() + slot.data_offset, block_count, in_block, local,
+                             local_shape, in_local, count, header.element_bytes);
+  }
   slot.iteration.store(iteration, std::memory_order_relaxed);
   slot.seq.store(seq + 2, std::memory_order_release);
   const std::uint64_t last = block.last_commit_ns.exchange(now, std::memory_order_relaxed);

@@ -47,11 +47,15 @@ class StreamMirror {
   static std::unique_ptr<StreamMirror> open(const std::string& job, int stream,
                                             const std::vector<std::int64_t>& block_start);
 
-  // Copies the owned block of `local` (local_shape, owned from local_offset) as
-  // iteration `iteration` if an external reader is there; wakes waiting readers.
+  // Copies the part of the owned block of `local` (local_shape, owned from
+  // local_offset) inside the exposed region (exposed_start/count; both empty: the
+  // whole array) as iteration `iteration`, if an external reader is there; wakes
+  // waiting readers.
   void write(std::int64_t iteration, const std::byte* local,
              const std::vector<std::int64_t>& local_shape,
-             const std::vector<std::int64_t>& local_offset);
+             const std::vector<std::int64_t>& local_offset,
+             const std::vector<std::int64_t>& exposed_start,
+             const std::vector<std::int64_t>& exposed_count);
   // No more iterations from this producer.
   void close();
 

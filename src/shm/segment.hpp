@@ -52,6 +52,10 @@ struct MirrorSlot {
   std::atomic<std::uint64_t> seq;       // seqlock: odd while the data is written
   std::atomic<std::int64_t> iteration;  // of the data; -1 before the first
   std::uint64_t data_offset;            // from the segment's start; 64-byte aligned
+  // The part of the array steering exposed in this iteration (the whole array unless
+  // narrowed): only that part of the block was copied. Written under the seqlock.
+  std::int64_t exposed_start[max_dims];
+  std::int64_t exposed_count[max_dims];
 };
 
 struct BlockRecord {

@@ -102,7 +102,12 @@ struct Tap::State {
         block_newest = std::max(block_newest, slot.iteration.load(std::memory_order_acquire));
       }
       newest = std::min(newest, block_newest);
-      if (!closed && block.producer.pid != 0 && !is_alive(block.producer)) {
+      // The pid is published last (release): seeing it, the start time is there too.
+      ProcessId producer;
+      producer.pid = std::atomic_ref<const std::int64_t>(block.producer.pid)
+                         .load(std::memory_order_acquire);
+      producer.start_ticks = block.producer.start_ticks;
+      if (!closed && producer.pid != 0 && !is_alive(producer)) {
         read.status = TapStatus::producer_gone;
       }
     }
@@ -280,12 +285,36 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
     throw InvalidArgument(asked, "the box is not all held by producers on this node",
                           "tap the node that runs them, or choose a box they hold");
   }
+  // Steering may have narrowed what the producers expose: only that part of their
+  // blocks was copied, and a box reaching outside it cannot be read.
+  auto check_exposed = [&](const std::vector<Part>& read, const std::vector<const MirrorSlot*>& slots) {
+    for (std::size_t i = 0; i < read.size(); ++i) {
+      const BlockRecord& block = h.block[read[i].block];
+      for (std::size_t d = 0; d < dims; ++d) {
+        const std::int64_t lo = block.start[d] + read[i].in_block[d];
+        const std::int64_t hi = lo + read[i].count[d];
+        if (lo < slots[i]->exposed_start[d] ||
+            hi > slots[i]->exposed_start[d] + slots[i]->exposed_count[d]) {
+          std::vector<std::int64_t> start(slots[i]->exposed_start, slots[i]->exposed_start + dims);
+          std::vector<std::int64_t> size(slots[i]->exposed_count, slots[i]->exposed_count + dims);
+          std::string region;
+          for (std::size_t e = 0; e < dims; ++e) {
+            region += (e ? "," : "") + std::to_string(start[e]) + ":" +
+                      std::to_string(start[e] + size[e]);
+          }
+          throw InvalidArgument(asked, "steering narrowed what the stream exposes to " + region,
+                                "read a region inside it (--region " + region + ")");
+        }
+      }
+    }
+  };
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto* out = static_cast<std::byte*>(into);
   std::vector<const MirrorSlot*> chosen(parts.size());
   std::vector<std::uint64_t> seqs(parts.size());
   for (;;) {
     s.heartbeat();
+    const std::uint32_t writes = h.writes.load();
     // The newest iteration every block the box needs still holds in a slot that is
     // not being written; then the seqlock: the same sequences after the copy.
     std::int64_t iteration = -1;
@@ -338,21 +367,22 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
                        chosen[i]->iteration.load(std::memory_order_relaxed) == iteration;
         }
         if (whole_read) {
+          check_exposed(parts, chosen);
           return {TapStatus::ok, iteration};
         }
       }
     }
     const TapRead now = s.progress();
-    if (now.status == TapStatus::producer_gone ||
-        (now.status == TapStatus::end_of_stream && now.iteration < 0)) {
+    // Closed by every producer with no iteration they all hold: none will come.
+    if (now.status == TapStatus::producer_gone || now.status == TapStatus::end_of_stream) {
       return now;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return {TapStatus::timeout, now.iteration};
     }
     // Nothing copied yet (the producers start once they see us), no iteration common
-    // to every block yet, or overtaken by a producer: wait for the next write.
-    const std::uint32_t writes = h.writes.load();
+    // to every block yet, or overtaken by a producer: wait for the next write (any
+    // since this attempt began wakes us at once).
     h.waiters.fetch_add(1);
     if (h.writes.load() == writes) {
       futex_wait(h.writes, writes, std::chrono::milliseconds(50));

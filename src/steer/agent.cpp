@@ -456,31 +456,51 @@ void Agent::close() {
   if (!m_root || !enabled()) {
     return;
   }
-  // Requests already here get "finished"; then every service process learns it.
-  const MPI_Comm world = m_runtime->world().get();
-  for (int arrived = 1; arrived != 0;) {
-    MPI_Status status;
-    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
-              "MPI_Iprobe", "closing the simulation's steering");
-    if (arrived != 0) {
-      int bytes = 0;
-      MPI_Get_count(&status, MPI_BYTE, &bytes);
-      std::vector<std::byte> message(static_cast<std::size_t>(bytes));
-      check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag,
-                         world, MPI_STATUS_IGNORE),
-                "MPI_Recv", "closing the simulation's steering");
-      detail::RequestHeader request;
-      std::string_view name;
-      std::string_view body;
-      if (detail::decode_request(message, request, name, body)) {
-        answer(status.MPI_SOURCE, request.id, static_cast<int>(Code::finished), m_iteration,
-               "the simulation has finished");
-      }
-    }
-  }
+  // Every service process learns that the simulation finished and answers with a
+  // goodbye, after which it sends nothing. Until then, whatever arrives is received
+  // (a service may be in the middle of sending a large injection, which would never
+  // complete otherwise) and answered "finished".
   for (int service : m_services) {
     answer(service, 0, static_cast<int>(Code::finished), m_iteration,
            "the simulation has finished");
+  }
+  const MPI_Comm world = m_runtime->world().get();
+  std::vector<int> waiting(m_services.begin(), m_services.end());
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
+  std::vector<std::byte> message;
+  while (!waiting.empty()) {
+    MPI_Status status;
+    int arrived = 0;
+    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
+              "MPI_Iprobe", "closing the simulation's steering");
+    if (arrived == 0) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        log::warn("closing steering: ", waiting.size(),
+                  " service process(es) did not say goodbye within 10 s (no steering Link?)");
+        return;
+      }
+      backoff.wait();
+      continue;
+    }
+    int bytes = 0;
+    check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+    message.resize(static_cast<std::size_t>(bytes));
+    check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag,
+                       world, MPI_STATUS_IGNORE),
+              "MPI_Recv", "closing the simulation's steering");
+    detail::RequestHeader request;
+    std::string_view name;
+    std::string_view body;
+    if (!detail::decode_request(message, request, name, body)) {
+      continue;
+    }
+    if (request.kind == detail::RequestKind::goodbye) {
+      std::erase(waiting, status.MPI_SOURCE);
+    } else {
+      answer(status.MPI_SOURCE, request.id, static_cast<int>(Code::finished), m_iteration,
+             "the simulation has finished");
+    }
   }
 }
 

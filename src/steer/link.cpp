@@ -67,6 +67,42 @@ Link::Link(const Runtime& runtime) : m_runtime(&runtime) {
 
 Link::~Link() = default;
 
+void Link::send(std::vector<std::byte> message) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Isend(message.data(), static_cast<int>(message.size()), MPI_BYTE,
+                      m_simulation_root, detail::request_tag, m_runtime->world().get(), &request),
+            "MPI_Isend", "sending a steering request");
+  m_sends.push_back(request);
+  m_send_buffers.push_back(std::move(message));
+}
+
+void Link::complete_sends(bool wait) {
+  if (m_sends.empty()) {
+    return;
+  }
+  if (wait) {
+    check_mpi(MPI_Waitall(static_cast<int>(m_sends.size()), m_sends.data(), MPI_STATUSES_IGNORE),
+              "MPI_Waitall", "completing the steering requests sent");
+  } else {
+    for (std::size_t i = 0; i < m_sends.size(); ++i) {
+      int done = 0;
+      check_mpi(MPI_Test(&m_sends[i], &done, MPI_STATUS_IGNORE), "MPI_Test",
+                "completing a steering request");
+    }
+  }
+  // Drop what completed (their requests are MPI_REQUEST_NULL now), keeping the order.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < m_sends.size(); ++i) {
+    if (m_sends[i] != MPI_REQUEST_NULL) {
+      m_sends[kept] = m_sends[i];
+      m_send_buffers[kept] = std::move(m_send_buffers[i]);
+      ++kept;
+    }
+  }
+  m_sends.resize(kept);
+  m_send_buffers.resize(kept);
+}
+
 bool Link::finished() const {
   const std::lock_guard lock(m_mutex);
   return m_finished;
@@ -115,21 +151,30 @@ Response Link::call(int kind, std::string_view name, const Value& value, std::st
   header.id = m_next_id++;
   header.type = type_of(value);
   header.payload = detail::value_bits(value);
-  m_outgoing.push_back(detail::encode_request(header, name, body));
+  m_outgoing.emplace_back(header.id, detail::encode_request(header, name, body));
   m_waiting.emplace(header.id, pending);
   m_work.notify_one();
   if (!pending->ready.wait_for(lock, timeout, [&] { return pending->done; })) {
     m_waiting.erase(header.id);  // a late answer is dropped
+    const auto queued = std::find_if(m_outgoing.begin(), m_outgoing.end(),
+                                     [&](const auto& entry) { return entry.first == header.id; });
+    const bool withdrawn = queued != m_outgoing.end();
+    if (withdrawn) {
+      m_outgoing.erase(queued);
+    }
     return failure(Code::timeout, m_last_iteration,
                    "the simulation did not answer within " + std::to_string(timeout.count()) +
                        " ms (changes apply at iteration boundaries; is it in a long "
-                       "iteration?)");
+                       "iteration?); " +
+                       (withdrawn ? "the request was withdrawn: nothing changes"
+                                  : "the request was sent: it may still be applied, check "
+                                    "the status before repeating it"));
   }
   return std::move(pending->response);
 }
 
 bool Link::pump(std::chrono::milliseconds wait) {
-  std::deque<std::vector<std::byte>> outgoing;
+  std::deque<std::pair<std::uint64_t, std::vector<std::byte>>> outgoing;
   {
     std::unique_lock lock(m_mutex);
     if (m_finished) {
@@ -144,12 +189,11 @@ bool Link::pump(std::chrono::milliseconds wait) {
     m_work.wait_for(lock, nap, [&] { return !m_outgoing.empty(); });
     outgoing.swap(m_outgoing);
   }
-  const MPI_Comm world = m_runtime->world().get();
-  for (const auto& message : outgoing) {
-    check_mpi(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE,
-                       m_simulation_root, detail::request_tag, world),
-              "MPI_Send", "sending a steering request");
+  for (auto& [id, message] : outgoing) {
+    send(std::move(message));
   }
+  complete_sends(false);
+  const MPI_Comm world = m_runtime->world().get();
   std::vector<std::byte> message;
   for (;;) {
     MPI_Status status;
@@ -178,6 +222,12 @@ bool Link::pump(std::chrono::milliseconds wait) {
     const std::lock_guard lock(m_mutex);
     m_last_iteration = header.iteration;
     if (header.id == 0 && header.code == Code::finished) {
+      // Simulation rank 0 receives until every service process says goodbye, which
+      // MPI orders after everything this process sent it: the sends in flight complete.
+      detail::RequestHeader goodbye;
+      goodbye.kind = detail::RequestKind::goodbye;
+      send(detail::encode_request(goodbye, {}));
+      complete_sends(true);
       // Everything still waiting ends now.
       m_finished = true;
       for (auto& [id, pending] : m_waiting) {

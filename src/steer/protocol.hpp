@@ -33,6 +33,7 @@ enum class RequestKind : std::uint32_t {
   stop = 5,
   control_stream = 6,  // name: the stream; body: encode_control
   inject = 7,          // name: the stream; body: encode_injection
+  goodbye = 8,         // a service process sends nothing after this (see Agent::close)
 };
 
 struct RequestHeader {

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -85,6 +86,7 @@ SLUICE_MPI_TEST(steps_point_into_the_producers_slots) {
     EXPECT_TRUE(sub.reads_in_place());
     std::map<std::int64_t, std::vector<const void*>> pointers;  // per iteration, per block
     std::int64_t wrong = 0;
+    std::optional<Step> kept;  // the last step, held past the loop
     for (std::int64_t k = 0; k < iterations; ++k) {
       auto step = sub.next(30s);
       if (!step.ok()) {
@@ -115,10 +117,21 @@ SLUICE_MPI_TEST(steps_point_into_the_producers_slots) {
         const auto* remembered = static_cast<const double*>(pointers[k - depth][0]);
         EXPECT_EQ(remembered[0], value(k, 0, 0));
       }
+      if (k == iterations - 1) {
+        kept.emplace(std::move(step));
+      }
     }
     EXPECT_EQ(wrong, 0);
     EXPECT_EQ(sub.counters().read_in_place, std::uint64_t{iterations});
     EXPECT_EQ(sub.counters().bytes_pulled, 0u);
+    // A step held across its subscription's close is released with it: reading the
+    // producers' slots through it is refused.
+    EXPECT_TRUE(kept.has_value() && kept->ok());
+    if (kept) {
+      sub.close();
+      EXPECT_THROW_WITH((void)kept->data<double>(), StateError, "closing its subscription");
+      EXPECT_THROW_WITH((void)kept->blocks(), StateError, "closing its subscription");
+    }
     consumer.close();
   }
   rt.free();

@@ -167,8 +167,9 @@ class Subscription {
 
   /// Ends the subscription: producers stop keeping iterations for it (under
   /// Policy::block they no longer wait for it), and next() returns error. A step
-  /// still held is released. Local; idempotent. Its producer-side entry is not
-  /// reused: each producer serves at most 32 subscriptions per stream in a run.
+  /// still held is released: its data() and blocks() are refused. Local;
+  /// idempotent. Its producer-side entry is not reused: each producer serves at most
+  /// 32 subscriptions per stream in a run.
   void close();
   [[nodiscard]] bool is_closed() const noexcept;
 

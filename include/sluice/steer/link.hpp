@@ -13,6 +13,8 @@
 /// while (link.pump()) { }   // until the simulation finishes
 /// @endcode
 
+#include <mpi.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sluice/runtime/runtime.hpp"
@@ -41,7 +44,10 @@ enum class Code : std::int32_t {
   not_permitted = 4,  ///< refused by the server (token)
   finished = 5,       ///< the simulation has finished
   bad_request = 6,    ///< malformed
-  timeout = 7,        ///< the simulation did not answer in time (it may be in a long iteration)
+  /// The simulation did not answer in time (it may be in a long iteration). If the
+  /// request had not left this process it was withdrawn; otherwise it may still be
+  /// applied at the next iteration boundary (the message says which).
+  timeout = 7,
   bad_region = 8,     ///< a region outside the array, or with the wrong number of dimensions
 };
 
@@ -82,7 +88,7 @@ class Link {
 
   /// Sends queued requests and delivers answers, waiting up to `wait` for something to
   /// do. Call from one thread, the one that uses MPI. Returns false once the
-  /// simulation has finished.
+  /// simulation has finished (and has received everything this process sent it).
   bool pump(std::chrono::milliseconds wait = std::chrono::milliseconds(1));
 
   [[nodiscard]] bool finished() const;
@@ -91,12 +97,19 @@ class Link {
   struct Pending;
   Response call(int kind, std::string_view name, const Value& value, std::string_view body,
                 std::chrono::milliseconds timeout);
+  void send(std::vector<std::byte> message);  // pump() thread
+  void complete_sends(bool wait);             // pump() thread
 
   const Runtime* m_runtime;
   int m_simulation_root;
   mutable std::mutex m_mutex;
   std::condition_variable m_work;  // a request was queued
-  std::deque<std::vector<std::byte>> m_outgoing;
+  // Requests queued by callers (by id), not yet handed to MPI.
+  std::deque<std::pair<std::uint64_t, std::vector<std::byte>>> m_outgoing;
+  // Sends in flight and their buffers: pump() thread only. Nonblocking, so that a
+  // large injection never holds the pump while the simulation is mid-iteration.
+  std::vector<MPI_Request> m_sends;
+  std::vector<std::vector<std::byte>> m_send_buffers;
   std::map<std::uint64_t, std::shared_ptr<Pending>> m_waiting;
   std::uint64_t m_next_id = 1;
   bool m_finished = false;
