@@ -65,6 +65,12 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
         {4, channel::Policy::block});
     auto& other = bridge.expose<double>("other", {{1}, {0}, {me == 0 ? 1 : 0}, {}, {}});
     field.accept_injections();
+    // Big enough that an injection into it is not sent eagerly: one still in flight
+    // when the simulation closes must not hang the job.
+    auto& big =
+        bridge.expose<double>("big", {{512, 512}, {0, 0}, {me == 0 ? 512 : 0, 512}, {}, {}});
+    big.accept_injections();
+    std::vector<double> big_local(me == 0 ? std::size_t{512 * 512} : 0);
     const auto& steered = bridge.steering().streams();
 
     std::vector<double> local(static_cast<std::size_t>((mine + 2) * (cols + 2)), -7.0);
@@ -91,6 +97,7 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       field.publish(k, local.data());
       const double t = static_cast<double>(k);
       other.publish(k, &t);
+      big.apply_injections(k, big_local.data());
       std::this_thread::sleep_for(200us);
       bridge.end_iteration(k);
     }
@@ -142,7 +149,7 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
         while (link.status(30s).iteration < now + 7) std::this_thread::sleep_for(1ms);
       };
       const auto status = link.status(30s);
-      expect(status.streams.size() == 2 && status.streams[0].name == "field" &&
+      expect(status.streams.size() == 3 && status.streams[0].name == "field" &&
              status.streams[0].injectable && !status.streams[1].injectable &&
              status.streams[0].shape == std::vector<std::int64_t>{rows, cols});
 
@@ -200,6 +207,11 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       returned[on] = link.control_stream("field", back, 30s).iteration;
       settle();
       returned[stop] = link.stop(30s).iteration;
+      // Arrives after the stop: answered "finished", and the job still closes.
+      const std::vector<double> whole(512 * 512, 1.0);
+      const auto late = link.inject("big", "f64", steer::Region{},
+                                    std::as_bytes(std::span<const double>(whole)), 30s);
+      expect(late.code == steer::Code::finished || late.code == steer::Code::ok);
     });
 
     // Read every iteration delivered while steering goes on; check them afterwards,
