@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "../core/backoff.hpp"
+#include "../core/box_copy.hpp"
 #include "protocol.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
@@ -63,6 +65,39 @@ std::pair<Code, std::string> check_value(const ParamEntry& entry, const Value& v
                                     ", not " + to_string(value)};
   }
   return {Code::ok, {}};
+}
+
+// The part of `region` (raw row-major `data`) inside this rank's block of `stream`,
+// as an injection of that box; nullopt if they do not meet.
+std::optional<Injection> own_part(const SteeredStream& stream, const Region& region,
+                                  std::string_view data) {
+  const std::size_t dims = stream.shape.size();
+  const std::vector<std::int64_t> start =
+      region.whole() ? std::vector<std::int64_t>(dims, 0) : region.start;
+  const std::vector<std::int64_t>& count = region.whole() ? stream.shape : region.count;
+  Injection part;
+  part.region.start.resize(dims);
+  part.region.count.resize(dims);
+  std::vector<std::int64_t> in_region(dims);
+  std::size_t elements = 1;
+  for (std::size_t d = 0; d < dims; ++d) {
+    const std::int64_t lo = std::max(start[d], stream.block_start[d]);
+    const std::int64_t hi =
+        std::min(start[d] + count[d], stream.block_start[d] + stream.block_count[d]);
+    if (hi <= lo) {
+      return std::nullopt;
+    }
+    part.region.start[d] = lo;
+    part.region.count[d] = hi - lo;
+    in_region[d] = lo - start[d];
+    elements *= static_cast<std::size_t>(hi - lo);
+  }
+  part.data.resize(elements * stream.element_bytes);
+  sluice::detail::copy_box(part.data.data(), part.region.count,
+                           std::vector<std::int64_t>(dims, 0),
+                           reinterpret_cast<const std::byte*>(data.data()), count, in_region,
+                           part.region.count, stream.element_bytes);
+  return part;
 }
 
 }  // namespace
@@ -383,16 +418,18 @@ void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
         SteeredStream& stream = *find_stream(name);
         std::string dtype;
         std::string_view data;
-        Injection injection;
-        detail::decode_injection(body, dtype, injection.region, data);
-        const auto* bytes = reinterpret_cast<const std::byte*>(data.data());
-        injection.data.assign(bytes, bytes + data.size());
-        injection.iteration = from_iteration;
+        Region region;
+        detail::decode_injection(body, dtype, region, data);
         if (m_root) {
-          log::info("steering: injecting ", injection.region.describe(), " into ", stream.name,
+          log::info("steering: injecting ", region.describe(), " into ", stream.name,
                     " at iteration ", from_iteration);
         }
-        stream.injections.push_back(std::move(injection));
+        // Keep only the part this rank owns: a large injection is not held whole by
+        // every rank until the simulation applies it.
+        if (auto mine = own_part(stream, region, data)) {
+          mine->iteration = from_iteration;
+          stream.injections.push_back(std::move(*mine));
+        }
         break;
       }
       case detail::RequestKind::pause:

@@ -80,11 +80,16 @@ struct SteeredStream {
   std::string dtype;
   std::size_t element_bytes = 0;
   std::vector<std::int64_t> shape;
+  /// This rank's block (simulation ranks only; a zero count: it owns nothing). Each
+  /// rank keeps only the part of an injection that falls in it.
+  std::vector<std::int64_t> block_start;
+  std::vector<std::int64_t> block_count;
   /// Whether the simulation applies injections to this stream's array
   /// (Channel::accept_injections).
   bool injectable = false;
   Exposure exposure;
-  /// Accepted injections the simulation has not applied yet (simulation ranks only).
+  /// Accepted injections the simulation has not applied yet, cut down to this rank's
+  /// block (simulation ranks only).
   std::deque<Injection> injections;
   bool warned_untaken = false;  // the simulation was told it forgot to apply one
 };
