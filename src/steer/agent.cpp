@@ -72,6 +72,9 @@ std::pair<Code, std::string> check_value(const ParamEntry& entry, const Value& v
 std::optional<Injection> own_part(const SteeredStream& stream, const Region& region,
                                   std::string_view data) {
   const std::size_t dims = stream.shape.size();
+  if (stream.block_start.size() != dims || stream.block_count.size() != dims) {
+    return std::nullopt;  // a stream without a block here (not exposed by a Bridge)
+  }
   const std::vector<std::int64_t> start =
       region.whole() ? std::vector<std::int64_t>(dims, 0) : region.start;
   const std::vector<std::int64_t>& count = region.whole() ? stream.shape : region.count;
