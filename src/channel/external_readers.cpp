@@ -56,7 +56,7 @@ void ExternalReaders::prepare(const Runtime& runtime,
     mirrored.push_back(std::move(stream));
   }
   try {
-    shm::detail::create_job_segments(m_job, mirrored);
+    m_lock = shm::detail::create_job_segments(m_job, mirrored);
   } catch (const std::exception& e) {
     // External readers are a convenience: the job runs on without them.
     log::warn("external readers will not see this node's streams: ", e.what());
@@ -78,6 +78,7 @@ void ExternalReaders::attach(const std::vector<ChannelState*>& channels) {
 void ExternalReaders::finish() {
   if (m_leader) {
     shm::detail::finish_job_segments(m_job, m_streams);
+    m_lock = {};
   }
 }
 

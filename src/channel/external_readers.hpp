@@ -31,6 +31,7 @@ class ExternalReaders {
  private:
   std::string m_job;  // empty: off
   bool m_leader = false;
+  shm::detail::JobLock m_lock;  // the leader's, while the job runs
   int m_streams = 0;
 };
 

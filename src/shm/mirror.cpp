@@ -25,7 +25,7 @@ void copy_name(char* to, std::size_t capacity, const std::string& from) {
 
 }  // namespace
 
-void create_job_segments(const std::string& job, const std::vector<MirroredStream>& streams) {
+JobLock create_job_segments(const std::string& job, const std::vector<MirroredStream>& streams) {
   remove_stale_jobs();
   const int count = static_cast<int>(std::min<std::size_t>(streams.size(), max_streams));
   if (streams.size() > max_streams) {
@@ -69,6 +69,7 @@ void create_job_segments(const std::string& job, const std::vector<MirroredStrea
     header->magic = stream_magic;
   }
   Mapping directory = create_segment(directory_name(job), sizeof(DirectoryHeader));
+  JobLock lock(job);  // before the magic: a job that can be seen is never stale
   auto* header = new (directory.base()) DirectoryHeader{};
   header->creator = this_process();
   header->started_unix = static_cast<std::int64_t>(std::time(nullptr));
@@ -79,6 +80,7 @@ void create_job_segments(const std::string& job, const std::vector<MirroredStrea
   std::atomic_thread_fence(std::memory_order_release);
   header->magic = directory_magic;  // last: a reader seeing it sees the rest
   log::info("external readers attach with: sluice-tap --job ", job, " list");
+  return lock;
 }
 
 void finish_job_segments(const std::string& job, int streams) {

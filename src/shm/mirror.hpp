@@ -34,8 +34,10 @@ struct MirroredStream {
 };
 
 // The leader's part: removes stale jobs, creates the directory and one segment per
-// stream. `streams` in exposure order (stream n is segment n).
-void create_job_segments(const std::string& job, const std::vector<MirroredStream>& streams);
+// stream. `streams` in exposure order (stream n is segment n). The lock returned
+// marks the job as running until it is destroyed.
+[[nodiscard]] JobLock create_job_segments(const std::string& job,
+                                          const std::vector<MirroredStream>& streams);
 // The leader's part at the end: readers see the job finished; the names go (readers
 // that have a segment mapped keep it until they let go).
 void finish_job_segments(const std::string& job, int streams);

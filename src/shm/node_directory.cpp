@@ -1,9 +1,15 @@
 #include "node_directory.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <utility>
 
 #include "process.hpp"
 #include "sluice/core/log.hpp"
@@ -69,6 +75,53 @@ std::optional<Mapping> open_segment(const std::string& name, bool writable) {
   }
 }
 
+namespace {
+
+std::string directory_path(const std::string& job) { return "/dev/shm/" + directory_name(job); }
+
+}  // namespace
+
+JobLock::JobLock(const std::string& job) {
+  m_fd = ::open(directory_path(job).c_str(), O_RDONLY | O_CLOEXEC);
+  if (m_fd >= 0 && ::flock(m_fd, LOCK_SH) != 0) {
+    ::close(m_fd);
+    m_fd = -1;
+  }
+  if (m_fd < 0) {
+    log::warn("cannot lock ", directory_path(job),
+              ": a job started later may take this job's segments for stale ones");
+  }
+}
+
+JobLock::JobLock(JobLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+
+JobLock& JobLock::operator=(JobLock&& other) noexcept {
+  if (this != &other) {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+    m_fd = std::exchange(other.m_fd, -1);
+  }
+  return *this;
+}
+
+JobLock::~JobLock() {
+  if (m_fd >= 0) {
+    ::close(m_fd);  // drops the lock
+  }
+}
+
+bool job_is_running(const std::string& job) {
+  const int fd = ::open(directory_path(job).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  // An exclusive lock is refused while the creator holds its shared one.
+  const bool running = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return running;
+}
+
 void remove_job(const std::string& job, int streams) {
   for (int n = 0; n < streams; ++n) {
     bip::shared_memory_object::remove(stream_segment_name(job, n).c_str());
@@ -84,8 +137,8 @@ int remove_stale_jobs() {
       continue;  // another user's, or being created
     }
     const auto* header = reinterpret_cast<const DirectoryHeader*>(mapping->base());
-    if (header->magic != directory_magic || is_alive(header->creator)) {
-      continue;
+    if (header->magic != directory_magic || job_is_running(job)) {
+      continue;  // being created, or running
     }
     log::info("removing the shared-memory segments of job ", job, ", whose process ",
               header->creator.pid, " is gone");

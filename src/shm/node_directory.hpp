@@ -38,6 +38,28 @@ struct Mapping {
 // it does not exist or cannot be opened.
 [[nodiscard]] std::optional<Mapping> open_segment(const std::string& name, bool writable);
 
+// Held by the process that created a job's segments for as long as the job runs: a
+// shared flock on the directory segment's file, which the kernel drops when that
+// process dies, however it dies. Unlike a pid, it means the same thing to processes
+// in other pid namespaces that share /dev/shm (containers with --ipc=host).
+class JobLock {
+ public:
+  JobLock() = default;
+  explicit JobLock(const std::string& job);
+  JobLock(JobLock&& other) noexcept;
+  JobLock& operator=(JobLock&& other) noexcept;
+  JobLock(const JobLock&) = delete;
+  JobLock& operator=(const JobLock&) = delete;
+  ~JobLock();
+  [[nodiscard]] bool held() const noexcept { return m_fd >= 0; }
+
+ private:
+  int m_fd = -1;
+};
+
+// Whether the job's creator still holds its JobLock (false if there is no such job).
+[[nodiscard]] bool job_is_running(const std::string& job);
+
 // Removes the segments of jobs whose creating process is gone (crashed or killed
 // before it could clean up). Returns how many jobs were removed.
 int remove_stale_jobs();

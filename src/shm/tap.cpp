@@ -57,7 +57,7 @@ std::optional<TapJob> read_job(const std::string& id) {
   job.id = id;
   job.pid = header->creator.pid;
   job.started_unix = header->started_unix;
-  job.alive = is_alive(header->creator);
+  job.alive = job_is_running(id);
   job.finished = header->finished.load() != 0;
   for (int n = 0; n < std::min(header->stream_count, max_streams); ++n) {
     job.streams.push_back(text_of(header->names[n], max_name));
