@@ -189,15 +189,16 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const auto c =
         temperature != nullptr ? temperature->counters() : sluice::channel::SubscriptionCounters{};
-    std::uint64_t pulled[2] = {c.bytes_pulled, c.torn_reads};
-    std::uint64_t pulled_total[2] = {0, 0};
-    MPI_Reduce(pulled, pulled_total, 2, MPI_UINT64_T, MPI_SUM, 0, comm.get());
+    std::uint64_t pulled[3] = {c.bytes_pulled, c.torn_reads, c.read_in_place};
+    std::uint64_t pulled_total[3] = {0, 0, 0};
+    MPI_Reduce(pulled, pulled_total, 3, MPI_UINT64_T, MPI_SUM, 0, comm.get());
     if (me == 0) {
       std::fprintf(stderr,
-                   "heat2d-analytics: %lld iterations analysed on %d rank(s), %.1f MiB pulled in "
-                   "%.3f s, %llu torn reads\n",
-                   static_cast<long long>(rows), ranks,
-                   static_cast<double>(pulled_total[0]) / (1 << 20), seconds,
+                   "heat2d-analytics: %lld iterations analysed on %d rank(s) in %.3f s: %.1f MiB "
+                   "pulled with MPI_Get, %llu steps read in place, %llu torn reads\n",
+                   static_cast<long long>(rows), ranks, seconds,
+                   static_cast<double>(pulled_total[0]) / (1 << 20),
+                   static_cast<unsigned long long>(pulled_total[2]),
                    static_cast<unsigned long long>(pulled_total[1]));
     }
     consumer.close();

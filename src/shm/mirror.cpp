@@ -137,9 +137,9 @@ void StreamMirror::write(std::int64_t iteration, const std::byte* local,
   bool empty = false;
   for (std::size_t d = 0; d < dims; ++d) {
     const std::int64_t lo = whole ? block.start[d] : std::max(block.start[d], exposed_start[d]);
-    const std::int64_t hi = whole ? block.start[d] + block.count[d]
-                                  : std::min(block.start[d] + block.count[d],
-                                             exposed_start[d] + exposed_count[d]);
+    const std::int64_t hi =
+        whole ? block.start[d] + block.count[d]
+              : std::min(block.start[d] + block.count[d], exposed_start[d] + exposed_count[d]);
     empty = empty || hi <= lo;
     in_block[d] = lo - block.start[d];
     count[d] = hi - lo;

@@ -104,8 +104,8 @@ struct Tap::State {
       newest = std::min(newest, block_newest);
       // The pid is published last (release): seeing it, the start time is there too.
       ProcessId producer;
-      producer.pid = std::atomic_ref<const std::int64_t>(block.producer.pid)
-                         .load(std::memory_order_acquire);
+      producer.pid =
+          std::atomic_ref<const std::int64_t>(block.producer.pid).load(std::memory_order_acquire);
       producer.start_ticks = block.producer.start_ticks;
       if (!closed && producer.pid != 0 && !is_alive(producer)) {
         read.status = TapStatus::producer_gone;
@@ -287,7 +287,8 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
   }
   // Steering may have narrowed what the producers expose: only that part of their
   // blocks was copied, and a box reaching outside it cannot be read.
-  auto check_exposed = [&](const std::vector<Part>& read, const std::vector<const MirrorSlot*>& slots) {
+  auto check_exposed = [&](const std::vector<Part>& read,
+                           const std::vector<const MirrorSlot*>& slots) {
     for (std::size_t i = 0; i < read.size(); ++i) {
       const BlockRecord& block = h.block[read[i].block];
       for (std::size_t d = 0; d < dims; ++d) {

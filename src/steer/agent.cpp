@@ -96,8 +96,7 @@ std::optional<Injection> own_part(const SteeredStream& stream, const Region& reg
     elements *= static_cast<std::size_t>(hi - lo);
   }
   part.data.resize(elements * stream.element_bytes);
-  sluice::detail::copy_box(part.data.data(), part.region.count,
-                           std::vector<std::int64_t>(dims, 0),
+  sluice::detail::copy_box(part.data.data(), part.region.count, std::vector<std::int64_t>(dims, 0),
                            reinterpret_cast<const std::byte*>(data.data()), count, in_region,
                            part.region.count, stream.element_bytes);
   return part;

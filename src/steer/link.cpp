@@ -69,8 +69,8 @@ Link::~Link() = default;
 
 void Link::send(std::vector<std::byte> message) {
   MPI_Request request = MPI_REQUEST_NULL;
-  check_mpi(MPI_Isend(message.data(), static_cast<int>(message.size()), MPI_BYTE,
-                      m_simulation_root, detail::request_tag, m_runtime->world().get(), &request),
+  check_mpi(MPI_Isend(message.data(), static_cast<int>(message.size()), MPI_BYTE, m_simulation_root,
+                      detail::request_tag, m_runtime->world().get(), &request),
             "MPI_Isend", "sending a steering request");
   m_sends.push_back(request);
   m_send_buffers.push_back(std::move(message));

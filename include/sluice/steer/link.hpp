@@ -48,7 +48,7 @@ enum class Code : std::int32_t {
   /// request had not left this process it was withdrawn; otherwise it may still be
   /// applied at the next iteration boundary (the message says which).
   timeout = 7,
-  bad_region = 8,     ///< a region outside the array, or with the wrong number of dimensions
+  bad_region = 8,  ///< a region outside the array, or with the wrong number of dimensions
 };
 
 [[nodiscard]] std::string_view code_name(Code code) noexcept;
