@@ -11,12 +11,15 @@
 #include <mpi.h>
 
 #include <array>
+#include <cstdio>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "../harness/mpi_test.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
+#include "sluice/shm/tap.hpp"
 #include "sluice/steer/link.hpp"
 
 using namespace sluice;
@@ -191,6 +194,35 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       narrow.region = narrowed;
       returned[region] = link.control_stream("field", narrow, 30s).iteration;
       settle();
+      // A reader outside the job's MPI traffic (shared memory) sees the narrowing too:
+      // a box inside the region reads, the whole array is refused with the region.
+      try {
+        shm::Tap tap("", "field");
+        const auto first = tap.wait_next(-1, 10s);
+        expect(first.status == shm::TapStatus::ok);
+        std::vector<double> inside(static_cast<std::size_t>(narrowed.count[0] * narrowed.count[1]));
+        const auto got = tap.read_latest(narrowed.start, narrowed.count, inside.data(),
+                                         inside.size() * sizeof(double), 10s);
+        expect(got.status == shm::TapStatus::ok && got.iteration >= returned[region]);
+        for (std::int64_t i = 0; i < narrowed.count[0]; ++i) {
+          for (std::int64_t j = 0; j < narrowed.count[1]; ++j) {
+            expect(inside[static_cast<std::size_t>(i * narrowed.count[1] + j)] ==
+                   value(got.iteration, narrowed.start[0] + i, narrowed.start[1] + j));
+          }
+        }
+        std::vector<double> whole(static_cast<std::size_t>(rows * cols));
+        bool refused = false;
+        try {
+          (void)tap.read_latest({}, {}, whole.data(), whole.size() * sizeof(double), 10s);
+        } catch (const InvalidArgument& e) {
+          refused = std::string(e.what()).find("narrowed what the stream exposes to 1:4,2:6") !=
+                    std::string::npos;
+        }
+        expect(refused);
+      } catch (const Error& e) {
+        std::fprintf(stderr, "tap: %s\n", e.what());
+        expect(false);
+      }
       steer::StreamControl switch_off;
       switch_off.enabled = false;
       returned[off] = link.control_stream("field", switch_off, 30s).iteration;
