@@ -263,32 +263,39 @@ void Agent::answer(int to, std::uint64_t id, int code, std::int64_t iteration,
             "MPI_Send", "answering a steering request");
 }
 
-void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change) {
+int Agent::receive_request(std::vector<std::byte>& message) {
   const MPI_Comm world = m_runtime->world().get();
+  MPI_Status status;
+  int arrived = 0;
+  check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status), "MPI_Iprobe",
+            "looking for steering requests");
+  if (arrived == 0) {
+    return -1;
+  }
+  int bytes = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+  message.resize(static_cast<std::size_t>(bytes));
+  check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag, world,
+                     MPI_STATUS_IGNORE),
+            "MPI_Recv", "receiving a steering request");
+  return status.MPI_SOURCE;
+}
+
+void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change) {
   sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
   std::vector<std::byte> message;
   // Injections make batches large; what does not fit waits for the next iteration
   // (and the broadcast count stays within an int).
   constexpr std::size_t max_batch_bytes = std::size_t{512} << 20;
   while (batch.size() < max_batch_bytes) {
-    MPI_Status status;
-    int arrived = 0;
-    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
-              "MPI_Iprobe", "looking for steering requests");
-    if (arrived == 0) {
+    const int from = receive_request(message);
+    if (from < 0) {
       if (!wait_for_change || !batch.empty()) {
         return;
       }
       backoff.wait();
       continue;
     }
-    int bytes = 0;
-    check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
-    message.resize(static_cast<std::size_t>(bytes));
-    check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag,
-                       world, MPI_STATUS_IGNORE),
-              "MPI_Recv", "receiving a steering request");
-    const int from = status.MPI_SOURCE;
 
     detail::RequestHeader request;
     std::string_view name;
@@ -503,17 +510,13 @@ void Agent::close() {
     answer(service, 0, static_cast<int>(Code::finished), m_iteration,
            "the simulation has finished");
   }
-  const MPI_Comm world = m_runtime->world().get();
   std::vector<int> waiting(m_services.begin(), m_services.end());
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
   std::vector<std::byte> message;
   while (!waiting.empty()) {
-    MPI_Status status;
-    int arrived = 0;
-    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status),
-              "MPI_Iprobe", "closing the simulation's steering");
-    if (arrived == 0) {
+    const int from = receive_request(message);
+    if (from < 0) {
       if (std::chrono::steady_clock::now() > give_up) {
         log::warn("closing steering: ", waiting.size(),
                   " service process(es) did not say goodbye within 10 s (no steering Link?)");
@@ -522,12 +525,6 @@ void Agent::close() {
       backoff.wait();
       continue;
     }
-    int bytes = 0;
-    check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
-    message.resize(static_cast<std::size_t>(bytes));
-    check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag,
-                       world, MPI_STATUS_IGNORE),
-              "MPI_Recv", "closing the simulation's steering");
     detail::RequestHeader request;
     std::string_view name;
     std::string_view body;
@@ -535,9 +532,9 @@ void Agent::close() {
       continue;
     }
     if (request.kind == detail::RequestKind::goodbye) {
-      std::erase(waiting, status.MPI_SOURCE);
+      std::erase(waiting, from);
     } else {
-      answer(status.MPI_SOURCE, request.id, static_cast<int>(Code::finished), m_iteration,
+      answer(from, request.id, static_cast<int>(Code::finished), m_iteration,
              "the simulation has finished");
     }
   }

@@ -104,6 +104,8 @@ class Agent {
   // Rank 0: answers what it can at once; appends accepted changes to `batch`.
   void collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change);
   void broadcast(std::string& batch);
+  // Rank 0: receives one pending request into `message`; its sender, or -1 if none.
+  int receive_request(std::vector<std::byte>& message);
   void apply(std::string_view batch, std::int64_t from_iteration);
   void answer(int to, std::uint64_t id, int code, std::int64_t iteration, std::string_view text);
 
