@@ -39,7 +39,7 @@ struct Partial {
     max = summary.max;
     count = summary.count;
     sluice::kernels::histogram(t, spec, counts);
-    if (!previous.empty()) {
+    if (previous.size() == t.size()) {
       for (std::size_t i = 0; i < t.size(); ++i) {
         dtdt_sum += (t[i] - previous[i]) / elapsed;
       }
@@ -141,8 +141,10 @@ int main(int argc, char** argv) {
     }
 
     std::vector<double> previous;
+    sluice::channel::Selection previous_selection;  // what `previous` covers
     double previous_time = 0.0;
     bool is_first = true;
+    bool has_previous = false;
     const sluice::kernels::HistogramSpec spec{0.0, 100.0, bins};
     std::int64_t rows = 0;
     const auto started = std::chrono::steady_clock::now();
@@ -166,14 +168,28 @@ int main(int argc, char** argv) {
           throw sluice::Error("reading the temperature stream",
                               "it does not match iteration " + std::to_string(now.iteration()));
         }
+        // Steering may narrow the exposed region: the step then holds part of this
+        // rank's band, or none of it. dT/dt compares cells of the same region only.
         const auto t = field.data<double>();
+        const auto& selection = field.selection();
+        const bool same_cells = selection.start == previous_selection.start &&
+                                selection.count == previous_selection.count;
+        if (!same_cells) {
+          previous.clear();
+        }
+        has_previous = same_cells && !is_first;
         partial.add(t, spec, previous, t_now - previous_time);
         previous.assign(t.begin(), t.end());
+        previous_selection = selection;
       }
+      // dT/dt only where every rank compared the same cells as before (a rank without
+      // a band has nothing to compare).
+      int comparable = (temperature == nullptr ? !is_first : has_previous) ? 1 : 0;
+      MPI_Allreduce(MPI_IN_PLACE, &comparable, 1, MPI_INT, MPI_MIN, comm.get());
       const Partial total = partial.reduce(comm);
       if (me == 0) {
         const double cells = static_cast<double>(total.count);
-        const double dtdt = is_first ? std::nan("") : total.dtdt_sum / cells;
+        const double dtdt = comparable == 0 ? std::nan("") : total.dtdt_sum / cells;
         std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(now.iteration()),
                      total.sum / cells, total.min, total.max, dtdt);
         for (auto c : total.counts) {

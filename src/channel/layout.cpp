@@ -180,6 +180,9 @@ Selection clip(const Selection& selection, const Extents& box_start, const Exten
   const Overlap overlap = intersect(selection, box);
   Selection clipped;
   if (overlap.count.empty()) {
+    clipped.start = selection.start;
+    clipped.count.assign(selection.count.size(), 0);
+    clipped.every = selection.every;
     return clipped;
   }
   clipped.every = selection.every;

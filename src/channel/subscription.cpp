@@ -275,13 +275,9 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
         // it): the selection is clipped to it, and planned again when it changed.
         plan_for_region(s, &first_heads[static_cast<std::size_t>(chosen_slot) * words_per_slot +
                                         detail::exposed_start]);
-        if (s.effective.count.empty()) {
-          // Nothing of our selection is exposed in this iteration: let it go.
-          s.last_delivered = chosen;
-          s.held = chosen;
-          release(chosen);
-          continue;
-        }
+        // A selection the region leaves nothing of is still delivered, as an empty
+        // step: every reader of the stream sees the same iterations, which readers
+        // that reduce together (bands of one array) rely on.
         if (s.in_place) {
           view_in_place(s, chosen_slot);
           s.last_delivered = chosen;

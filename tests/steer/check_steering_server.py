@@ -60,7 +60,7 @@ def main():
         job = subprocess.Popen(
             [mpirun, "-np", "2", heat2d, "--nx", str(NX), "--ny", str(NY), "--iters", "400000",
              ":", "-np", "1", server, "--port-file", port_file, "--token-file", token_file,
-             ":", "-np", "1", analytics, "--out", csv_file],
+             ":", "-np", "2", analytics, "--out", csv_file],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             deadline = time.time() + 60
@@ -79,7 +79,7 @@ def main():
             status = json.loads(out)
             expect([p["name"] for p in status["parameters"]] == ["dt", "hot"],
                    f"parameters {status['parameters']}")
-            expect(status["roles"] == {"simulation": [0, 1], "service": [2], "analytics": [3]},
+            expect(status["roles"] == {"simulation": [0, 1], "service": [2], "analytics": [3, 4]},
                    f"roles {status['roles']}")
             expect(status["streams"][0]["name"] == "temperature"
                    and status["streams"][0]["shape"] == [NX, NY], f"streams {status['streams']}")
@@ -149,6 +149,12 @@ def main():
             changed_at = json.loads(out)["from_iteration"]
             code, out, _ = cli("get", "hot")
             expect(out.strip() == "50", f"get hot after set: {out!r}")
+            # Narrow what readers see to rows 0:10: analytics rank 1's band (rows 24:48)
+            # gets empty steps, and both go on reducing the same iterations.
+            code, out, _ = cli("--json", "stream", "temperature", "region", f"0:10,0:{NY}")
+            expect(code == 0, f"stream temperature region: exit {code}")
+            narrowed_at = json.loads(out)["from_iteration"] if code == 0 else -1
+            time.sleep(0.05)
             code, out, _ = cli("--json", "stop")
             expect(code == 0, f"stop: exit {code}")
             stops_before = json.loads(out)["stops_before_iteration"]
@@ -164,6 +170,16 @@ def main():
 
         with open(csv_file) as f:
             rows = [line.strip().split(",") for line in f][1:]
+        # Every iteration has a row; from the narrowing on, only the 10 x NY cells of
+        # the region are counted, and dT/dt restarts (other cells than before).
+        cells = {int(row[0]): sum(int(x) for x in row[5:]) for row in rows}
+        expect(sorted(cells) == list(range(stops_before)), "CSV rows are not every iteration")
+        expect(all(n == (10 * NY if k >= narrowed_at else NX * NY) for k, n in cells.items()),
+               f"cells per row around the narrowing at {narrowed_at}: "
+               f"{[(k, cells[k]) for k in range(narrowed_at - 1, narrowed_at + 2) if k in cells]}")
+        narrowed_row = next((row for row in rows if int(row[0]) == narrowed_at), None)
+        expect(narrowed_row is not None and narrowed_row[4] == "nan",
+               f"dT/dt at the narrowing: {narrowed_row and narrowed_row[4]}")
         expect(int(rows[-1][0]) == stops_before - 1, f"last CSV row {rows[-1][0]}")
         # Up to the change: identical to a run with the patch written into the field of
         # the iteration the inject call returned, and nothing else changed.

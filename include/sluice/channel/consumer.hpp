@@ -93,7 +93,8 @@ class Step {
   [[nodiscard]] const Extents& shape() const noexcept;
   /// The part of the subscription's selection this step holds, in global coordinates:
   /// the whole selection, unless steering narrowed the stream's exposed region, which
-  /// clips it (ok only; valid until the next next()).
+  /// clips it, possibly to nothing (a count of 0: the iteration is still delivered, so
+  /// that every reader sees the same iterations). Ok only; valid until the next next().
   [[nodiscard]] const Selection& selection() const noexcept;
   /// The selection, row-major. InvalidArgument if T is not the stream's type,
   /// StateError if the step is not ok or was released. For a step read in place,

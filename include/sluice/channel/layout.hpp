@@ -75,7 +75,7 @@ struct Overlap {
 [[nodiscard]] Overlap intersect(const Selection& selection, const Layout& block);
 
 /// The indices of a (normalized) selection that lie in the box start .. start + count
-/// - 1, as a selection; an empty `count` if there are none.
+/// - 1, as a selection; a count of 0 in every dimension if there are none.
 [[nodiscard]] Selection clip(const Selection& selection, const Extents& box_start,
                              const Extents& box_count);
 
