@@ -13,17 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "monotonic_clock.hpp"
 #include "sluice/shm/tap.hpp"
-
-namespace {
-
-std::int64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string job;

@@ -10,18 +10,9 @@
 #include <string>
 #include <thread>
 
+#include "monotonic_clock.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/mpi/environment.hpp"
-
-namespace {
-
-std::int64_t monotonic_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string job_file;
