@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "sluice/ring/hash.hpp"
+#include "sluice/core/hash.hpp"
 #include "sluice/ring/hash_ring.hpp"
 #include "sluice/ring/rendezvous.hpp"
 
@@ -57,7 +57,7 @@ void bm_hash_only(benchmark::State& state) {
   const auto& keys = lookup_keys();
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(r::stable_hash(keys[i]));
+    benchmark::DoNotOptimize(sluice::stable_hash(keys[i]));
     i = (i + 1) & (keys.size() - 1);
   }
 }

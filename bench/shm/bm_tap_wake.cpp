@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
                    latency_us.size());
       break;
     }
-    const auto got = tap.read_latest({}, {}, &stamp, sizeof(stamp));
+    const auto got = tap.read_latest({}, &stamp, sizeof(stamp));
     // Only wake-ups for the very iteration read count (not a backlog).
     if (got.status == sluice::shm::TapStatus::ok && got.iteration == next.iteration && last >= 0) {
       latency_us.push_back(static_cast<double>(woke - stamp) / 1000.0);

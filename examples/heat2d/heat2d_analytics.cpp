@@ -67,8 +67,7 @@ struct Partial {
   }
 };
 
-sluice::channel::Extents stream_shape(const sluice::channel::Consumer& consumer,
-                                      std::string_view name) {
+sluice::Extents stream_shape(const sluice::channel::Consumer& consumer, std::string_view name) {
   for (const auto& stream : consumer.streams()) {
     if (stream.name == name) {
       return stream.global_shape;
@@ -128,7 +127,7 @@ int main(int argc, char** argv) {
     sluice::channel::Subscription* temperature = nullptr;
     if (band_rows > 0) {
       temperature = &consumer.subscribe<double>(
-          "temperature", sluice::channel::Selection{{first_row, 0}, {band_rows, shape[1]}, {}});
+          "temperature", sluice::Selection{{first_row, 0}, {band_rows, shape[1]}, {}});
     }
     auto& time = consumer.subscribe<double>("time");
 
@@ -141,7 +140,7 @@ int main(int argc, char** argv) {
     }
 
     std::vector<double> previous;
-    sluice::channel::Selection previous_selection;  // what `previous` covers
+    sluice::Selection previous_selection;  // what `previous` covers
     double previous_time = 0.0;
     bool is_first = true;
     bool has_previous = false;

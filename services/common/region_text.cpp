@@ -4,6 +4,8 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "sluice/core/error.hpp"
+
 namespace sluice::cli {
 
 namespace {
@@ -15,25 +17,12 @@ bool parse_number(const std::string& text, std::size_t from, std::size_t to, std
 
 }  // namespace
 
-RegionText parse_region(const std::string& text) {
-  RegionText region;
-  if (text == "all") {
-    return region;
+Box parse_region(const std::string& text) {
+  try {
+    return Box::parse(text);
+  } catch (const InvalidArgument& e) {
+    throw std::invalid_argument(e.what());
   }
-  for (std::size_t at = 0; at <= text.size();) {
-    const std::size_t comma = std::min(text.find(',', at), text.size());
-    const std::size_t colon = text.find(':', at);
-    std::int64_t first = 0;
-    std::int64_t end = 0;
-    if (colon >= comma || !parse_number(text, at, colon, first) ||
-        !parse_number(text, colon + 1, comma, end)) {
-      throw std::invalid_argument("'" + text + "' is not a region like 0:128,16:32 or all");
-    }
-    region.start.push_back(first);
-    region.count.push_back(end - first);
-    at = comma + 1;
-  }
-  return region;
 }
 
 std::vector<std::int64_t> parse_corner(const std::string& text) {
@@ -48,18 +37,6 @@ std::vector<std::int64_t> parse_corner(const std::string& text) {
     at = comma + 1;
   }
   return corner;
-}
-
-std::string region_text(const std::vector<std::int64_t>& start,
-                        const std::vector<std::int64_t>& count) {
-  if (start.empty()) {
-    return "all";
-  }
-  std::string text;
-  for (std::size_t d = 0; d < start.size() && d < count.size(); ++d) {
-    text += (d ? "," : "") + std::to_string(start[d]) + ":" + std::to_string(start[d] + count[d]);
-  }
-  return text;
 }
 
 }  // namespace sluice::cli

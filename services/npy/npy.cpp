@@ -21,26 +21,26 @@ static_assert(std::endian::native == std::endian::little,
               "the .npy descriptors written here say little-endian");
 
 // NumPy's type descriptor of a dtype, and back.
-const char* descriptor(channel::Dtype dtype) {
+const char* descriptor(sluice::Dtype dtype) {
   switch (dtype) {
-    case channel::Dtype::f32:
+    case sluice::Dtype::f32:
       return "<f4";
-    case channel::Dtype::f64:
+    case sluice::Dtype::f64:
       return "<f8";
-    case channel::Dtype::i32:
+    case sluice::Dtype::i32:
       return "<i4";
-    case channel::Dtype::i64:
+    case sluice::Dtype::i64:
       return "<i8";
-    case channel::Dtype::u8:
+    case sluice::Dtype::u8:
       return "|u1";
   }
   return "";
 }
 
-std::optional<channel::Dtype> dtype_of_descriptor(const std::string& text) {
-  for (auto dtype : {channel::Dtype::f32, channel::Dtype::f64, channel::Dtype::i32,
-                     channel::Dtype::i64, channel::Dtype::u8}) {
-    if (text == descriptor(dtype) || (dtype == channel::Dtype::u8 && text == "<u1")) {
+std::optional<sluice::Dtype> dtype_of_descriptor(const std::string& text) {
+  for (auto dtype : {sluice::Dtype::f32, sluice::Dtype::f64, sluice::Dtype::i32, sluice::Dtype::i64,
+                     sluice::Dtype::u8}) {
+    if (text == descriptor(dtype) || (dtype == sluice::Dtype::u8 && text == "<u1")) {
       return dtype;
     }
   }
@@ -117,7 +117,7 @@ Array read(const std::string& path) {
   for (auto extent : array.shape) {
     elements *= static_cast<std::size_t>(extent);
   }
-  const std::size_t data_bytes = elements * channel::dtype_size(array.dtype);
+  const std::size_t data_bytes = elements * sluice::dtype_size(array.dtype);
   if (bytes.size() - offset != data_bytes) {
     throw InvalidArgument(asked, "the data has " + std::to_string(bytes.size() - offset) +
                                      " bytes; shape and dtype say " + std::to_string(data_bytes));
@@ -127,7 +127,7 @@ Array read(const std::string& path) {
   return array;
 }
 
-void write(const std::string& path, channel::Dtype dtype, const std::vector<std::int64_t>& shape,
+void write(const std::string& path, sluice::Dtype dtype, const std::vector<std::int64_t>& shape,
            const void* data, std::size_t bytes) {
   std::string dims;
   for (auto extent : shape) {

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "sluice/channel/dtype.hpp"
+#include "sluice/core/dtype.hpp"
 
 namespace sluice::npy {
 
 struct Array {
-  channel::Dtype dtype = channel::Dtype::f64;
+  sluice::Dtype dtype = sluice::Dtype::f64;
   std::vector<std::int64_t> shape;
   std::vector<std::byte> data;  // row-major, native (little-endian) order
 };
@@ -23,7 +23,7 @@ struct Array {
 
 // Writes `data` (row-major elements of `dtype`) as `path`, atomically (a partial file
 // is never left under that name).
-void write(const std::string& path, channel::Dtype dtype, const std::vector<std::int64_t>& shape,
+void write(const std::string& path, sluice::Dtype dtype, const std::vector<std::int64_t>& shape,
            const void* data, std::size_t bytes);
 
 }  // namespace sluice::npy

@@ -18,7 +18,7 @@ namespace sluice::steering {
 struct StagedInjection {
   std::string stream;
   std::string dtype;
-  steer::Region region;
+  sluice::Box region;  ///< resolved
   std::size_t expected_bytes = 0;
   std::vector<std::byte> data;
   std::chrono::steady_clock::time_point touched;

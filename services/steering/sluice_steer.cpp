@@ -173,13 +173,8 @@ gen::Value parse_value(const std::string& text, std::optional<gen::ValueType::ty
   throw std::invalid_argument("'" + text + "' is not a number or true/false");
 }
 
-sluice::steering::Box parse_region(const std::string& text) {
-  const auto region = sluice::cli::parse_region(text);
-  return {region.start, region.count};
-}
-
 std::string region_text(const gen::Region& region) {
-  return sluice::cli::region_text(region.start, region.count);
+  return sluice::Box{region.start, region.count}.describe();
 }
 
 struct Options {
@@ -401,7 +396,7 @@ int main(int argc, char** argv) {
             }
             change.every = every;
           } else if (word == "region" && i + 1 < words) {
-            change.region = parse_region(o.command[++i]);
+            change.region = sluice::cli::parse_region(o.command[++i]);
           } else {
             throw std::invalid_argument("'" + word + "': say on, off, every N or region R");
           }
@@ -413,7 +408,7 @@ int main(int argc, char** argv) {
       print_iteration("from_iteration", connection->control_stream(o.command[1], change));
     } else if (command == "inject") {
       sluice::npy::Array array;
-      sluice::steering::Box region;
+      sluice::Box region;
       try {
         array = sluice::npy::read(o.command[2]);
         region.start = words == 5 ? sluice::cli::parse_corner(o.command[4])
@@ -425,10 +420,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice-steer: %s\n", e.what());
         return usage_error;
       }
-      print_iteration(
-          "from_iteration",
-          connection->inject(o.command[1], region,
-                             std::string(sluice::channel::dtype_name(array.dtype)), array.data));
+      print_iteration("from_iteration",
+                      connection->inject(o.command[1], region,
+                                         std::string(sluice::dtype_name(array.dtype)), array.data));
     } else if (command == "pause") {
       print_iteration("paused_before_iteration", client.pause(o.token));
     } else if (command == "resume") {

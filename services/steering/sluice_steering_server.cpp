@@ -166,7 +166,7 @@ std::vector<gen::StreamStatus> read_streams(const sluice::channel::Consumer& con
     const auto progress = consumer.progress(info.name);
     gen::StreamStatus s;
     s.name = info.name;
-    s.dtype = std::string(sluice::channel::dtype_name(info.dtype));
+    s.dtype = std::string(sluice::dtype_name(info.dtype));
     s.shape.assign(info.global_shape.begin(), info.global_shape.end());
     s.newest_iteration = progress.newest_iteration;
     s.published = static_cast<int64_t>(progress.published);

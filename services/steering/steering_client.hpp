@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "sluice/core/box.hpp"
+
 #include "Steering.h"
 
 namespace sluice::steering {
@@ -34,11 +36,8 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
 };
 
-/// A box of a stream: start and count per dimension; both empty for the whole array.
-struct Box {
-  std::vector<std::int64_t> start;
-  std::vector<std::int64_t> count;
-};
+/// A box of a stream (sluice::Box); Box{} stands for the whole array.
+using sluice::Box;
 
 /// A change to a stream's exposure; unset fields keep their value.
 struct StreamChange {

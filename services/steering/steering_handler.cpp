@@ -4,7 +4,7 @@
 #include <cmath>
 #include <utility>
 
-#include "sluice/channel/dtype.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/runtime/role.hpp"
 
 namespace sluice::steering {
@@ -83,15 +83,15 @@ void throw_unless_ok(const steer::Response& response) {
   raise<gen::BadRequest>(response.message);
 }
 
-gen::Region to_thrift(const steer::Region& region) {
+gen::Region to_thrift(const sluice::Box& region) {
   gen::Region out;
   out.start = region.start;
   out.count = region.count;
   return out;
 }
 
-steer::Region from_thrift(const gen::Region& region) {
-  steer::Region out;
+sluice::Box from_thrift(const gen::Region& region) {
+  sluice::Box out;
   out.start.assign(region.start.begin(), region.start.end());
   out.count.assign(region.count.begin(), region.count.end());
   return out;
@@ -154,7 +154,10 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
       if (steered.name == stream.name) {
         stream.enabled = steered.exposure.enabled;
         stream.every = steered.exposure.every;
-        stream.region = to_thrift(steered.exposure.region);
+        // The whole array is shown as "all" (sluice::Box's whole-array marker).
+        const sluice::Box& exposed = steered.exposure.region;
+        stream.region =
+            to_thrift(exposed == sluice::Box::all(steered.shape) ? sluice::Box{} : exposed);
         stream.exposure_since = steered.exposure.since_iteration;
         stream.injectable = steered.injectable;
       }
@@ -279,13 +282,13 @@ int64_t SteeringHandler::open_injection(const std::string& token, const std::str
   if (dtype != found->dtype) {
     raise<gen::WrongType>("stream '" + stream + "' holds " + found->dtype + ", not " + dtype);
   }
-  const steer::Region box = from_thrift(region);
   const std::vector<std::int64_t> shape(found->shape.begin(), found->shape.end());
-  if (const auto problem = box.check_against(shape); !problem.empty()) {
+  const sluice::Box box = from_thrift(region).resolved(shape);
+  if (const auto problem = box.check_within(shape); !problem.empty()) {
     raise<gen::BadRegion>("region " + box.describe() + " of stream '" + stream + "': " + problem);
   }
-  const std::size_t element = channel::dtype_size(*channel::parse_dtype(dtype));
-  const auto bytes = static_cast<std::size_t>(box.elements(shape)) * element;
+  const std::size_t element = sluice::dtype_size(*sluice::parse_dtype(dtype));
+  const auto bytes = static_cast<std::size_t>(box.elements()) * element;
   if (bytes > steer::max_injection_bytes) {
     raise<gen::BadRequest>("an injection carries at most " +
                            std::to_string(steer::max_injection_bytes >> 20) + " MiB; region " +

@@ -21,7 +21,7 @@
 
 #include "npy.hpp"
 #include "region_text.hpp"
-#include "sluice/channel/dtype.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/kernels/reduce.hpp"
 #include "sluice/shm/tap.hpp"
@@ -76,7 +76,7 @@ struct Stats {
 
 // min / max / mean of raw elements of `dtype` (floating point with sluice's vector
 // kernels, which skip NaNs; integers directly).
-Stats stats_of(const std::string& dtype, const std::vector<std::byte>& data) {
+Stats stats_of(sluice::Dtype dtype, const std::vector<std::byte>& data) {
   Stats s;
   auto floating = [&](auto type_tag) {
     using T = decltype(type_tag);
@@ -102,16 +102,22 @@ Stats stats_of(const std::string& dtype, const std::vector<std::byte>& data) {
     s.count = n;
     s.mean = n == 0 ? s.mean : sum / static_cast<double>(n);
   };
-  if (dtype == "f64") {
-    floating(double{});
-  } else if (dtype == "f32") {
-    floating(float{});
-  } else if (dtype == "i32") {
-    integer(std::int32_t{});
-  } else if (dtype == "i64") {
-    integer(std::int64_t{});
-  } else {
-    integer(std::uint8_t{});
+  switch (dtype) {
+    case sluice::Dtype::f64:
+      floating(double{});
+      break;
+    case sluice::Dtype::f32:
+      floating(float{});
+      break;
+    case sluice::Dtype::i32:
+      integer(std::int32_t{});
+      break;
+    case sluice::Dtype::i64:
+      integer(std::int64_t{});
+      break;
+    case sluice::Dtype::u8:
+      integer(std::uint8_t{});
+      break;
   }
   return s;
 }
@@ -167,9 +173,9 @@ int list_jobs() {
         (void)tap.wait_next(first.iteration, std::chrono::milliseconds(200));
         const auto& info = tap.info();
         std::printf("  %-20s %s %-14s newest %lld, %.1f iterations/s, %zu block(s) here\n",
-                    name.c_str(), info.dtype.c_str(), shape_text(info.shape).c_str(),
-                    static_cast<long long>(tap.newest_iteration()), tap.rate_hz(),
-                    info.block_starts.size());
+                    name.c_str(), std::string(sluice::dtype_name(info.dtype)).c_str(),
+                    shape_text(info.shape).c_str(), static_cast<long long>(tap.newest_iteration()),
+                    tap.rate_hz(), info.blocks.size());
       } catch (const sluice::Error& e) {
         std::printf("  %-20s (%s)\n", name.c_str(), e.what());
       }
@@ -220,7 +226,7 @@ int main(int argc, char** argv) {
   if (command == "list") {
     return list_jobs();
   }
-  sluice::cli::RegionText region;
+  sluice::Box region;
   try {
     region = sluice::cli::parse_region(o.region);
   } catch (const std::invalid_argument& e) {
@@ -232,27 +238,22 @@ int main(int argc, char** argv) {
   try {
     Tap tap(o.job, stream);
     const auto& info = tap.info();
-    const std::vector<std::int64_t> shape = region.start.empty() ? info.shape : region.count;
-    std::int64_t elements = 1;
-    for (auto extent : shape) {
-      elements *= extent;
-    }
+    const std::vector<std::int64_t> shape = region.resolved(info.shape).count;
+    const std::int64_t elements = sluice::product(shape);
     if (elements <= 0) {
       std::fprintf(stderr, "sluice-tap: region %s is empty\n", o.region.c_str());
       return bad_region;
     }
-    std::vector<std::byte> data(static_cast<std::size_t>(elements) * info.element_bytes);
-    auto read = [&]() {
-      return tap.read_latest(region.start, region.count, data.data(), data.size(), timeout);
-    };
+    std::vector<std::byte> data(static_cast<std::size_t>(elements) *
+                                sluice::dtype_size(info.dtype));
+    auto read = [&]() { return tap.read_latest(region, data.data(), data.size(), timeout); };
     if (command == "dump" || command == "stats") {
       const auto got = read();
       if (got.status != TapStatus::ok) {
         return exit_for(got.status, stream);
       }
       if (command == "dump") {
-        sluice::npy::write(o.words[2], *sluice::channel::parse_dtype(info.dtype), shape,
-                           data.data(), data.size());
+        sluice::npy::write(o.words[2], info.dtype, shape, data.data(), data.size());
         std::printf("iteration %lld of %s %s -> %s\n", static_cast<long long>(got.iteration),
                     stream.c_str(), shape_text(shape).c_str(), o.words[2].c_str());
       } else {

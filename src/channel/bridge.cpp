@@ -75,11 +75,9 @@ Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, const Layout& 
   state->bridge = this;
   state->simulation = &m_runtime->comm();
   state->info = outcome.stream;
-  state->steering = &m_steering.add_stream(name, dtype_name(dtype), dtype_size(dtype),
-                                           outcome.stream.global_shape);
+  state->steering = &m_steering.add_stream(name, dtype, outcome.stream.global_shape);
   state->layout = layout.normalized();
-  state->steering->block_start = state->layout.block_start;
-  state->steering->block_count = state->layout.block_count;
+  state->steering->block = state->layout.block();
   state->world_rank = m_runtime->world_rank();
   state->owns_data = state->layout.block_elements() > 0;
   state->window_layout.depth = options.depth;

@@ -159,11 +159,10 @@ void* Channel::acquire(std::int64_t iteration) {
   const Words words(s.window);
   words.store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
   std::uint64_t region[6] = {};
-  const steer::Region& exposed = s.steering->exposure.region;
-  for (std::size_t d = 0; d < s.info.global_shape.size(); ++d) {
-    region[d] = exposed.whole() ? 0 : static_cast<std::uint64_t>(exposed.start[d]);
-    region[3 + d] =
-        static_cast<std::uint64_t>(exposed.whole() ? s.info.global_shape[d] : exposed.count[d]);
+  const Box& exposed = s.steering->exposure.region;
+  for (std::size_t d = 0; d < exposed.rank(); ++d) {
+    region[d] = static_cast<std::uint64_t>(exposed.start[d]);
+    region[3 + d] = static_cast<std::uint64_t>(exposed.count[d]);
   }
   words.store_many(s.world_rank, WindowLayout::slot_word(slot, detail::exposed_start), 6, region);
   // The odd sequence must be visible before any store into the slot (a barrier on
@@ -211,9 +210,8 @@ void Channel::commit(std::int64_t iteration) {
   words.store_pair(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1,
                    s.published);
   if (s.mirror) {
-    const steer::Region& exposed = s.steering->exposure.region;
     s.mirror->write(iteration, s.window.base() + s.window_layout.slot_offset(slot),
-                    s.layout.local_shape, s.layout.local_offset, exposed.start, exposed.count);
+                    s.layout.local_shape, s.layout.local_offset, s.steering->exposure.region);
   }
 }
 
@@ -224,10 +222,7 @@ void Channel::publish_bytes(std::int64_t iteration, const void* local) {
   const std::size_t element = dtype_size(s.info.dtype);
   if (!s.acquired_is_dropped && !s.acquired_is_withheld && s.owns_data) {
     // The owned block, or only its part inside the exposed region.
-    const steer::Region& exposed = s.steering->exposure.region;
-    const Selection box = exposed.whole() ? Selection::all(s.info.global_shape)
-                                          : Selection{exposed.start, exposed.count, {}};
-    const Overlap part = intersect(box.normalized(), l);
+    const Overlap part = intersect(Selection::of(s.steering->exposure.region), l);
     if (!part.count.empty()) {
       sluice::detail::copy_box(slot, l.local_shape, part.local_start,
                                static_cast<const std::byte*>(local), l.local_shape,
@@ -269,21 +264,14 @@ std::size_t Channel::apply_injected_bytes(std::int64_t iteration, void* local) {
       log::warn("stream '", s.info.name, "': applying at iteration ", iteration,
                 " an injection meant for iteration ", injection.iteration);
     }
-    const Extents& start =
-        injection.region.whole() ? Extents(s.info.global_shape.size(), 0) : injection.region.start;
-    const Extents& count = injection.region.whole() ? s.info.global_shape : injection.region.count;
-    const Overlap part = intersect(Selection{start, count, {}}.normalized(), s.layout);
+    const Overlap part = intersect(Selection::of(injection.region), s.layout);
     if (!part.count.empty() && s.owns_data) {
       // The injection is row-major over its region: part.result_start is where this
       // rank's share starts in it.
       sluice::detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape,
-                               part.local_start, injection.data.data(), count, part.result_start,
-                               part.count, element);
-      std::int64_t elements = 1;
-      for (auto c : part.count) {
-        elements *= c;
-      }
-      written += static_cast<std::size_t>(elements);
+                               part.local_start, injection.data.data(), injection.region.count,
+                               part.result_start, part.count, element);
+      written += static_cast<std::size_t>(product(part.count));
     }
     pending.pop_front();
   }

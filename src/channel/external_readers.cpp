@@ -45,12 +45,11 @@ void ExternalReaders::prepare(const Runtime& runtime,
   for (const StreamInfo* info : streams) {
     shm::detail::MirroredStream stream;
     stream.name = info->name;
-    stream.dtype = std::string(dtype_name(info->dtype));
-    stream.element_bytes = dtype_size(info->dtype);
+    stream.dtype = info->dtype;
     stream.shape = info->global_shape;
     for (const auto& producer : info->producers) {
       if (runtime.shares_node_with(producer.world_rank)) {
-        stream.blocks.push_back({producer.layout.block_start, producer.layout.block_count});
+        stream.blocks.push_back(producer.layout.block());
       }
     }
     mirrored.push_back(std::move(stream));

@@ -20,7 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "sluice/channel/dtype.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/mpi/check.hpp"
 #include "sluice/mpi/window.hpp"
 

@@ -30,18 +30,6 @@ std::string rank_list(const std::vector<int>& ranks) {
   return text;
 }
 
-bool boxes_overlap(const Layout& a, const Layout& b) {
-  for (std::size_t d = 0; d < a.rank(); ++d) {
-    const auto lo = std::max(a.block_start[d], b.block_start[d]);
-    const auto hi =
-        std::min(a.block_start[d] + a.block_count[d], b.block_start[d] + b.block_count[d]);
-    if (lo >= hi) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Validates the simulation ranks' expose records; returns the error or fills `stream`.
 std::string validate(const std::vector<SetupRecord>& records, StreamInfo& stream,
                      std::span<const int> simulation_ranks) {
@@ -85,7 +73,7 @@ std::string validate(const std::vector<SetupRecord>& records, StreamInfo& stream
     covered += layouts[i].block_elements();
     for (std::size_t j = i + 1; j < layouts.size(); ++j) {
       if (layouts[i].block_elements() > 0 && layouts[j].block_elements() > 0 &&
-          boxes_overlap(layouts[i], layouts[j])) {
+          layouts[i].block().overlaps(layouts[j].block())) {
         return "the blocks of simulation ranks " + std::to_string(i) + " (start " +
                to_string(layouts[i].block_start) + ", count " + to_string(layouts[i].block_count) +
                ") and " + std::to_string(j) + " (start " + to_string(layouts[j].block_start) +

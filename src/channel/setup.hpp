@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "sluice/channel/dtype.hpp"
 #include "sluice/channel/layout.hpp"
 #include "sluice/channel/options.hpp"
 #include "sluice/channel/stream_info.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/mpi/comm.hpp"
 
 namespace sluice::channel::detail {

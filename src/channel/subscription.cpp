@@ -136,13 +136,12 @@ void plan_for_region(detail::SubscriptionState& s, const std::uint64_t* region) 
   if (whole) {
     s.effective = s.selection;
   } else {
-    Extents start(dims);
-    Extents count(dims);
+    Box exposed{Extents(dims), Extents(dims)};
     for (std::size_t d = 0; d < dims; ++d) {
-      start[d] = static_cast<std::int64_t>(region[d]);
-      count[d] = static_cast<std::int64_t>(region[3 + d]);
+      exposed.start[d] = static_cast<std::int64_t>(region[d]);
+      exposed.count[d] = static_cast<std::int64_t>(region[3 + d]);
     }
-    s.effective = clip(s.selection, start, count);
+    s.effective = s.selection.clip(exposed);
   }
   for (auto& part : s.parts) {
     detail::plan_part(part, s.effective, s.stream->info.dtype);

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "sluice/core/error.hpp"
-#include "sluice/ring/hash.hpp"
+#include "sluice/core/hash.hpp"
 
 namespace sluice::ring {
 

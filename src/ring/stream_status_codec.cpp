@@ -19,7 +19,7 @@ class Writer {
     sluice::detail::put_bytes(m_bytes, value);
   }
   void put(std::string_view text) { sluice::detail::put_text(m_bytes, text); }
-  void put(const channel::Extents& extents) {
+  void put(const sluice::Extents& extents) {
     put(static_cast<std::uint32_t>(extents.size()));
     for (std::int64_t extent : extents) {
       put(extent);
@@ -32,7 +32,7 @@ class Writer {
 };
 
 // Extents of a layout: 1 to 3 dimensions (0 for the optional local shape and offset).
-bool get_extents(ByteReader& in, channel::Extents& extents) {
+bool get_extents(ByteReader& in, sluice::Extents& extents) {
   std::uint32_t size = 0;
   if (!in.get(size) || size > 3) {
     return false;
@@ -96,11 +96,11 @@ bool decode_stream_status(std::string_view bytes, StreamStatus& status) {
       !in.get(depth) || !in.get(policy) || !in.get_count(producers, 4 + 5 * 4)) {
     return false;
   }
-  if (dtype > static_cast<std::uint8_t>(channel::Dtype::u8) ||
+  if (dtype > static_cast<std::uint8_t>(sluice::Dtype::u8) ||
       policy > static_cast<std::uint8_t>(channel::Policy::latest)) {
     return false;
   }
-  info.dtype = static_cast<channel::Dtype>(dtype);
+  info.dtype = static_cast<sluice::Dtype>(dtype);
   info.options.depth = depth;
   info.options.policy = static_cast<channel::Policy>(policy);
   info.producers.resize(producers);

@@ -37,26 +37,24 @@ JobLock create_job_segments(const std::string& job, const std::vector<MirroredSt
     std::size_t bytes = stream_header_bytes(blocks);
     std::vector<std::uint64_t> offsets;  // of each block's first slot
     std::vector<std::uint64_t> slot_bytes;
+    const std::size_t element_bytes = dtype_size(stream.dtype);
     for (const auto& block : stream.blocks) {
-      std::size_t elements = 1;
-      for (auto c : block.count) {
-        elements *= static_cast<std::size_t>(c);
-      }
+      const auto elements = static_cast<std::size_t>(block.elements());
       offsets.push_back(bytes);
-      slot_bytes.push_back((elements * stream.element_bytes + 63) / 64 * 64);
+      slot_bytes.push_back((elements * element_bytes + 63) / 64 * 64);
       bytes += slot_bytes.back() * mirror_depth;
     }
     Mapping mapping = create_segment(stream_segment_name(job, n), bytes);
     auto* header = new (mapping.base()) StreamHeader{};
     copy_name(header->name, max_name, stream.name);
-    copy_name(header->dtype, sizeof(header->dtype), stream.dtype);
-    header->element_bytes = static_cast<std::uint32_t>(stream.element_bytes);
+    copy_name(header->dtype, sizeof(header->dtype), std::string(dtype_name(stream.dtype)));
+    header->element_bytes = static_cast<std::uint32_t>(element_bytes);
     header->dims = static_cast<std::int32_t>(stream.shape.size());
     std::copy(stream.shape.begin(), stream.shape.end(), header->shape);
     header->blocks = blocks;
     for (int b = 0; b < blocks; ++b) {
       auto* record = new (&header->block[b]) BlockRecord{};
-      const MirroredBlock& block = stream.blocks[static_cast<std::size_t>(b)];
+      const Box& block = stream.blocks[static_cast<std::size_t>(b)];
       std::copy(block.start.begin(), block.start.end(), record->start);
       std::copy(block.count.begin(), block.count.end(), record->count);
       record->data_bytes = slot_bytes[static_cast<std::size_t>(b)];
@@ -112,11 +110,8 @@ std::unique_ptr<StreamMirror> StreamMirror::open(const std::string& job, int str
   return nullptr;
 }
 
-void StreamMirror::write(std::int64_t iteration, const std::byte* local,
-                         const std::vector<std::int64_t>& local_shape,
-                         const std::vector<std::int64_t>& local_offset,
-                         const std::vector<std::int64_t>& exposed_start,
-                         const std::vector<std::int64_t>& exposed_count) {
+void StreamMirror::write(std::int64_t iteration, const std::byte* local, const Extents& local_shape,
+                         const Extents& local_offset, const Box& exposed) {
   StreamHeader& header = header_of(m_mapping);
   // Nobody ever tapped: one atomic load, not even a clock read, on the commit path.
   const std::uint64_t seen = header.reader_heartbeat_ns.load(std::memory_order_relaxed);
@@ -131,22 +126,14 @@ void StreamMirror::write(std::int64_t iteration, const std::byte* local,
   BlockRecord& block = header.block[m_block];
   MirrorSlot& slot = block.slot[m_copies % mirror_depth];
   const auto dims = static_cast<std::size_t>(header.dims);
-  const std::vector<std::int64_t> block_count(block.count, block.count + dims);
-  // The part of the block inside the exposed region: where it starts in the block,
-  // and its size (nothing to copy if they do not meet).
-  const bool whole = exposed_start.empty();
-  std::vector<std::int64_t> in_block(dims);
-  std::vector<std::int64_t> count(dims);
-  std::vector<std::int64_t> in_local(dims);
-  bool empty = false;
+  const Box owned{Extents(block.start, block.start + dims),
+                  Extents(block.count, block.count + dims)};
+  // The part of the block inside the exposed region (nothing to copy if they do not meet).
+  const Box part = owned.intersect(exposed);
+  Extents in_block(dims);
+  Extents in_local(dims);
   for (std::size_t d = 0; d < dims; ++d) {
-    const std::int64_t lo = whole ? block.start[d] : std::max(block.start[d], exposed_start[d]);
-    const std::int64_t hi =
-        whole ? block.start[d] + block.count[d]
-              : std::min(block.start[d] + block.count[d], exposed_start[d] + exposed_count[d]);
-    empty = empty || hi <= lo;
-    in_block[d] = lo - block.start[d];
-    count[d] = hi - lo;
+    in_block[d] = part.start[d] - owned.start[d];
     in_local[d] = local_offset[d] + in_block[d];
   }
   // Seqlock: odd while the data changes; readers retry what overlaps it.
@@ -154,12 +141,12 @@ void StreamMirror::write(std::int64_t iteration, const std::byte* local,
   slot.seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
   for (std::size_t d = 0; d < dims; ++d) {
-    slot.exposed_start[d] = whole ? 0 : exposed_start[d];
-    slot.exposed_count[d] = whole ? header.shape[d] : exposed_count[d];
+    slot.exposed_start[d] = exposed.start[d];
+    slot.exposed_count[d] = exposed.count[d];
   }
-  if (!empty) {
-    sluice::detail::copy_box(m_mapping.base() + slot.data_offset, block_count, in_block, local,
-                             local_shape, in_local, count, header.element_bytes);
+  if (!part.empty()) {
+    sluice::detail::copy_box(m_mapping.base() + slot.data_offset, owned.count, in_block, local,
+                             local_shape, in_local, part.count, header.element_bytes);
   }
   slot.iteration.store(iteration, std::memory_order_relaxed);
   slot.seq.store(seq + 2, std::memory_order_release);

@@ -17,20 +17,16 @@
 #include <vector>
 
 #include "node_directory.hpp"
+#include "sluice/core/box.hpp"
+#include "sluice/core/dtype.hpp"
 
 namespace sluice::shm::detail {
 
-struct MirroredBlock {
-  std::vector<std::int64_t> start;
-  std::vector<std::int64_t> count;
-};
-
 struct MirroredStream {
   std::string name;
-  std::string dtype;
-  std::size_t element_bytes = 0;
-  std::vector<std::int64_t> shape;
-  std::vector<MirroredBlock> blocks;  // the producing ranks of this node with data
+  Dtype dtype = Dtype::f64;
+  Extents shape;
+  std::vector<Box> blocks;  // the blocks of this node's producers
 };
 
 // The leader's part: removes stale jobs, creates the directory and one segment per
@@ -50,14 +46,10 @@ class StreamMirror {
                                             const std::vector<std::int64_t>& block_start);
 
   // Copies the part of the owned block of `local` (local_shape, owned from
-  // local_offset) inside the exposed region (exposed_start/count; both empty: the
-  // whole array) as iteration `iteration`, if an external reader is there; wakes
-  // waiting readers.
-  void write(std::int64_t iteration, const std::byte* local,
-             const std::vector<std::int64_t>& local_shape,
-             const std::vector<std::int64_t>& local_offset,
-             const std::vector<std::int64_t>& exposed_start,
-             const std::vector<std::int64_t>& exposed_count);
+  // local_offset) inside the exposed region as iteration `iteration`, if an external
+  // reader is there; wakes waiting readers.
+  void write(std::int64_t iteration, const std::byte* local, const Extents& local_shape,
+             const Extents& local_offset, const Box& exposed);
   // No more iterations from this producer.
   void close();
 

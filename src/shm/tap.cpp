@@ -30,13 +30,7 @@ std::string_view tap_status_name(TapStatus status) noexcept {
   return "unknown";
 }
 
-std::int64_t TapStreamInfo::elements() const noexcept {
-  std::int64_t n = 1;
-  for (auto extent : shape) {
-    n *= extent;
-  }
-  return n;
-}
+std::int64_t TapStreamInfo::elements() const noexcept { return product(shape); }
 
 namespace {
 
@@ -168,12 +162,16 @@ Tap::Tap(std::string_view job_id, std::string_view stream) : m_state(std::make_u
   TapStreamInfo& info = m_state->info;
   info.job = job;
   info.name = text_of(h.name, max_name);
-  info.dtype = text_of(h.dtype, sizeof(h.dtype));
-  info.element_bytes = h.element_bytes;
+  const auto dtype = parse_dtype(text_of(h.dtype, sizeof(h.dtype)));
+  if (!dtype || dtype_size(*dtype) != h.element_bytes) {
+    throw InvalidArgument(asked, "the segment " + stream_segment_name(job, index) +
+                                     " names an element type this sluice does not know");
+  }
+  info.dtype = *dtype;
   info.shape.assign(h.shape, h.shape + h.dims);
   for (int b = 0; b < h.blocks; ++b) {
-    info.block_starts.emplace_back(h.block[b].start, h.block[b].start + h.dims);
-    info.block_counts.emplace_back(h.block[b].count, h.block[b].count + h.dims);
+    info.blocks.push_back({Extents(h.block[b].start, h.block[b].start + h.dims),
+                           Extents(h.block[b].count, h.block[b].count + h.dims)});
   }
   m_state->heartbeat();
 }
@@ -226,60 +224,45 @@ TapRead Tap::wait_next(std::int64_t after, std::chrono::milliseconds timeout) {
   }
 }
 
-TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
-                         const std::vector<std::int64_t>& count_in, void* into, std::size_t bytes,
+TapRead Tap::read_latest(const Box& asked_box, void* into, std::size_t bytes,
                          std::chrono::milliseconds timeout) {
   State& s = *m_state;
   const TapStreamInfo& info = s.info;
   const std::string asked = "reading stream '" + info.name + "' of job " + info.job;
   const std::size_t dims = info.shape.size();
-  const bool whole = start_in.empty() && count_in.empty();
-  const std::vector<std::int64_t> start = whole ? std::vector<std::int64_t>(dims, 0) : start_in;
-  const std::vector<std::int64_t> count = whole ? info.shape : count_in;
-  if (start.size() != dims || count.size() != dims) {
-    throw InvalidArgument(
-        asked, "the array has " + std::to_string(dims) + " dimension(s); the box gives " +
-                   std::to_string(start.size()) + " and " + std::to_string(count.size()));
+  const Box box = asked_box.resolved(info.shape);
+  if (const auto problem = box.check_within(info.shape); !problem.empty()) {
+    throw InvalidArgument(asked, problem);
   }
-  std::int64_t elements = 1;
-  for (std::size_t d = 0; d < dims; ++d) {
-    if (count[d] < 1 || start[d] < 0 || count[d] > info.shape[d] - start[d]) {
-      throw InvalidArgument(asked, "dimension " + std::to_string(d) + ": [" +
-                                       std::to_string(start[d]) + ", +" + std::to_string(count[d]) +
-                                       ") is outside [0, " + std::to_string(info.shape[d]) + ")");
-    }
-    elements *= count[d];
-  }
-  if (bytes != static_cast<std::size_t>(elements) * info.element_bytes) {
-    throw InvalidArgument(
-        asked, "the buffer has " + std::to_string(bytes) + " bytes; the box " +
-                   std::to_string(elements * static_cast<std::int64_t>(info.element_bytes)));
+  const std::size_t element_bytes = dtype_size(info.dtype);
+  const std::int64_t elements = box.elements();
+  if (bytes != static_cast<std::size_t>(elements) * element_bytes) {
+    throw InvalidArgument(asked,
+                          "the buffer has " + std::to_string(bytes) + " bytes; the box " +
+                              std::to_string(static_cast<std::size_t>(elements) * element_bytes));
   }
   // The parts of the box each block of this node holds.
   struct Part {
     int block;
-    std::vector<std::int64_t> in_block;  // where it starts in the block
-    std::vector<std::int64_t> in_box;    // where it starts in the box
-    std::vector<std::int64_t> count;
+    Box held;          // in global coordinates
+    Extents in_block;  // where it starts in the block
+    Extents in_box;    // where it starts in the box
   };
   std::vector<Part> parts;
   std::int64_t covered = 0;
   StreamHeader& h = s.header();
   for (int b = 0; b < h.blocks; ++b) {
-    Part part{b, {}, {}, {}};
-    std::int64_t n = 1;
+    const Box& block = info.blocks[static_cast<std::size_t>(b)];
+    Part part{b, box.intersect(block), Extents(dims), Extents(dims)};
+    if (part.held.empty()) {
+      continue;
+    }
     for (std::size_t d = 0; d < dims; ++d) {
-      const auto lo = std::max(start[d], h.block[b].start[d]);
-      const auto hi = std::min(start[d] + count[d], h.block[b].start[d] + h.block[b].count[d]);
-      n *= std::max<std::int64_t>(0, hi - lo);
-      part.in_block.push_back(lo - h.block[b].start[d]);
-      part.in_box.push_back(lo - start[d]);
-      part.count.push_back(hi - lo);
+      part.in_block[d] = part.held.start[d] - block.start[d];
+      part.in_box[d] = part.held.start[d] - box.start[d];
     }
-    if (n > 0) {
-      covered += n;
-      parts.push_back(std::move(part));
-    }
+    covered += part.held.elements();
+    parts.push_back(std::move(part));
   }
   if (covered != elements) {
     throw InvalidArgument(asked, "the box is not all held by producers on this node",
@@ -290,22 +273,12 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
   auto check_exposed = [&](const std::vector<Part>& read,
                            const std::vector<const MirrorSlot*>& slots) {
     for (std::size_t i = 0; i < read.size(); ++i) {
-      const BlockRecord& block = h.block[read[i].block];
-      for (std::size_t d = 0; d < dims; ++d) {
-        const std::int64_t lo = block.start[d] + read[i].in_block[d];
-        const std::int64_t hi = lo + read[i].count[d];
-        if (lo < slots[i]->exposed_start[d] ||
-            hi > slots[i]->exposed_start[d] + slots[i]->exposed_count[d]) {
-          std::vector<std::int64_t> start(slots[i]->exposed_start, slots[i]->exposed_start + dims);
-          std::vector<std::int64_t> size(slots[i]->exposed_count, slots[i]->exposed_count + dims);
-          std::string region;
-          for (std::size_t e = 0; e < dims; ++e) {
-            region += (e ? "," : "") + std::to_string(start[e]) + ":" +
-                      std::to_string(start[e] + size[e]);
-          }
-          throw InvalidArgument(asked, "steering narrowed what the stream exposes to " + region,
-                                "read a region inside it (--region " + region + ")");
-        }
+      const Box exposed{Extents(slots[i]->exposed_start, slots[i]->exposed_start + dims),
+                        Extents(slots[i]->exposed_count, slots[i]->exposed_count + dims)};
+      if (!exposed.contains(read[i].held)) {
+        const std::string region = exposed.describe();
+        throw InvalidArgument(asked, "steering narrowed what the stream exposes to " + region,
+                              "read a region inside it (--region " + region + ")");
       }
     }
   };
@@ -356,11 +329,10 @@ TapRead Tap::read_latest(const std::vector<std::int64_t>& start_in,
       }
       if (whole_read) {
         for (std::size_t i = 0; i < parts.size(); ++i) {
-          const BlockRecord& block = h.block[parts[i].block];
-          const std::vector<std::int64_t> block_shape(block.count, block.count + dims);
-          sluice::detail::copy_box(out, count, parts[i].in_box,
-                                   s.mapping.base() + chosen[i]->data_offset, block_shape,
-                                   parts[i].in_block, parts[i].count, info.element_bytes);
+          const Box& block = info.blocks[static_cast<std::size_t>(parts[i].block)];
+          sluice::detail::copy_box(out, box.count, parts[i].in_box,
+                                   s.mapping.base() + chosen[i]->data_offset, block.count,
+                                   parts[i].in_block, parts[i].held.count, element_bytes);
         }
         std::atomic_thread_fence(std::memory_order_acquire);
         for (std::size_t i = 0; i < parts.size(); ++i) {

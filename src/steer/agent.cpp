@@ -10,6 +10,7 @@
 #include "../core/backoff.hpp"
 #include "../core/box_copy.hpp"
 #include "protocol.hpp"
+#include "sluice/core/hash.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
 
@@ -67,38 +68,28 @@ std::pair<Code, std::string> check_value(const ParamEntry& entry, const Value& v
   return {Code::ok, {}};
 }
 
-// The part of `region` (raw row-major `data`) inside this rank's block of `stream`,
-// as an injection of that box; nullopt if they do not meet.
-std::optional<Injection> own_part(const SteeredStream& stream, const Region& region,
+// The part of `region` (raw row-major `data`, resolved) inside this rank's block of
+// `stream`, as an injection of that box; nullopt if they do not meet.
+std::optional<Injection> own_part(const SteeredStream& stream, const Box& region,
                                   std::string_view data) {
-  const std::size_t dims = stream.shape.size();
-  if (stream.block_start.size() != dims || stream.block_count.size() != dims) {
+  if (stream.block.rank() != stream.shape.size()) {
     return std::nullopt;  // a stream without a block here (not exposed by a Bridge)
   }
-  const std::vector<std::int64_t> start =
-      region.whole() ? std::vector<std::int64_t>(dims, 0) : region.start;
-  const std::vector<std::int64_t>& count = region.whole() ? stream.shape : region.count;
   Injection part;
-  part.region.start.resize(dims);
-  part.region.count.resize(dims);
-  std::vector<std::int64_t> in_region(dims);
-  std::size_t elements = 1;
-  for (std::size_t d = 0; d < dims; ++d) {
-    const std::int64_t lo = std::max(start[d], stream.block_start[d]);
-    const std::int64_t hi =
-        std::min(start[d] + count[d], stream.block_start[d] + stream.block_count[d]);
-    if (hi <= lo) {
-      return std::nullopt;
-    }
-    part.region.start[d] = lo;
-    part.region.count[d] = hi - lo;
-    in_region[d] = lo - start[d];
-    elements *= static_cast<std::size_t>(hi - lo);
+  part.region = region.intersect(stream.block);
+  if (part.region.empty()) {
+    return std::nullopt;
   }
-  part.data.resize(elements * stream.element_bytes);
-  sluice::detail::copy_box(part.data.data(), part.region.count, std::vector<std::int64_t>(dims, 0),
-                           reinterpret_cast<const std::byte*>(data.data()), count, in_region,
-                           part.region.count, stream.element_bytes);
+  const std::size_t element = dtype_size(stream.dtype);
+  const std::size_t dims = region.rank();
+  Extents in_region(dims);
+  for (std::size_t d = 0; d < dims; ++d) {
+    in_region[d] = part.region.start[d] - region.start[d];
+  }
+  part.data.resize(static_cast<std::size_t>(part.region.elements()) * element);
+  sluice::detail::copy_box(part.data.data(), part.region.count, Extents(dims, 0),
+                           reinterpret_cast<const std::byte*>(data.data()), region.count, in_region,
+                           part.region.count, element);
   return part;
 }
 
@@ -141,17 +132,16 @@ ParamEntry& Agent::add_entry(ParamEntry entry) {
   return *m_params.back();
 }
 
-SteeredStream& Agent::add_stream(std::string_view name, std::string_view dtype,
-                                 std::size_t element_bytes, std::vector<std::int64_t> shape) {
+SteeredStream& Agent::add_stream(std::string_view name, Dtype dtype, Extents shape) {
   if (m_started) {
     throw StateError("registering stream '" + std::string(name) + "' for steering",
                      "the simulation has started", "expose streams before the first publish");
   }
   auto stream = std::make_unique<SteeredStream>();
   stream->name = std::string(name);
-  stream->dtype = std::string(dtype);
-  stream->element_bytes = element_bytes;
+  stream->dtype = dtype;
   stream->shape = std::move(shape);
+  stream->exposure.region = Box::all(stream->shape);
   m_streams.push_back(std::move(stream));
   return *m_streams.back();
 }
@@ -183,7 +173,8 @@ std::pair<Code, std::string> Agent::check_stream_request(bool inject, std::strin
                                       "], not " + std::to_string(*control.every)};
     }
     if (control.region) {
-      if (auto problem = control.region->check_against(stream->shape); !problem.empty()) {
+      const Box region = control.region->resolved(stream->shape);
+      if (auto problem = region.check_within(stream->shape); !problem.empty()) {
         return {Code::bad_region, "region " + control.region->describe() + " of stream '" +
                                       stream->name + "': " + problem};
       }
@@ -195,23 +186,23 @@ std::pair<Code, std::string> Agent::check_stream_request(bool inject, std::strin
                                      stream->name + "' (Channel::accept_injections)"};
   }
   std::string dtype;
-  Region region;
+  Box region;
   std::string_view data;
   if (!detail::decode_injection(body, dtype, region, data)) {
     return {Code::bad_request, "malformed injection"};
   }
-  if (dtype != stream->dtype) {
-    return {Code::wrong_type,
-            "stream '" + stream->name + "' holds " + stream->dtype + ", not " + dtype};
+  const std::string holds(dtype_name(stream->dtype));
+  if (dtype != holds) {
+    return {Code::wrong_type, "stream '" + stream->name + "' holds " + holds + ", not " + dtype};
   }
-  if (auto problem = region.check_against(stream->shape); !problem.empty()) {
+  region = region.resolved(stream->shape);
+  if (auto problem = region.check_within(stream->shape); !problem.empty()) {
     return {Code::bad_region,
             "region " + region.describe() + " of stream '" + stream->name + "': " + problem};
   }
-  const auto expected =
-      static_cast<std::size_t>(region.elements(stream->shape)) * stream->element_bytes;
+  const auto expected = static_cast<std::size_t>(region.elements()) * dtype_size(stream->dtype);
   if (data.size() != expected) {
-    return {Code::bad_request, "region " + region.describe() + " of " + stream->dtype + " takes " +
+    return {Code::bad_request, "region " + region.describe() + " of " + holds + " takes " +
                                    std::to_string(expected) + " bytes; " +
                                    std::to_string(data.size()) + " were sent"};
   }
@@ -232,7 +223,7 @@ void Agent::start() {
   // Every rank must hold the same table, or a change would mean different things on
   // different ranks: compare the encoded tables' sizes and hashes.
   const std::string table = detail::encode_status(m_params, m_streams);
-  std::uint64_t mine[2] = {table.size(), std::hash<std::string>{}(table)};
+  std::uint64_t mine[2] = {table.size(), stable_hash(table)};
   std::uint64_t lowest[2] = {0, 0};
   std::uint64_t highest[2] = {0, 0};
   check_mpi(MPI_Allreduce(mine, lowest, 2, MPI_UINT64_T, MPI_MIN, m_runtime->comm().get()),
@@ -414,7 +405,7 @@ void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
           e.phase = from_iteration;
         }
         if (control.region) {
-          e.region = *control.region;
+          e.region = control.region->resolved(stream.shape);
         }
         e.since_iteration = from_iteration;
         if (m_root) {
@@ -427,8 +418,9 @@ void Agent::apply(std::string_view batch, std::int64_t from_iteration) {
         SteeredStream& stream = *find_stream(name);
         std::string dtype;
         std::string_view data;
-        Region region;
+        Box region;
         detail::decode_injection(body, dtype, region, data);
+        region = region.resolved(stream.shape);
         if (m_root) {
           log::info("steering: injecting ", region.describe(), " into ", stream.name,
                     " at iteration ", from_iteration);

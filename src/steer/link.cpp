@@ -119,7 +119,7 @@ Response Link::control_stream(std::string_view stream, const StreamControl& cont
   return call(static_cast<int>(detail::RequestKind::control_stream), stream, Value{},
               detail::encode_control(control), timeout);
 }
-Response Link::inject(std::string_view stream, std::string_view dtype, const Region& region,
+Response Link::inject(std::string_view stream, std::string_view dtype, const Box& region,
                       std::span<const std::byte> data, std::chrono::milliseconds timeout) {
   if (data.size() > max_injection_bytes) {
     return failure(Code::bad_request, -1,

@@ -50,12 +50,12 @@ bool get_extents(ByteReader& in, std::vector<std::int64_t>& extents) {
   return true;
 }
 
-void put_region(std::string& out, const Region& region) {
+void put_region(std::string& out, const Box& region) {
   put_extents(out, region.start);
   put_extents(out, region.count);
 }
 
-bool get_region(ByteReader& in, Region& region) {
+bool get_region(ByteReader& in, Box& region) {
   return get_extents(in, region.start) && get_extents(in, region.count);
 }
 
@@ -163,8 +163,7 @@ std::string encode_status(std::span<const std::unique_ptr<ParamEntry>> params,
   put_bytes(out, static_cast<std::uint32_t>(streams.size()));
   for (const auto& stream : streams) {
     put_text(out, stream->name);
-    put_text(out, stream->dtype);
-    put_bytes(out, static_cast<std::uint64_t>(stream->element_bytes));
+    put_text(out, dtype_name(stream->dtype));
     put_extents(out, stream->shape);
     put_bytes(out, static_cast<std::uint8_t>(stream->injectable ? 1 : 0));
     const Exposure& e = stream->exposure;
@@ -182,23 +181,26 @@ bool decode_status(std::string_view bytes, std::vector<ParamEntry>& params,
   ByteReader in(bytes);
   std::string table;
   std::uint32_t count = 0;
-  // Each stream takes at least 4 + 4 + 8 + 4 + 1 + 1 + 8 + 8 + 8 + 8 bytes.
-  if (!in.get_text(table) || !decode_params(table, params) || !in.get_count(count, 54)) {
+  // Each stream takes at least 4 + 4 + 4 + 1 + 1 + 8 + 8 + 8 + 8 bytes.
+  if (!in.get_text(table) || !decode_params(table, params) || !in.get_count(count, 46)) {
     return false;
   }
   streams.assign(count, SteeredStream{});
   for (auto& stream : streams) {
-    std::uint64_t element_bytes = 0;
+    std::string dtype;
     std::uint8_t injectable = 0;
     std::uint8_t enabled = 0;
     Exposure& e = stream.exposure;
-    if (!in.get_text(stream.name) || !in.get_text(stream.dtype) || !in.get(element_bytes) ||
-        !get_extents(in, stream.shape) || !in.get(injectable) || !in.get(enabled) ||
-        !in.get(e.every) || !in.get(e.phase) || !get_region(in, e.region) ||
-        !in.get(e.since_iteration)) {
+    if (!in.get_text(stream.name) || !in.get_text(dtype) || !get_extents(in, stream.shape) ||
+        !in.get(injectable) || !in.get(enabled) || !in.get(e.every) || !in.get(e.phase) ||
+        !get_region(in, e.region) || !in.get(e.since_iteration)) {
       return false;
     }
-    stream.element_bytes = element_bytes;
+    const auto parsed = parse_dtype(dtype);
+    if (!parsed) {
+      return false;
+    }
+    stream.dtype = *parsed;
     stream.injectable = injectable != 0;
     e.enabled = enabled != 0;
   }
@@ -212,7 +214,7 @@ std::string encode_control(const StreamControl& control) {
   put_bytes(out, static_cast<std::uint8_t>(control.every ? 1 : 0));
   put_bytes(out, control.every.value_or(0));
   put_bytes(out, static_cast<std::uint8_t>(control.region ? 1 : 0));
-  put_region(out, control.region.value_or(Region{}));
+  put_region(out, control.region.value_or(Box{}));
   return out;
 }
 
@@ -223,7 +225,7 @@ bool decode_control(std::string_view bytes, StreamControl& control) {
   std::uint8_t has_every = 0;
   std::int64_t every = 0;
   std::uint8_t has_region = 0;
-  Region region;
+  Box region;
   if (!in.get(has_enabled) || !in.get(enabled) || !in.get(has_every) || !in.get(every) ||
       !in.get(has_region) || !get_region(in, region) || !in.at_end()) {
     return false;
@@ -241,7 +243,7 @@ bool decode_control(std::string_view bytes, StreamControl& control) {
   return true;
 }
 
-std::string encode_injection(std::string_view dtype, const Region& region,
+std::string encode_injection(std::string_view dtype, const Box& region,
                              std::span<const std::byte> data) {
   std::string out;
   put_text(out, dtype);
@@ -250,7 +252,7 @@ std::string encode_injection(std::string_view dtype, const Region& region,
   return out;
 }
 
-bool decode_injection(std::string_view bytes, std::string& dtype, Region& region,
+bool decode_injection(std::string_view bytes, std::string& dtype, Box& region,
                       std::string_view& data) {
   ByteReader in(bytes);
   if (!in.get_text(dtype) || !get_region(in, region)) {

@@ -113,9 +113,9 @@ std::string encode_control(const StreamControl& control);
 bool decode_control(std::string_view bytes, StreamControl& control);
 
 // The dtype's name, the region, then the raw elements.
-std::string encode_injection(std::string_view dtype, const Region& region,
+std::string encode_injection(std::string_view dtype, const Box& region,
                              std::span<const std::byte> data);
-bool decode_injection(std::string_view bytes, std::string& dtype, Region& region,
+bool decode_injection(std::string_view bytes, std::string& dtype, Box& region,
                       std::string_view& data);
 
 }  // namespace sluice::steer::detail

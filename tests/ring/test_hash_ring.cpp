@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "sluice/core/error.hpp"
-#include "sluice/ring/hash.hpp"
+#include "sluice/core/hash.hpp"
 #include "sluice/ring/hash_ring.hpp"
 #include "sluice/ring/rendezvous.hpp"
 
@@ -300,7 +300,7 @@ Test(hash_ring, owner_agrees_with_a_linear_scan_of_the_points) {
       }
     }
     for (std::size_t i = 0; i < 2000; ++i) {
-      const std::uint64_t h = r::stable_hash(keys()[i]);
+      const std::uint64_t h = sluice::stable_hash(keys()[i]);
       // Lowest point above h; failing that, lowest point overall.
       const std::pair<std::uint64_t, MemberId>* above = nullptr;
       const std::pair<std::uint64_t, MemberId>* lowest = &points[0];

@@ -88,8 +88,8 @@ SLUICE_MPI_TEST(stream_metadata_lives_at_the_owner_of_the_name) {
     if (temperature) {
       const auto& known = consumer.streams()[0];
       EXPECT_EQ(temperature->info.name, "temperature");
-      EXPECT_TRUE(temperature->info.dtype == channel::Dtype::f64);
-      EXPECT_TRUE(temperature->info.global_shape == (channel::Extents{rows, cols}));
+      EXPECT_TRUE(temperature->info.dtype == sluice::Dtype::f64);
+      EXPECT_TRUE(temperature->info.global_shape == (sluice::Extents{rows, cols}));
       EXPECT_TRUE(temperature->info.options.policy == channel::Policy::latest);
       EXPECT_EQ(temperature->info.producers.size(), known.producers.size());
       for (std::size_t p = 0; p < known.producers.size(); ++p) {
@@ -106,7 +106,7 @@ SLUICE_MPI_TEST(stream_metadata_lives_at_the_owner_of_the_name) {
     const auto pressure = directory.stream("pressure");
     EXPECT_TRUE(pressure.has_value());
     if (pressure) {
-      EXPECT_TRUE(pressure->info.dtype == channel::Dtype::f32);
+      EXPECT_TRUE(pressure->info.dtype == sluice::Dtype::f32);
       EXPECT_EQ(pressure->progress.newest_iteration, 9);
       EXPECT_EQ(pressure->progress.active_readers, 0u);
     }

@@ -13,7 +13,7 @@ namespace {
 ring::StreamStatus sample() {
   ring::StreamStatus status;
   status.info.name = "temperature";
-  status.info.dtype = channel::Dtype::f32;
+  status.info.dtype = sluice::Dtype::f32;
   status.info.global_shape = {512, 256};
   status.info.options = {.depth = 3, .policy = channel::Policy::skip};
   for (int rank = 0; rank < 2; ++rank) {
@@ -47,15 +47,15 @@ Test(stream_status_codec, round_trip_keeps_every_field) {
   cr_assert(ring::detail::decode_stream_status(bytes, got));
   const auto expected = sample();
   cr_expect_eq(got.info.name, expected.info.name);
-  cr_expect(got.info.dtype == channel::Dtype::f32);
+  cr_expect(got.info.dtype == sluice::Dtype::f32);
   cr_expect(got.info.global_shape == expected.info.global_shape);
   cr_expect_eq(got.info.options.depth, 3);
   cr_expect(got.info.options.policy == channel::Policy::skip);
   cr_assert_eq(got.info.producers.size(), 2u);
   cr_expect_eq(got.info.producers[1].world_rank, 5);
-  cr_expect(got.info.producers[1].layout.block_start == (channel::Extents{256, 0}));
-  cr_expect(got.info.producers[1].layout.local_shape == (channel::Extents{258, 258}));
-  cr_expect(got.info.producers[1].layout.local_offset == (channel::Extents{1, 1}));
+  cr_expect(got.info.producers[1].layout.block_start == (sluice::Extents{256, 0}));
+  cr_expect(got.info.producers[1].layout.local_shape == (sluice::Extents{258, 258}));
+  cr_expect(got.info.producers[1].layout.local_offset == (sluice::Extents{1, 1}));
   cr_expect_eq(got.progress.newest_iteration, 41);
   cr_expect_eq(got.progress.published, 42u);
   cr_expect_eq(got.progress.skipped, 3u);

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         status = next.status;
         break;
       }
-      const auto got = tap.read_latest({}, {}, field.data(), field.size() * sizeof(double),
+      const auto got = tap.read_latest({}, field.data(), field.size() * sizeof(double),
                                        std::chrono::seconds(10));
       if (got.status != sluice::shm::TapStatus::ok) {
         status = got.status;

@@ -33,8 +33,8 @@ constexpr int returned_tag = 0x7b;
 // Changes, in order: inject, every 3, region, off, on (every 1, whole), stop.
 enum Change { inject, every3, region, off, on, stop, changes };
 
-const steer::Region patch{{4, 1}, {2, 3}};
-const steer::Region narrowed{{1, 2}, {3, 4}};
+const sluice::Box patch{{4, 1}, {2, 3}};
+const sluice::Box narrowed{{1, 2}, {3, 4}};
 
 double value(std::int64_t k, std::int64_t i, std::int64_t j) {
   return static_cast<double>(k * 1000 + i * cols + j);
@@ -84,7 +84,7 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
     for (; !bridge.stop_requested(); ++k) {
       const steer::Exposure& e = steered[0]->exposure;
       if (seen[every3] < 0 && e.every == 3) seen[every3] = k;
-      if (seen[region] < 0 && !e.region.whole()) seen[region] = k;
+      if (seen[region] < 0 && e.region != sluice::Box::all(steered[0]->shape)) seen[region] = k;
       if (seen[off] < 0 && !e.enabled) seen[off] = k;
       if (seen[on] < 0 && seen[off] >= 0 && e.enabled) seen[on] = k;
       for (std::int64_t i = 0; i < mine; ++i) {
@@ -162,9 +162,9 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       expect(link.control_stream("nope", bad_every, 30s).code == steer::Code::unknown_name);
       expect(link.control_stream("field", bad_every, 30s).code == steer::Code::out_of_range);
       steer::StreamControl outside;
-      outside.region = steer::Region{{5, 0}, {2, 8}};
+      outside.region = sluice::Box{{5, 0}, {2, 8}};
       expect(link.control_stream("field", outside, 30s).code == steer::Code::bad_region);
-      outside.region = steer::Region{{0}, {1}};
+      outside.region = sluice::Box{{0}, {1}};
       expect(link.control_stream("field", outside, 30s).code == steer::Code::bad_region);
       std::vector<double> data(6);
       for (std::int64_t i = 0; i < 2; ++i) {
@@ -176,9 +176,9 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       expect(link.inject("field", "f32", patch, bytes, 30s).code == steer::Code::wrong_type);
       expect(link.inject("field", "f64", patch, bytes.first(40), 30s).code ==
              steer::Code::bad_request);
-      expect(link.inject("field", "f64", steer::Region{{5, 1}, {2, 3}}, bytes, 30s).code ==
+      expect(link.inject("field", "f64", sluice::Box{{5, 1}, {2, 3}}, bytes, 30s).code ==
              steer::Code::bad_region);
-      expect(link.inject("other", "f64", steer::Region{}, bytes.first(8), 30s).code ==
+      expect(link.inject("other", "f64", sluice::Box{}, bytes.first(8), 30s).code ==
              steer::Code::not_permitted);
 
       settle();
@@ -201,8 +201,8 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
         const auto first = tap.wait_next(-1, 10s);
         expect(first.status == shm::TapStatus::ok);
         std::vector<double> inside(static_cast<std::size_t>(narrowed.count[0] * narrowed.count[1]));
-        const auto got = tap.read_latest(narrowed.start, narrowed.count, inside.data(),
-                                         inside.size() * sizeof(double), 10s);
+        const auto got =
+            tap.read_latest(narrowed, inside.data(), inside.size() * sizeof(double), 10s);
         expect(got.status == shm::TapStatus::ok && got.iteration >= returned[region]);
         for (std::int64_t i = 0; i < narrowed.count[0]; ++i) {
           for (std::int64_t j = 0; j < narrowed.count[1]; ++j) {
@@ -213,7 +213,7 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
         std::vector<double> whole(static_cast<std::size_t>(rows * cols));
         bool refused = false;
         try {
-          (void)tap.read_latest({}, {}, whole.data(), whole.size() * sizeof(double), 10s);
+          (void)tap.read_latest({}, whole.data(), whole.size() * sizeof(double), 10s);
         } catch (const InvalidArgument& e) {
           refused = std::string(e.what()).find("narrowed what the stream exposes to 1:4,2:6") !=
                     std::string::npos;
@@ -235,13 +235,13 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       steer::StreamControl back;
       back.enabled = true;
       back.every = 1;
-      back.region = steer::Region{};
+      back.region = sluice::Box{};
       returned[on] = link.control_stream("field", back, 30s).iteration;
       settle();
       returned[stop] = link.stop(30s).iteration;
       // Arrives after the stop: answered "finished", and the job still closes.
       const std::vector<double> whole(512 * 512, 1.0);
-      const auto late = link.inject("big", "f64", steer::Region{},
+      const auto late = link.inject("big", "f64", sluice::Box{},
                                     std::as_bytes(std::span<const double>(whole)), 30s);
       expect(late.code == steer::Code::finished || late.code == steer::Code::ok);
     });
@@ -250,7 +250,7 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
     // once the returned iterations are known.
     struct Seen {
       std::int64_t iteration;
-      channel::Selection selection;
+      sluice::Selection selection;
       std::vector<double> data;
     };
     std::vector<Seen> delivered;

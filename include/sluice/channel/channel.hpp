@@ -23,9 +23,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "sluice/channel/dtype.hpp"
 #include "sluice/channel/layout.hpp"
 #include "sluice/channel/stream_info.hpp"
+#include "sluice/core/dtype.hpp"
 
 namespace sluice::channel {
 

@@ -30,10 +30,10 @@
 #include <string_view>
 #include <vector>
 
-#include "sluice/channel/dtype.hpp"
 #include "sluice/channel/layout.hpp"
 #include "sluice/channel/stream_info.hpp"
 #include "sluice/channel/stream_progress.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/runtime/runtime.hpp"
 

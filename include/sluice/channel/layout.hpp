@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-namespace sluice::channel {
+#include "sluice/core/box.hpp"
 
-using Extents = std::vector<std::int64_t>;
+namespace sluice::channel {
 
 struct Layout {
   Extents global_shape;  ///< the whole array, 1 to 3 dimensions
@@ -41,26 +41,12 @@ struct Layout {
   [[nodiscard]] std::int64_t block_elements() const noexcept;
   [[nodiscard]] std::int64_t local_elements() const noexcept;
   [[nodiscard]] std::int64_t global_elements() const noexcept;
+  /// The block as a box of the global array.
+  [[nodiscard]] Box block() const { return {block_start, block_count}; }
 
   /// Checks this rank's layout on its own (dimensions, bounds, halo fit). Returns an
   /// empty string if it is valid, otherwise what is wrong. Local.
   [[nodiscard]] std::string check_local() const;
-};
-
-/// A global sub-box, possibly strided: indices start[d] + j * every[d], j < count[d].
-/// An empty `every` means 1 in every dimension.
-struct Selection {
-  Extents start;
-  Extents count;
-  Extents every;
-
-  /// The whole array of `shape`.
-  [[nodiscard]] static Selection all(const Extents& shape);
-  /// `every` with its default filled in.
-  [[nodiscard]] Selection normalized() const;
-  [[nodiscard]] std::int64_t elements() const noexcept;
-  /// Empty string if the selection fits in `shape`, otherwise what is wrong.
-  [[nodiscard]] std::string check_against(const Extents& shape) const;
 };
 
 /// The part of a selection that one block provides, in three coordinate systems.
@@ -73,13 +59,5 @@ struct Overlap {
 /// The overlap of a (normalized) selection with a block of a normalized layout, or
 /// an empty `count` if they do not intersect.
 [[nodiscard]] Overlap intersect(const Selection& selection, const Layout& block);
-
-/// The indices of a (normalized) selection that lie in the box start .. start + count
-/// - 1, as a selection; a count of 0 in every dimension if there are none.
-[[nodiscard]] Selection clip(const Selection& selection, const Extents& box_start,
-                             const Extents& box_count);
-
-/// "[a, b, c]" for messages.
-[[nodiscard]] std::string to_string(const Extents& extents);
 
 }  // namespace sluice::channel

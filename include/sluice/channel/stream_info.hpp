@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "sluice/channel/dtype.hpp"
 #include "sluice/channel/layout.hpp"
 #include "sluice/channel/options.hpp"
+#include "sluice/core/dtype.hpp"
 
 namespace sluice::channel {
 

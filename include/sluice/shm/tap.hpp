@@ -28,6 +28,9 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/core/box.hpp"
+#include "sluice/core/dtype.hpp"
+
 namespace sluice::shm {
 
 /// A sluice job on this node, as its directory segment tells.
@@ -47,12 +50,10 @@ struct TapJob {
 struct TapStreamInfo {
   std::string job;
   std::string name;
-  std::string dtype;  ///< "f32", "f64", "i32", "i64", "u8"
-  std::size_t element_bytes = 0;
-  std::vector<std::int64_t> shape;
-  /// The blocks of this node's producers, as start and count per dimension.
-  std::vector<std::vector<std::int64_t>> block_starts;
-  std::vector<std::vector<std::int64_t>> block_counts;
+  Dtype dtype = Dtype::f64;
+  Extents shape;
+  /// The blocks of this node's producers.
+  std::vector<Box> blocks;
   [[nodiscard]] std::int64_t elements() const noexcept;
 };
 
@@ -93,13 +94,11 @@ class Tap {
   /// `timeout`: ok (iteration set), timeout, end_of_stream or producer_gone.
   TapRead wait_next(std::int64_t after, std::chrono::milliseconds timeout);
 
-  /// Reads the newest iteration of the box `start`/`count` (both empty: the whole
-  /// array) into `into` (row-major, `bytes` long, exactly the box), consistently.
-  /// InvalidArgument for a box outside the array or outside this node's blocks, or a
-  /// buffer of the wrong size. Status timeout if nothing was copied yet within
-  /// `timeout`.
-  TapRead read_latest(const std::vector<std::int64_t>& start,
-                      const std::vector<std::int64_t>& count, void* into, std::size_t bytes,
+  /// Reads the newest iteration of `box` (Box{}: the whole array) into `into`
+  /// (row-major, `bytes` long, exactly the box), consistently. InvalidArgument for a
+  /// box outside the array or outside this node's blocks, or a buffer of the wrong
+  /// size. Status timeout if nothing was copied yet within `timeout`.
+  TapRead read_latest(const Box& box, void* into, std::size_t bytes,
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
  private:

@@ -62,8 +62,7 @@ class Agent {
   /// Registers an exposed stream, so that clients can change its exposure (and inject
   /// into it once the simulation accepts injections). Called by Bridge::expose; the
   /// entry lives as long as the agent. StateError after start().
-  SteeredStream& add_stream(std::string_view name, std::string_view dtype,
-                            std::size_t element_bytes, std::vector<std::int64_t> shape);
+  SteeredStream& add_stream(std::string_view name, Dtype dtype, Extents shape);
 
   /// Ends registration. Collective over the simulation ranks; InvalidArgument on every
   /// rank if they registered different parameters.

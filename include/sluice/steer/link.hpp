@@ -83,7 +83,7 @@ class Link {
                           std::chrono::milliseconds timeout);
   /// Writes `data` (raw elements of `dtype`, row-major over `region`) into the
   /// stream's simulation array. At most 256 MiB.
-  Response inject(std::string_view stream, std::string_view dtype, const Region& region,
+  Response inject(std::string_view stream, std::string_view dtype, const Box& region,
                   std::span<const std::byte> data, std::chrono::milliseconds timeout);
 
   /// Sends queued requests and delivers answers, waiting up to `wait` for something to

@@ -16,23 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "sluice/core/box.hpp"
+#include "sluice/core/dtype.hpp"
+
 namespace sluice::steer {
-
-/// A box of a stream's global array: start[d] .. start[d] + count[d] - 1. Empty
-/// vectors mean the whole array.
-struct Region {
-  std::vector<std::int64_t> start;
-  std::vector<std::int64_t> count;
-
-  [[nodiscard]] bool whole() const noexcept { return start.empty() && count.empty(); }
-  [[nodiscard]] std::int64_t elements(const std::vector<std::int64_t>& shape) const noexcept;
-  /// Empty string if the region is a non-empty box inside `shape`, otherwise what is
-  /// wrong (for the client).
-  [[nodiscard]] std::string check_against(const std::vector<std::int64_t>& shape) const;
-  /// "[0:4, 10:20]" (half-open ranges), or "all".
-  [[nodiscard]] std::string describe() const;
-  bool operator==(const Region&) const = default;
-};
 
 /// What a stream publishes.
 struct Exposure {
@@ -40,8 +27,9 @@ struct Exposure {
   /// Publish iteration k only when (k - phase) % every == 0.
   std::int64_t every = 1;
   std::int64_t phase = 0;
-  /// What readers see: their selection is clipped to it.
-  Region region;
+  /// What readers see (their selection is clipped to it): a box of the array, the
+  /// whole array unless steering narrowed it.
+  Box region;
   /// The iteration from which this exposure holds (0: as exposed).
   std::int64_t since_iteration = 0;
 
@@ -55,7 +43,8 @@ struct Exposure {
 struct StreamControl {
   std::optional<bool> enabled;
   std::optional<std::int64_t> every;
-  std::optional<Region> region;
+  /// A box, or Box's whole-array marker ("all").
+  std::optional<Box> region;
 };
 
 inline constexpr std::int64_t max_every = 1'000'000'000;
@@ -67,7 +56,7 @@ inline constexpr std::size_t max_injection_bytes = std::size_t{256} << 20;
 /// Data for a region of a stream's simulation array, raw elements of the stream's
 /// dtype, row-major over the region (native byte order).
 struct Injection {
-  Region region;
+  Box region;  ///< resolved: never the whole-array marker
   std::vector<std::byte> data;
   /// The iteration whose field gets it (agreed by every rank).
   std::int64_t iteration = -1;
@@ -77,13 +66,11 @@ struct Injection {
 /// knows it.
 struct SteeredStream {
   std::string name;
-  std::string dtype;
-  std::size_t element_bytes = 0;
-  std::vector<std::int64_t> shape;
+  Dtype dtype = Dtype::f64;
+  Extents shape;
   /// This rank's block (simulation ranks only; a zero count: it owns nothing). Each
   /// rank keeps only the part of an injection that falls in it.
-  std::vector<std::int64_t> block_start;
-  std::vector<std::int64_t> block_count;
+  Box block;
   /// Whether the simulation applies injections to this stream's array
   /// (Channel::accept_injections).
   bool injectable = false;

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// Element types a stream can carry.
+/// Element types of arrays: what a stream carries, what a graph computes on.
 
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace sluice::channel {
+namespace sluice {
 
 enum class Dtype : std::uint8_t { f32, f64, i32, i64, u8 };
 
@@ -51,4 +51,4 @@ template <typename T>
   }
 }
 
-}  // namespace sluice::channel
+}  // namespace sluice

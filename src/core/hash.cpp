@@ -1,8 +1,8 @@
-#include "sluice/ring/hash.hpp"
+#include "sluice/core/hash.hpp"
 
 #include <array>
 
-namespace sluice::ring {
+namespace sluice {
 
 namespace {
 
@@ -46,4 +46,4 @@ std::uint64_t stable_hash(std::uint64_t value) noexcept {
   return stable_hash(std::span<const std::byte>(bytes));
 }
 
-}  // namespace sluice::ring
+}  // namespace sluice

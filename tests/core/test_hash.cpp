@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "sluice/ring/hash.hpp"
+#include "sluice/core/hash.hpp"
 
-namespace r = sluice::ring;
+namespace r = sluice;
 
 namespace {
 

@@ -11,7 +11,7 @@
 /// bit. All of them are pure functions: thread-safe.
 ///
 /// @code
-/// const std::uint64_t h = sluice::ring::stable_hash("temperature");  // same on every rank
+/// const std::uint64_t h = sluice::stable_hash("temperature");  // same on every rank
 /// @endcode
 
 #include <cstddef>
@@ -19,7 +19,7 @@
 #include <span>
 #include <string_view>
 
-namespace sluice::ring {
+namespace sluice {
 
 /// FNV-1a 64 offset basis and prime, as in the FNV specification.
 inline constexpr std::uint64_t fnv1a_64_offset_basis = 0xcbf29ce484222325ULL;
@@ -53,4 +53,4 @@ inline constexpr std::uint64_t fnv1a_64_prime = 0x00000100000001b3ULL;
 /// byte order of this machine. Thread-safe.
 [[nodiscard]] std::uint64_t stable_hash(std::uint64_t value) noexcept;
 
-}  // namespace sluice::ring
+}  // namespace sluice
