@@ -9,23 +9,23 @@
 
 #include "channel_state.hpp"
 #include "external_readers.hpp"
-#include "setup.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
-#include "stream_window.hpp"
 
 namespace sluice::channel {
 
 Bridge::Bridge(const Runtime& runtime)
     : m_runtime(&runtime),
       m_steering(runtime),
+      m_producer(runtime, runtime.comm()),
       m_external(std::make_unique<detail::ExternalReaders>()) {
   if (runtime.role() != Role::simulation) {
-    throw RoleError(
-        "creating a sluice::channel::Bridge",
-        "this process plays the role '" + std::string(role_name(runtime.role())) + "'",
-        "only simulation processes expose streams; readers use sluice::channel::Consumer");
+    throw RoleError("creating a sluice::channel::Bridge",
+                    "this process plays the role '" + std::string(role_name(runtime.role())) + "'",
+                    "a Bridge is the simulation's; other roles expose streams with "
+                    "sluice::channel::Producer and read them with sluice::channel::Consumer");
   }
+  m_producer.set_start([this] { start(); });
 }
 
 Bridge::~Bridge() {
@@ -38,84 +38,32 @@ Bridge::~Bridge() {
     } else {
       // Unwinding: the collective part is out of reach, but readers can still be
       // told that nothing more comes, so they see end of stream instead of waiting.
-      for (auto& channel : m_channels) {
-        channel->close();
-      }
+      m_producer.close();
     }
   } catch (const std::exception& e) {
     log::error("closing the bridge failed: ", e.what());
   }
 }
 
-Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, const Layout& layout,
+Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, std::span<const Layout> blocks,
                               ChannelOptions options) {
-  const std::string asked = "exposing stream '" + std::string(name) + "'";
   if (m_started) {
-    throw StateError(asked, "publishing has started",
+    throw StateError("exposing stream '" + std::string(name) + "'", "publishing has started",
                      "expose every stream before the first publish");
   }
-  // Checked locally first: every simulation rank registers the same names, so they
-  // all reach the same verdict without a round trip.
-  if (const auto problem = detail::check_name(name); !problem.empty()) {
-    throw InvalidArgument(asked, problem);
+  Channel& channel = m_producer.expose_dtype(name, dtype, blocks, options);
+  auto& state = *channel.m_state;
+  // Steering changes the exposure of the simulation's streams and injects into them.
+  state.steering = &m_steering.add_stream(name, dtype, state.info.global_shape);
+  if (state.blocks.size() == 1) {
+    state.steering->block = state.blocks.front().layout.block();
   }
-  for (const auto& channel : m_channels) {
-    if (channel->info().name == name) {
-      throw InvalidArgument(asked, "a stream of that name is already exposed");
-    }
-  }
-  const auto outcome =
-      detail::exchange(m_runtime->world(), detail::expose_record(name, dtype, layout, options),
-                       m_runtime->ranks_of(Role::simulation));
-  if (!outcome.error.empty()) {
-    throw InvalidArgument(asked, outcome.error);
-  }
-
-  auto state = std::make_unique<detail::ChannelState>();
-  state->bridge = this;
-  state->simulation = &m_runtime->comm();
-  state->info = outcome.stream;
-  state->steering = &m_steering.add_stream(name, dtype, outcome.stream.global_shape);
-  state->layout = layout.normalized();
-  state->steering->block = state->layout.block();
-  state->world_rank = m_runtime->world_rank();
-  state->owns_data = state->layout.block_elements() > 0;
-  state->window_layout.depth = options.depth;
-  state->window_layout.slot_bytes =
-      state->owns_data ? detail::slot_bytes_for(state->layout.local_elements(), dtype) : 0;
-  state->window = detail::allocate_stream_window(*m_runtime, state->window_layout.window_bytes());
-  // MPI does not zero window memory; readers start reading after start(), which is
-  // a collective that orders these stores before their first access. Zeroing the
-  // slots too faults their pages in now, not during the simulation's first
-  // iterations (measured: the first publish of a 256 MiB block took 30x a memcpy).
-  std::memset(state->window.base(), 0, state->window.size_bytes());
-  state->epoch.emplace(state->window.lock_all());
-  state->window.sync();
-  // A simulation rank may subscribe through its Bridge (Consumer(Bridge&)) right after
-  // exposing, claiming entries in every producer's window: no producer may still be
-  // zeroing its window then, or the claims are wiped and handed out twice. (Other
-  // processes subscribe only after start, which every producer reaches after this.)
-  m_runtime->comm().barrier();
-  state->slot_iteration.assign(static_cast<std::size_t>(options.depth), -1);
-  state->slot_seq.assign(static_cast<std::size_t>(options.depth), 0);
-  m_channels.push_back(std::unique_ptr<Channel>(new Channel(std::move(state))));
-  log::info("exposed stream '", name, "' (", dtype_name(dtype), ", ",
-            to_string(outcome.stream.global_shape), ", depth ", options.depth, ", ",
-            policy_name(options.policy), ")");
-  return *m_channels.back();
+  return channel;
 }
 
 const std::string& Bridge::job_id() const noexcept { return m_external->job(); }
 
-Channel& Bridge::channel(std::string_view name) {
-  for (const auto& channel : m_channels) {
-    if (channel->info().name == name) {
-      return *channel;
-    }
-  }
-  throw NotFound("looking up stream '" + std::string(name) + "'",
-                 "no stream of that name was exposed");
-}
+Channel& Bridge::channel(std::string_view name) { return m_producer.channel(name); }
 
 void Bridge::start() {
   if (m_started) {
@@ -124,23 +72,21 @@ void Bridge::start() {
   if (m_closed) {
     throw StateError("starting the bridge", "it is closed");
   }
-  const auto outcome = detail::exchange(m_runtime->world(), detail::start_record(),
-                                        m_runtime->ranks_of(Role::simulation));
-  if (!outcome.error.empty()) {
-    throw InvalidArgument("starting to publish", outcome.error);
-  }
+  // Every simulation rank exposed the same streams (each expose was checked
+  // together), so they all end set-up here with the same list.
+  m_runtime->finish_setup();
   // Each node's leader makes the segments for readers outside the job before the
-  // barrier; the producers open them after it.
+  // second half; the producers open them after it.
   std::vector<const StreamInfo*> infos;
   std::vector<detail::ChannelState*> states;
-  for (auto& channel : m_channels) {
+  for (const auto& channel : m_producer.channels()) {
     infos.push_back(&channel->info());
     states.push_back(channel->m_state.get());
   }
   m_external->prepare(*m_runtime, infos);
   // Readers subscribe between the two halves (see Consumer::start), so that they
   // can get every iteration from the first.
-  m_runtime->world().barrier();
+  m_runtime->start();
   m_external->attach(states);
   m_started = true;
   m_steering.start();
@@ -165,18 +111,9 @@ void Bridge::close() {
   if (m_closed) {
     return;
   }
-  start();  // readers still in set-up must leave it before the windows go
+  start();  // readers still in set-up must leave it
   m_steering.close();
-  for (auto& channel : m_channels) {
-    channel->close();
-  }
-  // Freeing is collective with Consumer::close(): it returns once every reader is done.
-  for (auto& channel : m_channels) {
-    auto& state = *channel->m_state;
-    state.bytes_pulled_at_close = channel->counters().bytes_pulled;
-    state.epoch.reset();
-    state.window.free();
-  }
+  m_producer.close();
   m_external->finish();
   m_closed = true;
 }

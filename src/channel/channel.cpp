@@ -11,7 +11,7 @@
 #include "../core/backoff.hpp"
 #include "../core/box_copy.hpp"
 #include "channel_state.hpp"
-#include "sluice/channel/bridge.hpp"
+#include "sluice/channel/producer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 
@@ -26,10 +26,10 @@ namespace {
 // Where an iteration that readers will not see is computed: two scratch buffers in
 // turn, so that a simulation computing iteration k from k-1 in place does not get the
 // buffer holding k-1 when both are dropped.
-void* scratch_buffer(ChannelState& s) {
+std::byte* scratch_buffer(ChannelState& s) {
   auto& scratch = s.scratch[s.next_scratch];
   s.next_scratch ^= 1;
-  scratch.resize(static_cast<std::size_t>(s.layout.local_elements()) * dtype_size(s.info.dtype));
+  scratch.resize(std::max<std::size_t>(s.window_layout.slot_bytes, 1));
   return scratch.data();
 }
 
@@ -38,7 +38,7 @@ void* scratch_buffer(ChannelState& s) {
 bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_lag) {
   constexpr int words = detail::max_subscribers * detail::subscriber_words;
   std::uint64_t table[words];
-  Words(s.window).load_many(s.world_rank, WindowLayout::subscriber_word(0, 0), words, table);
+  Words(*s.window).load_many(s.world_rank, s.window_layout.subscriber_word(0, 0), words, table);
   bool held = false;
   for (int e = 0; e < detail::max_subscribers; ++e) {
     const std::uint64_t* entry = table + e * detail::subscriber_words;
@@ -65,7 +65,26 @@ Channel::Channel(std::unique_ptr<ChannelState> state) : m_state(std::move(state)
 Channel::~Channel() = default;
 
 const StreamInfo& Channel::info() const noexcept { return m_state->info; }
-const Layout& Channel::layout() const noexcept { return m_state->layout; }
+std::size_t Channel::blocks() const noexcept { return m_state->blocks.size(); }
+
+const Layout& Channel::layout(std::size_t block) const {
+  if (block >= m_state->blocks.size()) {
+    throw InvalidArgument(
+        "the layout of block " + std::to_string(block) + " of stream '" + m_state->info.name + "'",
+        "this rank has " + std::to_string(m_state->blocks.size()) + " block(s)");
+  }
+  return m_state->blocks[block].layout;
+}
+
+void Channel::check_blocks(std::size_t given) const {
+  const std::size_t mine = m_state->blocks.size();
+  if (given != mine && !(given == 1 && mine == 0)) {
+    throw InvalidArgument("publishing stream '" + m_state->info.name + "' with " +
+                              std::to_string(given) + " buffer(s)",
+                          "this rank exposed " + std::to_string(mine) + " block(s)",
+                          "give one buffer per block, in the order they were exposed");
+  }
+}
 bool Channel::is_closed() const noexcept { return m_state->closed; }
 
 void Channel::check_type(Dtype asked) const {
@@ -77,8 +96,17 @@ void Channel::check_type(Dtype asked) const {
   }
 }
 
-void* Channel::acquire(std::int64_t iteration) {
+void* Channel::acquire(std::int64_t iteration, std::size_t block) {
   ChannelState& s = *m_state;
+  if (block >= std::max<std::size_t>(s.blocks.size(), 1)) {
+    throw InvalidArgument(
+        "the slot of block " + std::to_string(block) + " of stream '" + s.info.name + "'",
+        "this rank has " + std::to_string(s.blocks.size()) + " block(s)");
+  }
+  // The other blocks of the iteration being computed: their buffers in the same slot.
+  if (s.acquired == iteration && iteration >= 0) {
+    return s.acquired_buffer + (s.blocks.empty() ? 0 : s.blocks[block].offset_bytes);
+  }
   const std::string asked =
       "publishing iteration " + std::to_string(iteration) + " of stream '" + s.info.name + "'";
   if (s.closed) {
@@ -95,7 +123,7 @@ void* Channel::acquire(std::int64_t iteration) {
     throw InvalidArgument(
         asked, "iterations must increase; the last one was " + std::to_string(s.last_iteration));
   }
-  s.bridge->start();
+  s.producer->start();
 
   // Steering decides first, identically on every rank (the exposure changes at the
   // same iteration everywhere): an iteration it does not expose is not published,
@@ -104,7 +132,8 @@ void* Channel::acquire(std::int64_t iteration) {
     s.acquired = iteration;
     s.acquired_is_dropped = false;
     s.acquired_is_withheld = true;
-    return scratch_buffer(s);
+    s.acquired_buffer = scratch_buffer(s);
+    return s.acquired_buffer + (s.blocks.empty() ? 0 : s.blocks[block].offset_bytes);
   }
   s.acquired_is_withheld = false;
 
@@ -138,8 +167,8 @@ void* Channel::acquire(std::int64_t iteration) {
       // Every simulation rank must drop the same iterations: agree on it.
       int mine = held ? 1 : 0;
       int any = 0;
-      check_mpi(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, s.simulation->get()),
-                "MPI_Allreduce", "agreeing whether to skip an iteration");
+      check_mpi(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, s.group->get()), "MPI_Allreduce",
+                "agreeing whether to skip an iteration");
       held = any != 0;
       break;
     }
@@ -151,24 +180,26 @@ void* Channel::acquire(std::int64_t iteration) {
   s.acquired = iteration;
   s.acquired_is_dropped = held;
   if (held || !s.owns_data) {
-    return scratch_buffer(s);
+    s.acquired_buffer = scratch_buffer(s);
+    return s.acquired_buffer + (s.blocks.empty() ? 0 : s.blocks[block].offset_bytes);
   }
   // Odd sequence: a reader that overlaps this write will notice. The exposed region
   // goes with it, while the slot is marked as being written.
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
-  const Words words(s.window);
-  words.store(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq);
+  const Words words(*s.window);
+  words.store(s.world_rank, s.window_layout.slot_word(slot, detail::seq), seq);
   std::uint64_t region[6] = {};
   const Box& exposed = s.steering->exposure.region;
   for (std::size_t d = 0; d < exposed.rank(); ++d) {
     region[d] = static_cast<std::uint64_t>(exposed.start[d]);
     region[3 + d] = static_cast<std::uint64_t>(exposed.count[d]);
   }
-  words.store_many(s.world_rank, WindowLayout::slot_word(slot, detail::exposed_start), 6, region);
+  words.store_many(s.world_rank, s.window_layout.slot_word(slot, detail::exposed_start), 6, region);
   // The odd sequence must be visible before any store into the slot (a barrier on
   // weakly ordered CPUs; x86 keeps stores in order anyway).
-  s.window.sync();
-  return s.window.base() + s.window_layout.slot_offset(slot);
+  s.window->sync();
+  s.acquired_buffer = s.slot_data(slot);
+  return s.acquired_buffer + s.blocks[block].offset_bytes;
 }
 
 void Channel::commit(std::int64_t iteration) {
@@ -183,50 +214,56 @@ void Channel::commit(std::int64_t iteration) {
   s.last_iteration = iteration;
   if (s.acquired_is_withheld) {
     ++s.withheld;
-    Words(s.window).store(s.world_rank, detail::withheld, s.withheld);
+    Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::withheld),
+                           s.withheld);
     return;
   }
   if (s.acquired_is_dropped) {
     ++s.skipped;
-    Words(s.window).store(s.world_rank, detail::skipped, s.skipped);
+    Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::skipped), s.skipped);
     return;
   }
   if (!s.owns_data) {
     return;
   }
   const int slot = static_cast<int>(s.published % static_cast<std::uint64_t>(s.info.options.depth));
-  s.window.sync();  // the slot's data is in the window before the header says so
+  s.window->sync();  // the slot's data is in the window before the header says so
   // Two words per atomic call: each word is still atomic on its own, and readers
   // check seq and iteration together before and after reading, so the order
   // between the two words does not matter.
-  const Words words(s.window);
+  const Words words(*s.window);
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
   static_assert(detail::seq + 1 == detail::iteration);
-  words.store_pair(s.world_rank, WindowLayout::slot_word(slot, detail::seq), seq,
+  words.store_pair(s.world_rank, s.window_layout.slot_word(slot, detail::seq), seq,
                    static_cast<std::uint64_t>(iteration));
   s.slot_iteration[static_cast<std::size_t>(slot)] = iteration;
   ++s.published;
   static_assert(detail::newest_plus_one + 1 == detail::published);
-  words.store_pair(s.world_rank, detail::newest_plus_one, static_cast<std::uint64_t>(iteration) + 1,
-                   s.published);
-  if (s.mirror) {
-    s.mirror->write(iteration, s.window.base() + s.window_layout.slot_offset(slot),
-                    s.layout.local_shape, s.layout.local_offset, s.steering->exposure.region);
+  words.store_pair(s.world_rank, s.window_layout.control_word(detail::newest_plus_one),
+                   static_cast<std::uint64_t>(iteration) + 1, s.published);
+  for (const auto& block : s.blocks) {
+    if (block.mirror) {
+      block.mirror->write(iteration, s.slot_data(slot) + block.offset_bytes,
+                          block.layout.local_shape, block.layout.local_offset,
+                          s.steering->exposure.region);
+    }
   }
 }
 
-void Channel::publish_bytes(std::int64_t iteration, const void* local) {
+void Channel::publish_bytes(std::int64_t iteration, const void* const* locals) {
   ChannelState& s = *m_state;
-  auto* slot = static_cast<std::byte*>(acquire(iteration));
-  const Layout& l = s.layout;
+  auto* slot = static_cast<std::byte*>(acquire(iteration, 0));
   const std::size_t element = dtype_size(s.info.dtype);
   if (!s.acquired_is_dropped && !s.acquired_is_withheld && s.owns_data) {
-    // The owned block, or only its part inside the exposed region.
-    const Overlap part = intersect(Selection::of(s.steering->exposure.region), l);
-    if (!part.count.empty()) {
-      sluice::detail::copy_box(slot, l.local_shape, part.local_start,
-                               static_cast<const std::byte*>(local), l.local_shape,
-                               part.local_start, part.count, element);
+    // Each owned block, or only its part inside the exposed region.
+    for (std::size_t b = 0; b < s.blocks.size(); ++b) {
+      const Layout& l = s.blocks[b].layout;
+      const Overlap part = intersect(Selection::of(s.steering->exposure.region), l);
+      if (!part.count.empty()) {
+        sluice::detail::copy_box(slot + s.blocks[b].offset_bytes, l.local_shape, part.local_start,
+                                 static_cast<const std::byte*>(locals[b]), l.local_shape,
+                                 part.local_start, part.count, element);
+      }
     }
   }
   commit(iteration);
@@ -238,17 +275,28 @@ void Channel::close() {
     return;
   }
   s.closed = true;
-  Words(s.window).store(s.world_rank, detail::closed, 1);
-  if (s.mirror) {
-    s.mirror->close();
+  Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::closed), 1);
+  for (const auto& block : s.blocks) {
+    if (block.mirror) {
+      block.mirror->close();
+    }
   }
 }
 
 void Channel::accept_injections() {
   ChannelState& s = *m_state;
-  if (s.bridge->is_started()) {
-    throw StateError("accepting injections into stream '" + s.info.name + "'",
-                     "publishing has started", "call accept_injections() before start()");
+  const std::string asked = "accepting injections into stream '" + s.info.name + "'";
+  if (s.producer->runtime().is_started()) {
+    throw StateError(asked, "publishing has started", "call accept_injections() before start()");
+  }
+  if (s.steering == s.own_steering.get()) {
+    throw StateError(asked,
+                     "only a Bridge's streams take injections (steering reaches the "
+                     "simulation)");
+  }
+  if (s.blocks.size() > 1) {
+    throw StateError(asked, "this rank exposed " + std::to_string(s.blocks.size()) +
+                                " blocks; injections serve streams with one block per rank");
   }
   s.steering->injectable = true;
 }
@@ -264,13 +312,15 @@ std::size_t Channel::apply_injected_bytes(std::int64_t iteration, void* local) {
       log::warn("stream '", s.info.name, "': applying at iteration ", iteration,
                 " an injection meant for iteration ", injection.iteration);
     }
-    const Overlap part = intersect(Selection::of(injection.region), s.layout);
-    if (!part.count.empty() && s.owns_data) {
+    const Layout& layout = s.blocks.empty() ? Layout{} : s.blocks.front().layout;
+    const Overlap part =
+        s.owns_data ? intersect(Selection::of(injection.region), layout) : Overlap{};
+    if (!part.count.empty()) {
       // The injection is row-major over its region: part.result_start is where this
       // rank's share starts in it.
-      sluice::detail::copy_box(static_cast<std::byte*>(local), s.layout.local_shape,
-                               part.local_start, injection.data.data(), injection.region.count,
-                               part.result_start, part.count, element);
+      sluice::detail::copy_box(static_cast<std::byte*>(local), layout.local_shape, part.local_start,
+                               injection.data.data(), injection.region.count, part.result_start,
+                               part.count, element);
       written += static_cast<std::size_t>(product(part.count));
     }
     pending.pop_front();
@@ -286,7 +336,9 @@ ChannelCounters Channel::counters() const {
   c.withheld = s.withheld;
   c.max_lag = s.max_lag;
   c.bytes_pulled =
-      s.epoch ? Words(s.window).load(s.world_rank, detail::bytes_pulled) : s.bytes_pulled_at_close;
+      s.window->is_null()
+          ? 0
+          : Words(*s.window).load(s.world_rank, s.window_layout.control_word(detail::bytes_pulled));
   return c;
 }
 

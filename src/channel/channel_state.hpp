@@ -2,7 +2,6 @@
 // Private: the producer-side state behind a Channel.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "../shm/mirror.hpp"
@@ -13,27 +12,38 @@
 #include "sluice/steer/stream_control.hpp"
 
 namespace sluice::channel {
-class Bridge;
+class Producer;
 }
 
 namespace sluice::channel::detail {
 
+// One of this process's blocks of the stream.
+struct OwnBlock {
+  Layout layout;                 // normalized
+  std::size_t offset_bytes = 0;  // of its local buffer inside a slot
+  // This block as external readers on the node see it (null: nobody can).
+  std::unique_ptr<shm::detail::StreamMirror> mirror;
+};
+
 struct ChannelState {
-  Bridge* bridge = nullptr;
-  const mpi::Comm* simulation = nullptr;  // for consistent skip decisions
+  Producer* producer = nullptr;
+  const mpi::Comm* group = nullptr;  // the producers, for consistent skip decisions
   StreamInfo info;
-  steer::SteeredStream* steering = nullptr;  // exposure and injections, kept by the Agent
-  Layout layout;                             // this rank's, normalized
+  // Exposure and injections: kept by the simulation's steering Agent for a Bridge's
+  // streams; otherwise the channel's own (everything exposed, no injections).
+  steer::SteeredStream* steering = nullptr;
+  std::unique_ptr<steer::SteeredStream> own_steering;
+  std::vector<OwnBlock> blocks;  // may be empty: this process owns nothing
   int world_rank = 0;
-  bool owns_data = false;  // false for a rank whose block is empty
+  bool owns_data = false;  // some block has elements
   WindowLayout window_layout;
-  mpi::Window window;
-  std::optional<mpi::LockAllEpoch> epoch;
+  const mpi::Window* window = nullptr;  // the job's pool
 
   std::int64_t last_iteration = -1;
-  std::int64_t acquired = -1;         // iteration between slot() and commit(), or -1
-  bool acquired_is_dropped = false;   // skip policy: this iteration is not published
-  bool acquired_is_withheld = false;  // steering: this iteration is not exposed
+  std::int64_t acquired = -1;            // iteration between slot() and commit(), or -1
+  bool acquired_is_dropped = false;      // skip policy: this iteration is not published
+  bool acquired_is_withheld = false;     // steering: this iteration is not exposed
+  std::byte* acquired_buffer = nullptr;  // where the acquired iteration's blocks lie
   std::uint64_t published = 0;
   std::uint64_t skipped = 0;
   std::uint64_t withheld = 0;
@@ -43,9 +53,10 @@ struct ChannelState {
   std::vector<std::uint64_t> slot_seq;       // per slot, odd while being written
   std::vector<std::byte> scratch[2];         // where dropped iterations are computed, in turn
   int next_scratch = 0;
-  std::uint64_t bytes_pulled_at_close = 0;  // the window's counter, kept once it is freed
-  // This rank's block as external readers on the node see it (null: nobody can).
-  std::unique_ptr<shm::detail::StreamMirror> mirror;
+
+  [[nodiscard]] std::byte* slot_data(int slot) const {
+    return window->base() + window_layout.slot_offset(slot);
+  }
 };
 
 }  // namespace sluice::channel::detail

@@ -7,12 +7,9 @@
 #include <limits>
 #include <string>
 
-#include "channel_state.hpp"
 #include "consumer_state.hpp"
-#include "setup.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/core/log.hpp"
-#include "stream_window.hpp"
 
 namespace sluice::channel {
 
@@ -26,7 +23,7 @@ void begin_reading(ConsumerState& consumer) {
     if (consumer.bridge != nullptr) {
       consumer.bridge->start();  // a simulation rank's half is its Bridge's start()
     } else {
-      consumer.runtime->world().barrier();
+      consumer.runtime->start();
     }
     consumer.started = true;
   }
@@ -40,31 +37,17 @@ Consumer::Consumer(const Runtime& runtime, ConsumerOptions options)
     : m_state(std::make_unique<detail::ConsumerState>()) {
   m_state->runtime = &runtime;
   m_state->options = options;
+  m_state->catalog = std::make_unique<StreamCatalog>(runtime);
   if (runtime.role() == Role::simulation) {
     throw RoleError("creating a sluice::channel::Consumer",
                     "this process is a simulation rank, which takes part in set-up through its "
                     "Bridge",
                     "on a simulation rank, create the Consumer from the rank's Bridge");
   }
-  const auto simulation = runtime.ranks_of(Role::simulation);
-  for (;;) {
-    const auto outcome = detail::exchange(runtime.world(), detail::SetupRecord{}, simulation);
-    if (outcome.kind == detail::SetupKind::start && outcome.error.empty()) {
-      break;
-    }
-    if (!outcome.error.empty()) {
-      log::warn("the simulation failed a set-up step: ", outcome.error);
-      continue;
-    }
-    auto stream = std::make_unique<detail::ConsumedStream>();
-    stream->info = outcome.stream;
-    stream->owned_window = detail::allocate_stream_window(runtime, 0);
-    stream->epoch.emplace(stream->owned_window.lock_all());
-    stream->window = &stream->owned_window;
-    m_state->infos.push_back(stream->info);
-    m_state->streams.push_back(std::move(stream));
-  }
-  log::info("consumer ready: ", m_state->streams.size(), " stream(s) exposed");
+  // The streams exposed during set-up are all in the catalog after this.
+  runtime.finish_setup();
+  discover();
+  log::info("consumer ready: ", m_state->infos.size(), " stream(s) exposed");
 }
 
 Consumer::Consumer(Bridge& bridge, ConsumerOptions options)
@@ -72,13 +55,46 @@ Consumer::Consumer(Bridge& bridge, ConsumerOptions options)
   m_state->runtime = &bridge.runtime();
   m_state->options = options;
   m_state->bridge = &bridge;
-  for (const auto& channel : bridge.m_channels) {
+  m_state->catalog = std::make_unique<StreamCatalog>(bridge.runtime());
+  // The Bridge's own streams are known here at once (the catalog may not have them
+  // yet: simulation rank 0 publishes them after each expose); others come from the
+  // catalog.
+  for (const auto& channel : bridge.m_producer.channels()) {
     auto stream = std::make_unique<detail::ConsumedStream>();
     stream->info = channel->info();
-    stream->window = &channel->m_state->window;  // read inside the Bridge's epoch
+    stream->window = &bridge.runtime().pool().window();
     m_state->infos.push_back(stream->info);
     m_state->streams.push_back(std::move(stream));
   }
+}
+
+const std::vector<StreamInfo>& Consumer::discover() {
+  for (const auto& info : m_state->catalog->refresh()) {
+    const bool known = std::any_of(m_state->streams.begin(), m_state->streams.end(),
+                                   [&](const auto& s) { return s->info.name == info.name; });
+    if (!known) {
+      auto stream = std::make_unique<detail::ConsumedStream>();
+      stream->info = info;
+      stream->window = &m_state->runtime->pool().window();
+      m_state->infos.push_back(info);
+      m_state->streams.push_back(std::move(stream));
+    }
+  }
+  return m_state->infos;
+}
+
+StreamProgress Consumer::progress(std::string_view name) const {
+  const std::string asked = "reading the progress of stream '" + std::string(name) + "'";
+  if (!m_state->started || m_state->closed) {
+    throw StateError(asked, m_state->closed ? "the consumer is closed" : "reading has not started",
+                     "call it between Consumer::start() and Consumer::close()");
+  }
+  const auto found = std::find_if(m_state->streams.begin(), m_state->streams.end(),
+                                  [&](const auto& stream) { return stream->info.name == name; });
+  if (found == m_state->streams.end()) {
+    throw NotFound(asked, "no stream of that name was exposed");
+  }
+  return m_state->catalog->progress((*found)->info);
 }
 
 Consumer::~Consumer() {
@@ -107,15 +123,25 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   if (m_state->closed) {
     throw StateError(asked, "the consumer is closed");
   }
-  detail::ConsumedStream* stream = nullptr;
-  std::string known;
-  for (auto& candidate : m_state->streams) {
-    known += (known.empty() ? "" : ", ") + candidate->info.name;
-    if (candidate->info.name == name) {
-      stream = candidate.get();
+  const auto find = [&]() -> detail::ConsumedStream* {
+    for (auto& candidate : m_state->streams) {
+      if (candidate->info.name == name) {
+        return candidate.get();
+      }
     }
+    return nullptr;
+  };
+  detail::ConsumedStream* stream = find();
+  if (stream == nullptr) {
+    // Streams may be exposed at any time: look at the catalog again.
+    discover();
+    stream = find();
   }
   if (stream == nullptr) {
+    std::string known;
+    for (const auto& candidate : m_state->streams) {
+      known += (known.empty() ? "" : ", ") + candidate->info.name;
+    }
     throw NotFound(asked, "no stream of that name was exposed",
                    known.empty() ? "the simulation exposed no stream" : "streams: " + known);
   }
@@ -137,17 +163,28 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   state->selection = selection;
   const std::size_t element = dtype_size(info.dtype);
   state->buffer.resize(static_cast<std::size_t>(selection.elements()) * element);
+  // One part per block the selection meets; one source per process producing them.
   for (const auto& producer : info.producers) {
     detail::Part part;
-    part.world_rank = producer.world_rank;
+    part.block = &producer;
     part.layout = &producer.layout;
-    part.window_layout.depth = info.options.depth;
-    part.window_layout.slot_bytes =
-        detail::slot_bytes_for(producer.layout.local_elements(), info.dtype);
     detail::plan_part(part, selection, info.dtype);
-    if (!part.idle) {
-      state->parts.push_back(std::move(part));
+    if (part.idle) {
+      continue;
     }
+    const auto source =
+        std::find_if(state->sources.begin(), state->sources.end(),
+                     [&](const auto& s) { return s.world_rank == producer.world_rank; });
+    part.source = static_cast<std::size_t>(source - state->sources.begin());
+    if (source == state->sources.end()) {
+      detail::Source added;
+      added.world_rank = producer.world_rank;
+      added.window_layout.depth = info.options.depth;
+      added.window_layout.slot_bytes = producer.slot_bytes;
+      added.window_layout.base_bytes = producer.window_offset_bytes;
+      state->sources.push_back(added);
+    }
+    state->parts.push_back(std::move(part));
   }
   state->effective = selection;
   // In place: the producers' slots are mapped here (a shared window), and they keep
@@ -156,14 +193,14 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   state->in_place = m_state->options.read_in_place && stream->window->is_shared() &&
                     info.options.policy != Policy::latest;
   if (state->in_place) {
-    for (auto& part : state->parts) {
-      part.mapped = stream->window->shared_query(part.world_rank).base;
+    for (auto& source : state->sources) {
+      source.mapped = stream->window->shared_query(source.world_rank).base;
     }
   }
 
   const Words words(*stream->window);
-  for (auto& part : state->parts) {
-    if (words.load(part.world_rank, detail::closed) != 0) {
+  for (auto& source : state->sources) {
+    if (words.load(source.world_rank, source.window_layout.control_word(detail::closed)) != 0) {
       throw StateError(asked, "the stream is closed");
     }
   }
@@ -174,30 +211,34 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   // then each see one kind of atomic (plus reads), which MPI's default
   // accumulate_ops=same_op_no_op requires, and no compare-and-swap is needed (a
   // 64-bit one crashes Open MPI 4.1's osc rdma over vader, ompi#11349).
-  for (auto& part : state->parts) {
-    const std::uint64_t ticket = words.add(part.world_rank, detail::subscribers_claimed, 1);
+  for (auto& source : state->sources) {
+    const auto& layout = source.window_layout;
+    const std::uint64_t ticket =
+        words.add(source.world_rank, layout.control_word(detail::subscribers_claimed), 1);
     if (ticket >= static_cast<std::uint64_t>(detail::max_subscribers)) {
-      for (auto& claimed : state->parts) {
+      for (auto& claimed : state->sources) {
         if (claimed.entry >= 0) {
           words.store(claimed.world_rank,
-                      WindowLayout::subscriber_word(claimed.entry, detail::active), 0);
+                      claimed.window_layout.subscriber_word(claimed.entry, detail::active), 0);
         }
       }
-      throw StateError(asked, "simulation world rank " + std::to_string(part.world_rank) +
-                                  " has served " + std::to_string(detail::max_subscribers) +
+      throw StateError(asked, "world rank " + std::to_string(source.world_rank) + " has served " +
+                                  std::to_string(detail::max_subscribers) +
                                   " subscriptions to this stream, the most it can");
     }
-    part.entry = static_cast<int>(ticket);
-    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 1);
+    source.entry = static_cast<int>(ticket);
+    words.store(source.world_rank, layout.subscriber_word(source.entry, detail::active), 1);
   }
   std::uint64_t first = 0;
-  for (auto& part : state->parts) {
-    first = std::max(first, words.load(part.world_rank, detail::newest_plus_one));
+  for (auto& source : state->sources) {
+    first = std::max(first, words.load(source.world_rank,
+                                       source.window_layout.control_word(detail::newest_plus_one)));
   }
-  for (auto& part : state->parts) {
-    words.store(part.world_rank,
-                WindowLayout::subscriber_word(part.entry, detail::released_plus_one), first);
-    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::start), first);
+  for (auto& source : state->sources) {
+    const auto& layout = source.window_layout;
+    words.store(source.world_rank, layout.subscriber_word(source.entry, detail::released_plus_one),
+                first);
+    words.store(source.world_rank, layout.subscriber_word(source.entry, detail::start), first);
   }
   state->start_iteration = static_cast<std::int64_t>(first);
   m_state->subscriptions.push_back(
@@ -219,13 +260,6 @@ void Consumer::close() {
   }
   detail::begin_reading(*m_state);
   unsubscribe_all();
-  // Collective with Bridge::close().
-  for (auto& stream : m_state->streams) {
-    if (!stream->owned_window.is_null()) {
-      stream->epoch.reset();
-      stream->owned_window.free();
-    }
-  }
   m_state->closed = true;
 }
 

@@ -2,12 +2,12 @@
 // Private: the reader-side state behind Consumer, Subscription and Step.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "protocol.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
+#include "sluice/channel/stream_catalog.hpp"
 #include "sluice/mpi/datatype.hpp"
 #include "sluice/mpi/window.hpp"
 
@@ -15,19 +15,27 @@ namespace sluice::channel::detail {
 
 struct ConsumedStream {
   StreamInfo info;
-  const mpi::Window* window = nullptr;  // owned_window, or the Bridge's on a simulation rank
-  mpi::Window owned_window;
-  std::optional<mpi::LockAllEpoch> epoch;
+  const mpi::Window* window = nullptr;  // the job's pool
+};
+
+// A producing process of a subscription: it keeps the subscription's iterations (one
+// entry of its subscriber table) for all its blocks at once.
+struct Source {
+  int world_rank = 0;
+  int entry = -1;              // this subscription's row in the producer's subscriber table
+  WindowLayout window_layout;  // of the stream's part of the producer's pool
+  // Where the producer's pool is mapped in this process, when it is read in place;
+  // null otherwise.
+  const std::byte* mapped = nullptr;
 };
 
 // The part of a selection one producer block provides.
 struct Part {
-  int world_rank = 0;
-  int entry = -1;                  // this subscription's row in the producer's subscriber table
-  const Layout* layout = nullptr;  // the producer's
-  WindowLayout window_layout;      // of this producer's window (slot sizes differ by rank)
-  // Nothing to pull from this producer for the current (clipped) selection; it still
-  // keeps iterations for the subscription, which releases them.
+  std::size_t source = 0;  // in SubscriptionState::sources
+  const ProducerBlock* block = nullptr;
+  const Layout* layout = nullptr;  // the block's
+  // Nothing to pull from this block for the current (clipped) selection; its producer
+  // still keeps iterations for the subscription, which releases them.
   bool idle = false;
   Overlap overlap;
   MPI_Aint box_offset_bytes = 0;  // first selected element, inside a slot
@@ -38,9 +46,6 @@ struct Part {
   // layout described by derived datatypes with Open MPI's osc sm).
   int contiguous_bytes = 0;
   MPI_Aint result_offset_bytes = 0;
-  // Where the producer's window memory is mapped in this process, when it is read in
-  // place; null otherwise.
-  const std::byte* mapped = nullptr;
 };
 
 struct ConsumerState;
@@ -54,6 +59,7 @@ struct SubscriptionState {
   Selection effective;
   std::uint64_t planned_region[6] = {};
   bool planned_for_whole = true;
+  std::vector<Source> sources;
   std::vector<Part> parts;
   std::vector<std::byte> buffer;
   std::int64_t start_iteration = 0;
@@ -65,7 +71,7 @@ struct SubscriptionState {
   std::vector<std::uint64_t> heads;        // one producer's slot heads
   std::vector<std::uint64_t> first_heads;  // the first producer's
   std::vector<char> agreed;                // per slot: every producer holds the same
-  std::vector<std::uint64_t> before;       // slot head per part, before the data
+  std::vector<std::uint64_t> before;       // slot head per source, before the data
   bool active = true;
   // Read in place: the parts of the step held now, in the producers' slots.
   bool in_place = false;
@@ -75,6 +81,7 @@ struct SubscriptionState {
 struct ConsumerState {
   const Runtime* runtime = nullptr;
   Bridge* bridge = nullptr;  // set on a simulation rank, which reads through its Bridge
+  std::unique_ptr<StreamCatalog> catalog;
   std::vector<std::unique_ptr<ConsumedStream>> streams;
   std::vector<StreamInfo> infos;
   std::vector<std::unique_ptr<Subscription>> subscriptions;
@@ -83,13 +90,13 @@ struct ConsumerState {
   bool closed = false;
 };
 
-// Plans the pull of `selection` (normalized, in the producer's block or not) from
-// the part's producer: overlap, datatypes, contiguous run. Marks the part idle if
-// they do not intersect.
+// Plans the pull of `selection` (normalized, in the block or not) from the part's
+// block: overlap, datatypes, contiguous run. Marks the part idle if they do not
+// intersect.
 void plan_part(Part& part, const Selection& selection, Dtype dtype);
 
-// The second half of Bridge::start(): subscriptions made before it get every
-// iteration from the first one published. Collective (with the simulation's start).
+// The second half of the job's set-up (Runtime::start): subscriptions made before it
+// get every iteration from the first one published. Collective over the job.
 void begin_reading(ConsumerState& consumer);
 
 }  // namespace sluice::channel::detail

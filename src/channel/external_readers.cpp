@@ -68,8 +68,14 @@ void ExternalReaders::attach(const std::vector<ChannelState*>& channels) {
   }
   for (std::size_t n = 0; n < channels.size(); ++n) {
     ChannelState& s = *channels[n];
-    if (s.owns_data && n < static_cast<std::size_t>(shm::detail::max_streams)) {
-      s.mirror = shm::detail::StreamMirror::open(m_job, static_cast<int>(n), s.layout.block_start);
+    if (n >= static_cast<std::size_t>(shm::detail::max_streams)) {
+      break;
+    }
+    for (auto& block : s.blocks) {
+      if (block.layout.block_elements() > 0) {
+        block.mirror =
+            shm::detail::StreamMirror::open(m_job, static_cast<int>(n), block.layout.block_start);
+      }
     }
   }
 }

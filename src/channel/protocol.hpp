@@ -9,12 +9,13 @@
 // with plain stores followed by MPI_Win_sync and read with MPI_Get; the slot's
 // sequence word (a seqlock) tells a reader whether what it read is whole.
 //
-// Window of one stream on one producer (byte offsets, all words uint64):
+// One stream's part of a producer's pool (byte offsets from its base, words uint64):
 //   control    newest_plus_one, published, closed, skipped, bytes_pulled,
 //              subscribers_claimed, withheld, reserved
 //   subscribers max_subscribers x {active, start, released_plus_one}
 //   slot heads depth x {seq, iteration, exposed start x3, exposed count x3}
-//   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffer
+//   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffers
+//              of all the producer's blocks, one after the other, each 64-byte aligned
 #include <mpi.h>
 
 #include <cstddef>
@@ -51,30 +52,48 @@ enum SlotWord : int {
   slot_words = 8,
 };
 
-// Bytes of one slot of a producer whose local buffer has `local_elements` elements.
-inline std::size_t slot_bytes_for(std::int64_t local_elements, Dtype dtype) {
+// Bytes of one local buffer of `local_elements` elements inside a slot (each block's
+// buffer starts 64-byte aligned).
+inline std::size_t block_bytes_for(std::int64_t local_elements, Dtype dtype) {
   return (static_cast<std::size_t>(local_elements) * dtype_size(dtype) + 63) / 64 * 64;
 }
 
+// Where one producer's part of a stream lies in its pool (Runtime::pool()): the part
+// starts at `base_bytes` (64-byte aligned) with the control words, and its slots hold
+// all of the producer's blocks, `slot_bytes` each. Word positions are absolute word
+// indices in the pool, as Words takes them.
 struct WindowLayout {
   int depth = 2;
   std::size_t slot_bytes = 0;  // rounded up to 64
+  std::size_t base_bytes = 0;
 
-  static constexpr MPI_Aint subscriber_word(int subscriber, int word) {
-    return control_words + subscriber * subscriber_words + word;
+  [[nodiscard]] MPI_Aint control_word(int word) const { return base_word() + word; }
+  [[nodiscard]] MPI_Aint subscriber_word(int subscriber, int word) const {
+    return base_word() + control_words + subscriber * subscriber_words + word;
   }
-  static constexpr MPI_Aint slot_word(int slot, int word) {
-    return control_words + max_subscribers * subscriber_words + slot * slot_words + word;
+  [[nodiscard]] MPI_Aint slot_word(int slot, int word) const {
+    return base_word() + relative_slot_word(slot, word);
   }
-  [[nodiscard]] MPI_Aint header_bytes() const {
-    const auto words = static_cast<std::size_t>(slot_word(depth, 0));
-    return static_cast<MPI_Aint>((words * sizeof(std::uint64_t) + 63) / 64 * 64);
+  [[nodiscard]] std::size_t header_bytes() const {
+    const auto words = static_cast<std::size_t>(relative_slot_word(depth, 0));
+    return (words * sizeof(std::uint64_t) + 63) / 64 * 64;
   }
+  // Byte offset of a slot's data in the pool.
   [[nodiscard]] MPI_Aint slot_offset(int slot) const {
-    return header_bytes() + static_cast<MPI_Aint>(slot) * static_cast<MPI_Aint>(slot_bytes);
+    return static_cast<MPI_Aint>(base_bytes + header_bytes() +
+                                 static_cast<std::size_t>(slot) * slot_bytes);
   }
-  [[nodiscard]] std::size_t window_bytes() const {
-    return static_cast<std::size_t>(header_bytes()) + static_cast<std::size_t>(depth) * slot_bytes;
+  // Bytes of the whole part: header and slots.
+  [[nodiscard]] std::size_t region_bytes() const {
+    return header_bytes() + static_cast<std::size_t>(depth) * slot_bytes;
+  }
+
+ private:
+  [[nodiscard]] MPI_Aint base_word() const {
+    return static_cast<MPI_Aint>(base_bytes / sizeof(std::uint64_t));
+  }
+  static constexpr MPI_Aint relative_slot_word(int slot, int word) {
+    return control_words + max_subscribers * subscriber_words + slot * slot_words + word;
   }
 };
 

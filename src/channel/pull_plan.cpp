@@ -54,6 +54,7 @@ void plan_part(Part& part, const Selection& selection, Dtype dtype) {
   const std::vector<int> start(part.overlap.result_start.begin(), part.overlap.result_start.end());
   part.origin_type = mpi::Datatype::subarray(result_shape, count, start, mpi_element);
   const auto bytes = part.origin_type.size_bytes();
+  part.box_offset_bytes += static_cast<MPI_Aint>(part.block->offset_bytes);
   if (is_contiguous_run(producer.local_shape, part.overlap.count, selection.every) &&
       is_contiguous_run(selection.count, part.overlap.count, {}) &&
       bytes <= std::numeric_limits<int>::max()) {

@@ -1,13 +1,10 @@
 #pragma once
-// Private: the set-up exchange between the simulation's Bridge and every other
-// process of the job (consumers, schedulers, services).
+// Private: how the processes of a producer group agree on a stream they expose.
 //
-// Windows are collective over the whole job, so exposing a stream is a job-wide
-// step: every process contributes a SetupRecord to one MPI_Allgather on the
-// runtime's world, and every process validates the simulation ranks' records the
-// same way. They all reach the same verdict (a stream, an error, or "set-up is
-// over"), so a bad layout is an error on the simulation and a skipped stream on the
-// readers, never a hang.
+// Every process of the group contributes one record per block (one with nothing if it
+// owns no block) to an MPI_Allgatherv over the group, and every process validates all
+// of them the same way: they all reach the same verdict (a stream, or the same error),
+// never a hang. Nobody outside the group takes part.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,39 +18,44 @@
 
 namespace sluice::channel::detail {
 
-enum class SetupKind : std::int32_t { none = 0, expose = 1, start = 2 };
-
 constexpr std::size_t max_name_length = 127;
 
 struct SetupRecord {
-  SetupKind kind = SetupKind::none;
   std::int32_t dtype = 0;
   std::int32_t dims = 0;
   std::int32_t depth = 0;
   std::int32_t policy = 0;
-  std::int32_t padding = 0;
+  std::int32_t world_rank = 0;
+  std::int32_t block = -1;  // -1: this process owns no block
+  std::uint64_t window_offset_bytes = 0;
+  std::uint64_t offset_bytes = 0;
+  std::uint64_t slot_bytes = 0;
   std::int64_t global_shape[3] = {};
   std::int64_t block_start[3] = {};
   std::int64_t block_count[3] = {};
   std::int64_t local_shape[3] = {};
   std::int64_t local_offset[3] = {};
   char name[max_name_length + 1] = {};
-  char local_error[256] = {};  // this rank's own complaint about its layout, if any
+  char local_error[256] = {};  // this process's own complaint, if any
 };
 
-SetupRecord expose_record(std::string_view name, Dtype dtype, const Layout& layout,
-                          const ChannelOptions& options);
-SetupRecord start_record();
+// This process's records for a stream: one per block of `blocks` (one without a block
+// if there is none), with `problem` (if not empty) as its complaint. `layouts` are
+// checked here; their offsets in the pool are filled in by the caller.
+std::vector<SetupRecord> expose_records(std::string_view name, Dtype dtype,
+                                        std::span<const Layout> blocks,
+                                        const ChannelOptions& options, int world_rank,
+                                        std::string problem);
 
 struct SetupOutcome {
-  SetupKind kind = SetupKind::none;
-  StreamInfo stream;  // when kind == expose and error is empty
-  std::string error;  // the same text on every process
+  StreamInfo stream;  // when error is empty
+  std::string error;  // the same text on every process of the group
 };
 
-// Collective over `world`. `simulation_ranks` are the world ranks of the simulation.
-SetupOutcome exchange(const mpi::Comm& world, const SetupRecord& mine,
-                      std::span<const int> simulation_ranks);
+// Collective over `group`. `member` names a process of the group in messages
+// ("simulation rank").
+SetupOutcome exchange(const mpi::Comm& group, std::span<const SetupRecord> mine,
+                      std::string_view member);
 
 // Empty if `name` is a valid stream name, otherwise why not.
 std::string check_name(std::string_view name);

@@ -28,6 +28,7 @@ bool Subscription::reads_in_place() const noexcept { return m_state->in_place; }
 void Subscription::force_remote() noexcept { m_state->in_place = false; }
 const Selection& Subscription::selection() const noexcept { return m_state->selection; }
 std::size_t Subscription::blocks() const noexcept { return m_state->parts.size(); }
+std::size_t Subscription::producers() const noexcept { return m_state->sources.size(); }
 SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }
 
 void Subscription::release(std::int64_t iteration) {
@@ -38,9 +39,9 @@ void Subscription::release(std::int64_t iteration) {
   // Reads of an in-place step's data are done before the producers may reuse it.
   std::atomic_thread_fence(std::memory_order_release);
   const Words words(*s.stream->window);
-  for (const auto& part : s.parts) {
-    words.store(part.world_rank,
-                WindowLayout::subscriber_word(part.entry, detail::released_plus_one),
+  for (const auto& source : s.sources) {
+    words.store(source.world_rank,
+                source.window_layout.subscriber_word(source.entry, detail::released_plus_one),
                 static_cast<std::uint64_t>(iteration) + 1);
   }
   s.held = -1;
@@ -57,9 +58,10 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
   const mpi::Window& window = *s.stream->window;
   const Words words(window);
   auto& before = s.before;
-  before.resize(s.parts.size() * 2);
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
-    words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, &before[i * 2]);
+  before.resize(s.sources.size() * 2);
+  for (std::size_t i = 0; i < s.sources.size(); ++i) {
+    const auto& source = s.sources[i];
+    words.load_many(source.world_rank, source.window_layout.slot_word(slot, 0), 2, &before[i * 2]);
     if (before[i * 2 + detail::seq] % 2 != 0 ||
         before[i * 2 + detail::iteration] != static_cast<std::uint64_t>(iteration)) {
       return PullResult::torn;
@@ -69,19 +71,21 @@ PullResult pull(detail::SubscriptionState& s, int slot, std::int64_t iteration,
     if (part.idle) {
       continue;
     }
-    const MPI_Aint displacement = part.window_layout.slot_offset(slot) + part.box_offset_bytes;
-    const int rc =
-        part.contiguous_bytes > 0
-            ? MPI_Get(destination + part.result_offset_bytes, part.contiguous_bytes, MPI_BYTE,
-                      part.world_rank, displacement, part.contiguous_bytes, MPI_BYTE, window.get())
-            : MPI_Get(destination, 1, part.origin_type.get(), part.world_rank, displacement, 1,
-                      part.target_type.get(), window.get());
+    const auto& source = s.sources[part.source];
+    const MPI_Aint displacement = source.window_layout.slot_offset(slot) + part.box_offset_bytes;
+    const int rc = part.contiguous_bytes > 0
+                       ? MPI_Get(destination + part.result_offset_bytes, part.contiguous_bytes,
+                                 MPI_BYTE, source.world_rank, displacement, part.contiguous_bytes,
+                                 MPI_BYTE, window.get())
+                       : MPI_Get(destination, 1, part.origin_type.get(), source.world_rank,
+                                 displacement, 1, part.target_type.get(), window.get());
     check_mpi(rc, "MPI_Get", "pulling a block of stream '" + s.stream->info.name + "'");
   }
   window.flush_all();
-  for (std::size_t i = 0; i < s.parts.size(); ++i) {
+  for (std::size_t i = 0; i < s.sources.size(); ++i) {
+    const auto& source = s.sources[i];
     std::uint64_t after[2];
-    words.load_many(s.parts[i].world_rank, WindowLayout::slot_word(slot, 0), 2, after);
+    words.load_many(source.world_rank, source.window_layout.slot_word(slot, 0), 2, after);
     if (after[0] != before[i * 2] || after[1] != before[i * 2 + 1]) {
       return PullResult::torn;
     }
@@ -100,10 +104,13 @@ void view_in_place(detail::SubscriptionState& s, int slot) {
     if (part.idle) {
       continue;
     }
+    const auto& source = s.sources[part.source];
     InPlaceBlock view;
-    view.data = part.mapped + part.window_layout.slot_offset(slot) + part.box_offset_bytes;
+    view.data = source.mapped + source.window_layout.slot_offset(slot) + part.box_offset_bytes;
     view.count = part.overlap.count;
     view.result_start = part.overlap.result_start;
+    view.world_rank = source.world_rank;
+    view.block = part.block->block;
     const Extents& shape = part.layout->local_shape;
     view.strides.assign(shape.size(), 0);
     std::int64_t row_elements = 1;
@@ -169,13 +176,10 @@ void Subscription::close() {
   // now on (read in place, it would read slots the producers may reuse, or windows
   // about to be freed).
   ++s.generation;
-  if (s.consumer->bridge != nullptr && s.consumer->bridge->is_closed()) {
-    s.active = false;  // the windows are gone, and the entries with them
-    return;
-  }
   const Words words(*s.stream->window);
-  for (const auto& part : s.parts) {
-    words.store(part.world_rank, WindowLayout::subscriber_word(part.entry, detail::active), 0);
+  for (const auto& source : s.sources) {
+    words.store(source.world_rank,
+                source.window_layout.subscriber_word(source.entry, detail::active), 0);
   }
   s.held = -1;
   s.active = false;
@@ -222,9 +226,9 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       // What every producer has committed, and whether it closed the stream.
       std::int64_t committed = std::numeric_limits<std::int64_t>::max();
       bool all_closed = true;
-      for (const auto& part : s.parts) {
+      for (const auto& source : s.sources) {
         std::uint64_t control[3];
-        words.load_many(part.world_rank, 0, 3, control);
+        words.load_many(source.world_rank, source.window_layout.control_word(0), 3, control);
         committed =
             std::min(committed, static_cast<std::int64_t>(control[detail::newest_plus_one]) - 1);
         all_closed = all_closed && control[detail::closed] != 0;
@@ -238,8 +242,9 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       constexpr std::size_t words_per_slot = detail::slot_words;
       heads.resize(static_cast<std::size_t>(depth) * words_per_slot);
       agreed.assign(static_cast<std::size_t>(depth), 1);
-      for (std::size_t p = 0; p < s.parts.size(); ++p) {
-        words.load_many(s.parts[p].world_rank, WindowLayout::slot_word(0, 0),
+      for (std::size_t p = 0; p < s.sources.size(); ++p) {
+        const auto& source = s.sources[p];
+        words.load_many(source.world_rank, source.window_layout.slot_word(0, 0),
                         depth * detail::slot_words, heads.data());
         if (p == 0) {
           first_heads.assign(heads.begin(), heads.end());
@@ -298,8 +303,10 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
           ++s.counters.delivered;
           for (const auto& part : s.parts) {
             if (!part.idle) {
+              const auto& source = s.sources[part.source];
               const auto part_bytes = static_cast<std::uint64_t>(part.origin_type.size_bytes());
-              words.add(part.world_rank, detail::bytes_pulled, part_bytes);
+              words.add(source.world_rank, source.window_layout.control_word(detail::bytes_pulled),
+                        part_bytes);
             }
           }
           return Step(this, StepStatus::ok, chosen, target, elements, {});

@@ -1,119 +1,42 @@
 #include "stream_status_codec.hpp"
 
+#include "../channel/stream_info_codec.hpp"
 #include "../core/bytes.hpp"
 
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
 namespace sluice::ring::detail {
 
-namespace {
-
 using sluice::detail::ByteReader;
-
-class Writer {
- public:
-  template <typename T>
-  void put(T value) {
-    sluice::detail::put_bytes(m_bytes, value);
-  }
-  void put(std::string_view text) { sluice::detail::put_text(m_bytes, text); }
-  void put(const sluice::Extents& extents) {
-    put(static_cast<std::uint32_t>(extents.size()));
-    for (std::int64_t extent : extents) {
-      put(extent);
-    }
-  }
-  std::string take() { return std::move(m_bytes); }
-
- private:
-  std::string m_bytes;
-};
-
-// Extents of a layout: 1 to 3 dimensions (0 for the optional local shape and offset).
-bool get_extents(ByteReader& in, sluice::Extents& extents) {
-  std::uint32_t size = 0;
-  if (!in.get(size) || size > 3) {
-    return false;
-  }
-  extents.resize(size);
-  for (auto& extent : extents) {
-    if (!in.get(extent)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
+using sluice::detail::put_bytes;
 
 std::string encode_stream_status(const StreamStatus& status) {
-  Writer out;
-  const auto& info = status.info;
-  out.put(std::string_view(info.name));
-  out.put(static_cast<std::uint8_t>(info.dtype));
-  out.put(info.global_shape);
-  out.put(static_cast<std::int32_t>(info.options.depth));
-  out.put(static_cast<std::uint8_t>(info.options.policy));
-  out.put(static_cast<std::uint32_t>(info.producers.size()));
-  for (const auto& producer : info.producers) {
-    out.put(static_cast<std::int32_t>(producer.world_rank));
-    out.put(producer.layout.global_shape);
-    out.put(producer.layout.block_start);
-    out.put(producer.layout.block_count);
-    out.put(producer.layout.local_shape);
-    out.put(producer.layout.local_offset);
-  }
+  std::string out;
+  channel::detail::put_stream_info(out, status.info);
   const auto& progress = status.progress;
-  out.put(progress.newest_iteration);
-  out.put(progress.published);
-  out.put(progress.skipped);
-  out.put(progress.bytes_pulled);
-  out.put(progress.active_readers);
-  out.put(static_cast<std::uint8_t>(progress.closed));
-  out.put(static_cast<std::uint32_t>(progress.producers.size()));
+  put_bytes(out, progress.newest_iteration);
+  put_bytes(out, progress.published);
+  put_bytes(out, progress.skipped);
+  put_bytes(out, progress.bytes_pulled);
+  put_bytes(out, progress.active_readers);
+  put_bytes(out, static_cast<std::uint8_t>(progress.closed));
+  put_bytes(out, static_cast<std::uint32_t>(progress.producers.size()));
   for (const auto& one : progress.producers) {
-    out.put(static_cast<std::int32_t>(one.world_rank));
-    out.put(one.newest_iteration);
-    out.put(one.published);
-    out.put(one.skipped);
-    out.put(one.bytes_pulled);
-    out.put(one.active_readers);
-    out.put(static_cast<std::uint8_t>(one.closed));
+    put_bytes(out, static_cast<std::int32_t>(one.world_rank));
+    put_bytes(out, one.newest_iteration);
+    put_bytes(out, one.published);
+    put_bytes(out, one.skipped);
+    put_bytes(out, one.bytes_pulled);
+    put_bytes(out, one.active_readers);
+    put_bytes(out, static_cast<std::uint8_t>(one.closed));
   }
-  return out.take();
+  return out;
 }
 
 bool decode_stream_status(std::string_view bytes, StreamStatus& status) {
   ByteReader in(bytes);
-  auto& info = status.info;
-  std::uint8_t dtype = 0;
-  std::uint8_t policy = 0;
-  std::int32_t depth = 0;
-  std::uint32_t producers = 0;
-  if (!in.get_text(info.name) || !in.get(dtype) || !get_extents(in, info.global_shape) ||
-      !in.get(depth) || !in.get(policy) || !in.get_count(producers, 4 + 5 * 4)) {
+  if (!channel::detail::get_stream_info(in, status.info)) {
     return false;
-  }
-  if (dtype > static_cast<std::uint8_t>(sluice::Dtype::u8) ||
-      policy > static_cast<std::uint8_t>(channel::Policy::latest)) {
-    return false;
-  }
-  info.dtype = static_cast<sluice::Dtype>(dtype);
-  info.options.depth = depth;
-  info.options.policy = static_cast<channel::Policy>(policy);
-  info.producers.resize(producers);
-  for (auto& producer : info.producers) {
-    std::int32_t rank = 0;
-    if (!in.get(rank) || !get_extents(in, producer.layout.global_shape) ||
-        !get_extents(in, producer.layout.block_start) ||
-        !get_extents(in, producer.layout.block_count) ||
-        !get_extents(in, producer.layout.local_shape) ||
-        !get_extents(in, producer.layout.local_offset)) {
-      return false;
-    }
-    producer.world_rank = rank;
   }
   auto& progress = status.progress;
   std::uint8_t closed = 0;

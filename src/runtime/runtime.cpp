@@ -172,6 +172,10 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
             "MPI_Allgather", "telling every process where the others run");
   m_single_node = node.size() == static_cast<int>(all.size());
   node.free();
+  const std::size_t pool_bytes =
+      options.pool_bytes != 0 ? options.pool_bytes : default_pool_bytes(m_role);
+  m_pool = std::make_unique<Pool>(m_world, m_single_node, pool_bytes);
+  m_catalog = std::make_unique<Catalog>(*m_pool, m_world_rank, world_size());
   log::set_identity(role_name(m_role), m_role_comm.rank());
   log::debug("runtime started: world rank ", m_world_rank, " of ", all.size());
 }
@@ -194,7 +198,29 @@ bool Runtime::shares_node_with(int world_rank) const {
          m_node_of[static_cast<std::size_t>(m_world_rank)];
 }
 
+Runtime::~Runtime() = default;
+
+void Runtime::finish_setup() const {
+  if (m_setup_finished) {
+    return;
+  }
+  m_world.barrier();
+  m_setup_finished = true;
+}
+
+void Runtime::start() const {
+  if (m_started) {
+    return;
+  }
+  finish_setup();
+  m_world.barrier();
+  m_started = true;
+}
+
 void Runtime::free() {
+  if (m_pool) {
+    m_pool->free();
+  }
   if (!m_role_comm.is_null()) {
     m_role_comm.free();
   }

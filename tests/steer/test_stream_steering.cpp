@@ -10,6 +10,7 @@
 // must agree on the iteration each change reached it, and on its counters.
 #include <mpi.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <string>
@@ -197,7 +198,18 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       // A reader outside the job's MPI traffic (shared memory) sees the narrowing too:
       // a box inside the region reads, the whole array is refused with the region.
       try {
-        shm::Tap tap("", "field");
+        // This job's segments: the one with a stream 'field' (other jobs may run on
+        // the node at the same time).
+        std::string job;
+        for (const auto& candidate : shm::list_jobs()) {
+          if (std::find(candidate.streams.begin(), candidate.streams.end(), "field") !=
+              candidate.streams.end()) {
+            if (candidate.alive && !candidate.finished) {
+              job = candidate.id;
+            }
+          }
+        }
+        shm::Tap tap(job, "field");
         const auto first = tap.wait_next(-1, 10s);
         expect(first.status == shm::TapStatus::ok);
         std::vector<double> inside(static_cast<std::size_t>(narrowed.count[0] * narrowed.count[1]));

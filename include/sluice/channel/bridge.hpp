@@ -14,19 +14,22 @@
 /// bridge.close();                                           // collective over the job
 /// @endcode
 ///
-/// Set-up is a job-wide phase: each expose() and start() (implicit at the first
-/// publish) is collective over the simulation ranks *and* every other process of the
-/// job, which meet it in their own set-up call (Consumer's constructor). Readers are
-/// never waited for after set-up, except by Policy::block streams.
+/// expose() is collective over the simulation ranks only (see Producer). start()
+/// (implicit at the first publish) ends the job's set-up phase, which every process
+/// of the job takes part in (Runtime::start): readers subscribe before it to get
+/// every iteration from the first. Readers are never waited for after set-up, except
+/// by Policy::block streams.
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sluice/channel/channel.hpp"
 #include "sluice/channel/options.hpp"
+#include "sluice/channel/producer.hpp"
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/agent.hpp"
 
@@ -47,16 +50,22 @@ class Bridge {
   /// Closes the bridge if close() was not called, unless an exception is unwinding.
   ~Bridge();
 
-  /// Exposes a stream of element type T. Collective over the job (all simulation
-  /// ranks call it in the same order; other processes are in their set-up call).
-  /// Throws InvalidArgument, naming the simulation ranks involved, for overlapping
-  /// blocks, gaps, blocks outside the global shape, mismatched dtypes or names; and
-  /// StateError once publishing has started.
+  /// Exposes a stream of element type T, one block per simulation rank. Collective
+  /// over the simulation ranks (all call it in the same order). Throws
+  /// InvalidArgument, naming the simulation ranks involved, for overlapping blocks,
+  /// gaps, blocks outside the global shape, mismatched dtypes or names; and StateError
+  /// once publishing has started.
   template <typename T>
   Channel& expose(std::string_view name, const Layout& layout, ChannelOptions options = {}) {
-    return expose_dtype(name, dtype_of<T>(), layout, options);
+    return expose_dtype(name, dtype_of<T>(), std::span<const Layout>(&layout, 1), options);
   }
-  Channel& expose_dtype(std::string_view name, Dtype dtype, const Layout& layout,
+  /// The same with several blocks on this rank (patches, chunks; none is allowed).
+  template <typename T>
+  Channel& expose(std::string_view name, std::span<const Layout> blocks,
+                  ChannelOptions options = {}) {
+    return expose_dtype(name, dtype_of<T>(), blocks, options);
+  }
+  Channel& expose_dtype(std::string_view name, Dtype dtype, std::span<const Layout> blocks,
                         ChannelOptions options = {});
 
   /// Registers a steerable parameter (see sluice/steer/param.hpp): every simulation
@@ -78,8 +87,9 @@ class Bridge {
   /// The channel of an exposed stream; NotFound if there is none. Local.
   [[nodiscard]] Channel& channel(std::string_view name);
 
-  /// Ends the set-up phase: no more streams. Collective over the job. Called
-  /// implicitly by the first publish, slot() or end_iteration(); idempotent.
+  /// Ends the set-up phase (Runtime::start): no more streams from this Bridge.
+  /// Collective over the job. Called implicitly by the first publish, slot() or
+  /// end_iteration(); idempotent.
   void start();
   [[nodiscard]] bool is_started() const noexcept { return m_started; }
 
@@ -90,8 +100,9 @@ class Bridge {
   /// over the simulation ranks.
   void end_iteration(std::int64_t iteration);
 
-  /// Closes every stream (readers get end_of_stream) and releases the windows once
-  /// every reader has closed its Consumer. Collective over the job.
+  /// Closes every stream (readers get end_of_stream) and tells the steering services
+  /// the simulation ended. Local. The streams' memory stays until Runtime::free(),
+  /// which is collective over the job: readers may still read what was published.
   void close();
   [[nodiscard]] bool is_closed() const noexcept { return m_closed; }
 
@@ -103,10 +114,10 @@ class Bridge {
   [[nodiscard]] const std::string& job_id() const noexcept;
 
  private:
-  friend class Consumer;  // a simulation rank reads through its Bridge's windows
+  friend class Consumer;  // a simulation rank's Consumer knows the Bridge's streams at once
   const Runtime* m_runtime;
   steer::Agent m_steering;
-  std::vector<std::unique_ptr<Channel>> m_channels;
+  Producer m_producer;
   std::unique_ptr<detail::ExternalReaders> m_external;
   bool m_started = false;
   bool m_closed = false;

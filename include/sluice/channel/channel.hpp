@@ -2,10 +2,11 @@
 /// @file
 /// The producer's end of a stream: publish an iteration, by copy or in place.
 ///
-/// Obtained from Bridge::expose. Each producing rank keeps a ring of `depth` slots in
-/// an RMA window; a slot holds the rank's whole local buffer (halos included), so a
-/// simulation can compute straight into it (zero-copy) and readers pull only the
-/// owned region they selected.
+/// Obtained from Bridge::expose (or Producer::expose). Each producing rank keeps a ring
+/// of `depth` slots in its part of the job's pool, an RMA window; a slot holds the
+/// rank's whole local buffer of each of its blocks (halos included), so a simulation
+/// can compute straight into it (zero-copy) and readers pull only the owned region
+/// they selected.
 ///
 /// @code
 /// auto& T = bridge.expose<double>("temperature", layout);
@@ -22,6 +23,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "sluice/channel/layout.hpp"
 #include "sluice/channel/stream_info.hpp"
@@ -30,7 +33,7 @@
 namespace sluice::channel {
 
 class Bridge;
-class Consumer;
+class Producer;
 namespace detail {
 struct ChannelState;
 }
@@ -54,30 +57,46 @@ class Channel {
 
   /// The stream as every process of the job knows it.
   [[nodiscard]] const StreamInfo& info() const noexcept;
-  /// This rank's layout (normalized).
-  [[nodiscard]] const Layout& layout() const noexcept;
+  /// How many blocks this rank produces (0 if it owns none).
+  [[nodiscard]] std::size_t blocks() const noexcept;
+  /// The layout of one of this rank's blocks (normalized). InvalidArgument if there
+  /// is no such block.
+  [[nodiscard]] const Layout& layout(std::size_t block = 0) const;
 
   /// Copies the owned region of `local` (a buffer of layout().local_shape) into the
   /// next slot and makes iteration `iteration` visible; only the part inside the
   /// exposed region when steering narrowed it, nothing when it is not exposed. Iterations must
   /// increase. Under Policy::block it may wait for slow readers; under skip it may drop the
   /// iteration (on every rank alike). The first publish ends the set-up phase and is
-  /// then collective over the job (see Bridge::start).
+  /// then collective over the job (see Bridge::start). For a rank with one block (or
+  /// none: `local` is then not read); InvalidArgument for a rank with several.
   template <typename T>
   void publish(std::int64_t iteration, const T* local) {
     check_type(dtype_of<T>());
-    publish_bytes(iteration, local);
+    check_blocks(1);
+    const void* locals[1] = {local};
+    publish_bytes(iteration, locals);
+  }
+  /// The same for a rank with several blocks: one buffer per block, in the order they
+  /// were exposed. InvalidArgument if the count is not blocks().
+  template <typename T>
+  void publish(std::int64_t iteration, std::span<const T* const> locals) {
+    check_type(dtype_of<T>());
+    check_blocks(locals.size());
+    std::vector<const void*> untyped(locals.begin(), locals.end());
+    publish_bytes(iteration, untyped.data());
   }
 
-  /// Zero-copy: the buffer (of layout().local_shape) in which to compute iteration
-  /// `iteration`; readers see it after commit(iteration). Waits or drops like
-  /// publish. The pointer stays valid until the slot comes round again (`depth`
-  /// publications later); a dropped iteration, or one steering does not expose,
-  /// gets a scratch buffer instead.
+  /// Zero-copy: the buffer (of layout(block).local_shape) in which to compute block
+  /// `block` of iteration `iteration`; readers see it after commit(iteration). The
+  /// first call for an iteration waits or drops like publish; the calls for the other
+  /// blocks of the same iteration return at once. The pointer stays valid until the
+  /// slot comes round again (`depth` publications later); a dropped iteration, or one
+  /// steering does not expose, gets a scratch buffer instead.
   template <typename T>
-  [[nodiscard]] T* slot(std::int64_t iteration) {
+  [[nodiscard]] T* slot(std::int64_t iteration, std::size_t block = 0) {
     check_type(dtype_of<T>());
-    return static_cast<T*>(acquire(iteration));
+    return static_cast<T*>(acquire(iteration, block));
   }
 
   /// Makes the iteration acquired with slot() visible to readers.
@@ -85,7 +104,8 @@ class Channel {
 
   /// Lets steering clients inject data into this stream's array (data assimilation).
   /// Call on every simulation rank before start(); then call apply_injections() on
-  /// the array once per iteration. Local.
+  /// the array once per iteration. Local. For streams of a Bridge with at most one
+  /// block per rank (StateError otherwise).
   void accept_injections();
 
   /// Writes the injected data that holds from `iteration` (accepted at
@@ -110,11 +130,12 @@ class Channel {
 
  private:
   friend class Bridge;
-  friend class Consumer;
+  friend class Producer;
   explicit Channel(std::unique_ptr<detail::ChannelState> state);
   void check_type(Dtype asked) const;
-  void* acquire(std::int64_t iteration);
-  void publish_bytes(std::int64_t iteration, const void* local);
+  void check_blocks(std::size_t given) const;
+  void* acquire(std::int64_t iteration, std::size_t block);
+  void publish_bytes(std::int64_t iteration, const void* const* locals);
   std::size_t apply_injected_bytes(std::int64_t iteration, void* local);
 
   std::unique_ptr<detail::ChannelState> m_state;

@@ -12,7 +12,7 @@
 ///   if (step.status() != sluice::channel::StepStatus::ok) continue;
 ///   analyse(step.iteration(), step.data<double>());      // row-major selection
 /// }                                                       // step released: credits return
-/// consumer.close();                                       // collective with Bridge::close
+/// consumer.close();                                       // local
 /// @endcode
 ///
 /// A pull issues one MPI_Get per producer block the selection intersects, with
@@ -20,7 +20,8 @@
 /// Producers on this process's node are read in place instead, when the job's windows
 /// allow it (one node, shared windows): the step then points into the producers'
 /// slots (Step::blocks()), and nothing is copied unless data() is called.
-/// Nothing is collective after the constructor except close(). Not thread-safe.
+/// Nothing is collective after the constructor but start() (the end of the job's
+/// set-up phase). Not thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -60,6 +61,8 @@ struct InPlaceBlock {
   Extents count;
   Extents strides;
   Extents result_start;
+  int world_rank = 0;  ///< the process that produced it
+  int block = 0;       ///< which of that process's blocks
 };
 
 [[nodiscard]] std::string_view step_status_name(StepStatus status) noexcept;
@@ -178,6 +181,8 @@ class Subscription {
   [[nodiscard]] const Selection& selection() const noexcept;
   /// Producer blocks this selection intersects (one MPI_Get each per step).
   [[nodiscard]] std::size_t blocks() const noexcept;
+  /// Processes producing those blocks.
+  [[nodiscard]] std::size_t producers() const noexcept;
   /// Whether steps are read in place (see ConsumerOptions).
   [[nodiscard]] bool reads_in_place() const noexcept;
   /// From the next step on, pull with MPI_Get even where in-place reads are possible
@@ -200,16 +205,15 @@ class Subscription {
 
 class Consumer {
  public:
-  /// A reader on a simulation rank, reading through the rank's own Bridge (same
-  /// windows, same epoch). Local: create it after exposing, subscribe, and the
-  /// Bridge's start() (or first publish) lets publishing begin. Only the streams
-  /// exposed so far are readable. Under Policy::block, the rank must read between
-  /// publications or it waits for itself.
+  /// A reader on a simulation rank, next to its Bridge. Local: create it after
+  /// exposing, subscribe, and the Bridge's start() (or first publish) lets publishing
+  /// begin. Under Policy::block, the rank must read between publications or it waits
+  /// for itself.
   explicit Consumer(Bridge& bridge, ConsumerOptions options = {});
 
-  /// Takes part in the simulation's set-up (every Bridge::expose, and the first
-  /// half of Bridge::start) and returns with the streams known; see start(). Collective over the
-  /// job. Streams the simulation failed to expose are logged and left out.
+  /// A reader in any other role. Ends the first half of the job's set-up
+  /// (Runtime::finish_setup: every stream exposed in set-up is known then) and
+  /// returns; see start(). Collective over the job.
   explicit Consumer(const Runtime& runtime, ConsumerOptions options = {});
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -218,16 +222,20 @@ class Consumer {
   /// Closes if close() was not called, unless an exception is unwinding.
   ~Consumer();
 
-  /// Every stream exposed in the job.
   /// The stream's counters, read one-sided from every producer's window (a few
   /// atomic reads per producer; the producers are not disturbed). NotFound for an
   /// unknown stream; StateError before start() or after close().
   [[nodiscard]] StreamProgress progress(std::string_view name) const;
 
+  /// Every stream known: those exposed in set-up, and those discovered since.
   [[nodiscard]] const std::vector<StreamInfo>& streams() const noexcept;
+  /// Looks for streams exposed since (by any process, at any time); returns
+  /// streams(). subscribe() does it by itself for a name it does not know. Local.
+  const std::vector<StreamInfo>& discover();
 
   /// Subscribes to `name`, the whole array or a selection; the subscription gets the
-  /// iterations published after this call. Local (a few atomics on the producers).
+  /// iterations published after this call. Local (a few atomics on the producers; a
+  /// look at the job's catalog for a stream not known yet).
   /// NotFound for an unknown stream, InvalidArgument for a selection out of bounds
   /// or a type that is not the stream's, StateError if the stream is closed.
   template <typename T>
@@ -240,14 +248,15 @@ class Consumer {
   }
   Subscription& subscribe_dtype(std::string_view name, Dtype dtype, const Selection* selection);
 
-  /// Lets the simulation start publishing: collective with the simulation's
-  /// Bridge::start(). Subscriptions made before it get every iteration from the
-  /// first; later ones get those published after they subscribed. Called implicitly
-  /// by the first Subscription::next() and by close(); idempotent.
+  /// Lets the simulation start publishing: the second half of the job's set-up
+  /// (Runtime::start), collective over the job. Subscriptions made before it get
+  /// every iteration from the first; later ones get those published after they
+  /// subscribed. Called implicitly by the first Subscription::next() and by close();
+  /// idempotent.
   void start();
 
-  /// Ends every subscription and releases the windows, with the simulation's
-  /// Bridge::close. Collective over the job.
+  /// Ends every subscription: producers stop keeping iterations for it. Local after
+  /// start(). The streams' memory stays readable until Runtime::free().
   void close();
   [[nodiscard]] bool is_closed() const noexcept;
 

@@ -23,11 +23,14 @@
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "sluice/mpi/comm.hpp"
+#include "sluice/runtime/catalog.hpp"
+#include "sluice/runtime/pool.hpp"
 #include "sluice/runtime/role.hpp"
 
 namespace sluice {
@@ -38,6 +41,9 @@ struct RuntimeOptions {
   std::vector<Role> required_roles{Role::simulation};
   /// How long to wait for every process of MPI_COMM_WORLD to construct its Runtime.
   std::chrono::milliseconds join_timeout{std::chrono::seconds(60)};
+  /// Window memory this process reserves for the streams it produces (see Pool); 0:
+  /// SLUICE_POOL_BYTES, or a default by role (default_pool_bytes).
+  std::size_t pool_bytes = 0;
 };
 
 /// Not copyable or movable: communicators derived from it are handed out by reference.
@@ -56,7 +62,7 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
   Runtime(Runtime&&) = delete;
   Runtime& operator=(Runtime&&) = delete;
-  ~Runtime() = default;
+  ~Runtime();
 
   /// This process's role.
   [[nodiscard]] Role role() const noexcept { return m_role; }
@@ -86,8 +92,26 @@ class Runtime {
   /// Whether the whole job runs on one node.
   [[nodiscard]] bool single_node() const noexcept { return m_single_node; }
 
-  /// Frees the communicators. Collective over MPI_COMM_WORLD. Optional: without it
-  /// the destructor frees them.
+  /// The window memory of every process of the job, from which streams are made.
+  [[nodiscard]] Pool& pool() const noexcept { return *m_pool; }
+  /// Where every process publishes the streams it produces.
+  [[nodiscard]] Catalog& catalog() const noexcept { return *m_catalog; }
+
+  /// The job's set-up phase ends in two steps that every process takes, whatever its
+  /// role. finish_setup(): the streams exposed so far are in the catalog; readers
+  /// subscribe after it. start(): producers may publish; subscriptions made between
+  /// the two get every iteration from the first. Collective over the job, each once;
+  /// start() takes the first step if it was not taken; both are idempotent. A process
+  /// that neither produces nor reads calls start() (sluice's own services do). The
+  /// phase belongs to the job, not to this object, hence const.
+  void finish_setup() const;
+  void start() const;
+  [[nodiscard]] bool is_setup_finished() const noexcept { return m_setup_finished; }
+  [[nodiscard]] bool is_started() const noexcept { return m_started; }
+
+  /// Frees the pool and the communicators. Collective over MPI_COMM_WORLD: it returns
+  /// once every process is done with the others' streams. Optional: without it the
+  /// destructor frees them.
   void free();
 
  private:
@@ -101,6 +125,11 @@ class Runtime {
   std::array<std::vector<int>, all_roles.size()> m_ranks;  // world ranks per role
   std::vector<int> m_node_of;  // per world rank: the lowest world rank of its node
   bool m_single_node = true;
+  // Declared after the communicators: destroyed (freed) before them.
+  std::unique_ptr<Pool> m_pool;
+  std::unique_ptr<Catalog> m_catalog;
+  mutable bool m_setup_finished = false;
+  mutable bool m_started = false;
 };
 
 }  // namespace sluice
