@@ -1,5 +1,8 @@
 #include "sluice/runtime/pool.hpp"
 
+#include <sys/statvfs.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -11,9 +14,23 @@
 
 namespace sluice {
 
-// Measured on this kind of machine (2 processes, Open MPI 4.1.4, osc sm; see
-// bench/mpi/bm_stream_windows.cpp):
-// POOL-MEASUREMENTS
+// Why a pool: measured on this kind of machine (2 processes, Open MPI 4.1.4 with the
+// one-sided components scripts/sluice-mpirun sets, a loaded machine; compare within a
+// row group): `scripts/sluice-mpirun -np 2 build/bench/bm_mpi_stream_windows`.
+//   window kind                      64 MiB Get   fetch&op   in place   new stream after start
+//   per-stream allocate_shared (job)  2.2-4.3 GB/s  0.02 us    yes        collective over the job
+//   allocate_shared, sub-communicator 2.1-4.4 GB/s  0.02 us    yes        collective over its
+//                                                                         members; later readers
+//                                                                         cannot join
+//   dynamic window + attach           0.8-1.6 GB/s  2.6-44 us  no         local (osc pt2pt; a
+//                                                                         busy target stalls
+//                                                                         reads ~250 ms)
+//   pool (allocate_shared, 1 GiB)     1.9-5.8 GB/s  0.02 us    yes        local (an offset)
+// An untouched pool costs nothing: RSS, /dev/shm and the session directory grew by 0
+// for 1 GiB (only address space), and by exactly what was written afterwards; osc sm
+// does not touch the pages. Its backing file is one sparse file in /dev/shm for the
+// node's processes, which Open MPI's rank 0 checks against the free space there: the
+// default size is capped so that the node's pools fit in half of it.
 Pool::Pool(const mpi::Comm& world, bool single_node, std::size_t bytes) {
   if (single_node) {
     // Each process's part on its own pages, not packed after the previous one's.
@@ -91,18 +108,31 @@ std::size_t parse_size_bytes(std::string_view text) {
   return value << shift;
 }
 
-std::size_t default_pool_bytes(Role role) {
+std::size_t default_pool_bytes(Role role, int node_processes) {
   if (const char* setting = std::getenv("SLUICE_POOL_BYTES"); setting != nullptr) {
     return parse_size_bytes(setting);
   }
+  std::size_t bytes = 0;
   switch (role) {
     case Role::simulation:
-      return std::size_t{1} << 30;
+      bytes = std::size_t{1} << 30;
+      break;
     case Role::scheduler:
-      return std::size_t{256} << 20;
+      bytes = std::size_t{256} << 20;
+      break;
     default:
-      return std::size_t{16} << 20;
+      bytes = std::size_t{16} << 20;
+      break;
   }
+  // Every pool of the node is backed by /dev/shm: leave half of it free.
+  struct statvfs shm {};
+  if (statvfs("/dev/shm", &shm) == 0 && node_processes > 0) {
+    const auto free_bytes = static_cast<std::size_t>(shm.f_bavail) * shm.f_frsize;
+    const std::size_t share = free_bytes / 2 / static_cast<std::size_t>(node_processes);
+    constexpr std::size_t floor_bytes = std::size_t{1} << 20;
+    bytes = std::max(std::min(bytes, share), floor_bytes);
+  }
+  return bytes;
 }
 
 }  // namespace sluice

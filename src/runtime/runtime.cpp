@@ -171,9 +171,9 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
   check_mpi(MPI_Allgather(&leader, 1, MPI_INT, m_node_of.data(), 1, MPI_INT, m_world.get()),
             "MPI_Allgather", "telling every process where the others run");
   m_single_node = node.size() == static_cast<int>(all.size());
-  node.free();
   const std::size_t pool_bytes =
-      options.pool_bytes != 0 ? options.pool_bytes : default_pool_bytes(m_role);
+      options.pool_bytes != 0 ? options.pool_bytes : default_pool_bytes(m_role, node.size());
+  node.free();
   m_pool = std::make_unique<Pool>(m_world, m_single_node, pool_bytes);
   m_catalog = std::make_unique<Catalog>(*m_pool, m_world_rank, world_size());
   log::set_identity(role_name(m_role), m_role_comm.rank());

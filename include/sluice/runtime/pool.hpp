@@ -66,8 +66,10 @@ class Pool {
 /// The pool size of a process of `role` when RuntimeOptions::pool_bytes is 0: the
 /// SLUICE_POOL_BYTES environment variable if set ("512M", "4G", a plain number of
 /// bytes), else a default by role (simulation 1 GiB, scheduler 256 MiB, others 16 MiB:
-/// reserved, not used, until streams take it). InvalidArgument for a malformed setting.
-[[nodiscard]] std::size_t default_pool_bytes(Role role);
+/// reserved, not used, until streams take it), capped so that the pools of the
+/// `node_processes` processes of the node take at most half of /dev/shm's free space.
+/// InvalidArgument for a malformed setting.
+[[nodiscard]] std::size_t default_pool_bytes(Role role, int node_processes);
 
 /// Reads a size as SLUICE_POOL_BYTES takes it: digits, optionally followed by K, M or G
 /// (powers of 1024). InvalidArgument otherwise, or beyond 2^50 bytes.
