@@ -76,6 +76,13 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
     big.accept_injections();
     std::vector<double> big_local(me == 0 ? std::size_t{512 * 512} : 0);
     const auto& steered = bridge.steering().streams();
+    // The service taps this job's segments by id: other jobs may run on the node.
+    bridge.start();
+    if (me == 0) {
+      char job[16] = {};
+      bridge.job_id().copy(job, sizeof(job) - 1);
+      MPI_Send(job, sizeof(job), MPI_CHAR, rt.ranks_of(Role::service).front(), 77, MPI_COMM_WORLD);
+    }
 
     std::vector<double> local(static_cast<std::size_t>((mine + 2) * (cols + 2)), -7.0);
     // seen[c]: the first iteration at which change c was visible here.
@@ -143,6 +150,10 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
     channel::Consumer consumer(rt);
     auto& reader = consumer.subscribe<double>("field");
     consumer.start();
+    char job_id[16] = {};
+    MPI_Recv(job_id, sizeof(job_id), MPI_CHAR, rt.ranks_of(Role::simulation).front(), 77,
+             MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    const std::string job = job_id;
     steer::Link link(rt);
     std::array<std::int64_t, changes> returned{};
     int failures = 0;
@@ -198,17 +209,6 @@ SLUICE_MPI_TEST(stream_control_and_injection_apply_at_the_returned_iteration) {
       // A reader outside the job's MPI traffic (shared memory) sees the narrowing too:
       // a box inside the region reads, the whole array is refused with the region.
       try {
-        // This job's segments: the one with a stream 'field' (other jobs may run on
-        // the node at the same time).
-        std::string job;
-        for (const auto& candidate : shm::list_jobs()) {
-          if (std::find(candidate.streams.begin(), candidate.streams.end(), "field") !=
-              candidate.streams.end()) {
-            if (candidate.alive && !candidate.finished) {
-              job = candidate.id;
-            }
-          }
-        }
         shm::Tap tap(job, "field");
         const auto first = tap.wait_next(-1, 10s);
         expect(first.status == shm::TapStatus::ok);
