@@ -1,7 +1,8 @@
 // heat2d-analytics: reads heat2d's temperature field and writes, for every published
 // iteration, mean / min / max, the mean time derivative since the previous published
 // iteration and a 16-bin histogram over [0, 100], as CSV (DESIGN.md §7). Statistics
-// use the vectorised kernels. Run on several ranks, each reads a band of rows and
+// use the vectorised kernels, one fused pass per block, reading steps in place where
+// they are (band_statistics.hpp). Run on several ranks, each reads a band of rows and
 // rank 0 writes the combined results.
 #include <chrono>
 #include <cmath>
@@ -11,61 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "band_statistics.hpp"
 #include "sluice/channel/consumer.hpp"
 #include "sluice/core/error.hpp"
-#include "sluice/kernels/histogram.hpp"
-#include "sluice/kernels/reduce.hpp"
 #include "sluice/mpi/environment.hpp"
 #include "sluice/runtime/runtime.hpp"
 
 namespace {
 
-constexpr std::size_t bins = 16;
-
-// One rank's share of an iteration's statistics, and their combination.
-struct Partial {
-  double sum = 0.0;
-  double dtdt_sum = 0.0;  // sum of (T_k - T_p) / (t_k - t_p) over the cells
-  double min = std::numeric_limits<double>::infinity();
-  double max = -std::numeric_limits<double>::infinity();
-  std::uint64_t count = 0;
-  std::vector<std::uint64_t> counts = std::vector<std::uint64_t>(bins, 0);
-
-  void add(std::span<const double> t, const sluice::kernels::HistogramSpec& spec,
-           const std::vector<double>& previous, double elapsed) {
-    const auto summary = sluice::kernels::summary(t);
-    sum = summary.sum;
-    min = summary.min;
-    max = summary.max;
-    count = summary.count;
-    sluice::kernels::histogram(t, spec, counts);
-    if (previous.size() == t.size()) {
-      for (std::size_t i = 0; i < t.size(); ++i) {
-        dtdt_sum += (t[i] - previous[i]) / elapsed;
-      }
-    }
-  }
-
-  // The totals, on rank 0 of `comm`. Collective.
-  [[nodiscard]] Partial reduce(const sluice::mpi::Comm& comm) const {
-    Partial total;
-    const double sums[2] = {sum, dtdt_sum};
-    double summed[2] = {0.0, 0.0};
-    MPI_Reduce(sums, summed, 2, MPI_DOUBLE, MPI_SUM, 0, comm.get());
-    MPI_Reduce(&min, &total.min, 1, MPI_DOUBLE, MPI_MIN, 0, comm.get());
-    MPI_Reduce(&max, &total.max, 1, MPI_DOUBLE, MPI_MAX, 0, comm.get());
-    std::vector<std::uint64_t> tallies(counts);
-    tallies.push_back(count);
-    std::vector<std::uint64_t> tallied(tallies.size(), 0);
-    MPI_Reduce(tallies.data(), tallied.data(), static_cast<int>(tallies.size()), MPI_UINT64_T,
-               MPI_SUM, 0, comm.get());
-    total.sum = summed[0];
-    total.dtdt_sum = summed[1];
-    total.count = tallied.back();
-    total.counts.assign(tallied.begin(), tallied.end() - 1);
-    return total;
-  }
-};
+using heat2d::bins;
 
 sluice::Extents stream_shape(const sluice::channel::Consumer& consumer, std::string_view name) {
   for (const auto& stream : consumer.streams()) {
@@ -139,12 +94,10 @@ int main(int argc, char** argv) {
       std::fprintf(out, "\n");
     }
 
-    std::vector<double> previous;
-    sluice::Selection previous_selection;  // what `previous` covers
+    heat2d::PreviousBand previous;
     double previous_time = 0.0;
     bool is_first = true;
     bool has_previous = false;
-    const sluice::kernels::HistogramSpec spec{0.0, 100.0, bins};
     std::int64_t rows = 0;
     const auto started = std::chrono::steady_clock::now();
     for (;;) {
@@ -160,32 +113,20 @@ int main(int argc, char** argv) {
                                                            : "no iteration within 10 minutes");
       }
       const double t_now = now.data<double>()[0];
-      Partial partial;
+      heat2d::Partial partial;
       if (temperature != nullptr) {
         auto field = temperature->next(std::chrono::minutes(10));
         if (!field.ok() || field.iteration() != now.iteration()) {
           throw sluice::Error("reading the temperature stream",
                               "it does not match iteration " + std::to_string(now.iteration()));
         }
-        // Steering may narrow the exposed region: the step then holds part of this
-        // rank's band, or none of it. dT/dt compares cells of the same region only.
-        const auto t = field.data<double>();
-        const auto& selection = field.selection();
-        const bool same_cells = selection.start == previous_selection.start &&
-                                selection.count == previous_selection.count;
-        if (!same_cells) {
-          previous.clear();
-        }
-        has_previous = same_cells && !is_first;
-        partial.add(t, spec, previous, t_now - previous_time);
-        previous.assign(t.begin(), t.end());
-        previous_selection = selection;
+        partial = heat2d::band_statistics(field, previous, t_now - previous_time, has_previous);
       }
       // dT/dt only where every rank compared the same cells as before (a rank without
       // a band has nothing to compare).
       int comparable = (temperature == nullptr ? !is_first : has_previous) ? 1 : 0;
       MPI_Allreduce(MPI_IN_PLACE, &comparable, 1, MPI_INT, MPI_MIN, comm.get());
-      const Partial total = partial.reduce(comm);
+      const heat2d::Partial total = partial.reduce(comm);
       if (me == 0) {
         const double cells = static_cast<double>(total.count);
         const double dtdt = comparable == 0 ? std::nan("") : total.dtdt_sum / cells;

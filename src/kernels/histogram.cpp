@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "dispatch.hpp"
 #include "sluice/core/error.hpp"
 #include "table.hpp"
 
@@ -59,22 +60,24 @@ detail::BinParams<T> bin_params(const HistogramSpec& spec, std::size_t counts_si
   return p;
 }
 
-// Four copies of 256 bins and their dump slots: 8 KiB.
-constexpr std::size_t small_scratch_size = detail::histogram_copies * 257;
-
 template <typename T>
 void run(const detail::KernelTable& table, std::span<const T> data, const HistogramSpec& spec,
          std::span<std::uint64_t> counts) {
   const detail::BinParams<T> params = bin_params<T>(spec, counts.size());
-  // On the stack for small histograms (the usual case: no allocation per call).
-  std::array<std::uint64_t, small_scratch_size> small;  // the kernel initialises what it uses
-  std::vector<std::uint64_t> large;
-  std::uint64_t* scratch = small.data();
-  if (params.scratch_size > small.size()) {
-    large.resize(params.scratch_size);
-    scratch = large.data();
+  detail::HistogramScratch scratch(params.scratch_size);
+  table.of<T>().histogram(data.data(), data.size(), params, counts.data(), scratch.data());
+}
+
+template <typename T>
+void run(const detail::KernelTable& table, std::span<const StridedBlock<const T>> blocks,
+         const HistogramSpec& spec, std::span<std::uint64_t> counts) {
+  const detail::BinParams<T> params = bin_params<T>(spec, counts.size());
+  detail::HistogramScratch scratch(params.scratch_size);
+  for (const auto& block : blocks) {
+    if (!block.empty()) {
+      table.of<T>().block_histogram(detail::merged(block), params, counts.data(), scratch.data());
+    }
   }
-  table.of<T>().histogram(data.data(), data.size(), params, counts.data(), scratch);
 }
 
 }  // namespace
@@ -96,6 +99,31 @@ void histogram(std::span<const double> data, const HistogramSpec& spec,
   run(detail::table_for(isa), data, spec, counts);
 }
 
+void histogram(StridedBlock<const float> block, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts) {
+  run(detail::best_table(), std::span<const StridedBlock<const float>>(&block, 1), spec, counts);
+}
+void histogram(StridedBlock<const double> block, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts) {
+  run(detail::best_table(), std::span<const StridedBlock<const double>>(&block, 1), spec, counts);
+}
+void histogram(std::span<const StridedBlock<const float>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts) {
+  run(detail::best_table(), blocks, spec, counts);
+}
+void histogram(std::span<const StridedBlock<const double>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts) {
+  run(detail::best_table(), blocks, spec, counts);
+}
+void histogram(std::span<const StridedBlock<const float>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts, Isa isa) {
+  run(detail::table_for(isa), blocks, spec, counts);
+}
+void histogram(std::span<const StridedBlock<const double>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts, Isa isa) {
+  run(detail::table_for(isa), blocks, spec, counts);
+}
+
 std::vector<std::uint64_t> histogram(std::span<const float> data, const HistogramSpec& spec) {
   std::vector<std::uint64_t> counts(spec.bins <= max_histogram_bins ? spec.bins : 0);
   histogram(data, spec, counts);
@@ -107,4 +135,14 @@ std::vector<std::uint64_t> histogram(std::span<const double> data, const Histogr
   return counts;
 }
 
+namespace detail {
+
+template <typename T>
+BinParams<T> make_bin_params(const HistogramSpec& spec, std::size_t counts_size) {
+  return bin_params<T>(spec, counts_size);
+}
+template BinParams<float> make_bin_params<float>(const HistogramSpec&, std::size_t);
+template BinParams<double> make_bin_params<double>(const HistogramSpec&, std::size_t);
+
+}  // namespace detail
 }  // namespace sluice::kernels

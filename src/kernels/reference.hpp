@@ -27,60 +27,78 @@ inline bool is_number(T x) noexcept {
   return x == x;  // false only for NaN
 }
 
+// Every kernel exists with an element stride (a row of a strided block whose elements
+// are not adjacent); the (data, n) form is the stride-1 case the vector code falls back to.
+
 template <typename T>
-double reference_sum(const T* data, std::size_t n) noexcept {
+double reference_sum(const T* data, std::size_t n, std::ptrdiff_t stride = 1) noexcept {
   double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (is_number(data[i])) {
-      total += static_cast<double>(data[i]);
+  for (std::size_t i = 0; i < n; ++i, data += stride) {
+    if (is_number(*data)) {
+      total += static_cast<double>(*data);
     }
   }
   return total;
 }
 
 template <typename T>
-T reference_min(const T* data, std::size_t n) noexcept {
+T reference_min(const T* data, std::size_t n, std::ptrdiff_t stride = 1) noexcept {
   T result = infinity<T>;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (data[i] < result) {  // false for NaN, which is thereby skipped
-      result = data[i];
+  for (std::size_t i = 0; i < n; ++i, data += stride) {
+    if (*data < result) {  // false for NaN, which is thereby skipped
+      result = *data;
     }
   }
   return result;
 }
 
 template <typename T>
-T reference_max(const T* data, std::size_t n) noexcept {
+T reference_max(const T* data, std::size_t n, std::ptrdiff_t stride = 1) noexcept {
   T result = -infinity<T>;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (data[i] > result) {
-      result = data[i];
+  for (std::size_t i = 0; i < n; ++i, data += stride) {
+    if (*data > result) {
+      result = *data;
     }
   }
   return result;
 }
 
 template <typename T>
-std::uint64_t reference_count(const T* data, std::size_t n) noexcept {
+std::uint64_t reference_count(const T* data, std::size_t n, std::ptrdiff_t stride = 1) noexcept {
   std::uint64_t result = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    result += is_number(data[i]) ? 1 : 0;
+  for (std::size_t i = 0; i < n; ++i, data += stride) {
+    result += is_number(*data) ? 1 : 0;
   }
   return result;
 }
 
+/// Adds x to a summary (nothing if x is NaN).
 template <typename T>
-Summary<T> reference_summary(const T* data, std::size_t n) noexcept {
+inline void add_to_summary(Summary<T>& result, T x) noexcept {
+  if (!is_number(x)) {
+    return;
+  }
+  result.sum += static_cast<double>(x);
+  result.min = x < result.min ? x : result.min;
+  result.max = x > result.max ? x : result.max;
+  ++result.count;
+}
+
+/// Summary::merge, here so that no inline function of a public header is compiled into
+/// the per-instruction-set objects (see the file comment).
+template <typename T>
+inline void merge_summary(Summary<T>& into, const Summary<T>& other) noexcept {
+  into.sum += other.sum;
+  into.min = other.min < into.min ? other.min : into.min;
+  into.max = other.max > into.max ? other.max : into.max;
+  into.count += other.count;
+}
+
+template <typename T>
+Summary<T> reference_summary(const T* data, std::size_t n, std::ptrdiff_t stride = 1) noexcept {
   Summary<T> result;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T x = data[i];
-    if (!is_number(x)) {
-      continue;
-    }
-    result.sum += static_cast<double>(x);
-    result.min = x < result.min ? x : result.min;
-    result.max = x > result.max ? x : result.max;
-    ++result.count;
+  for (std::size_t i = 0; i < n; ++i, data += stride) {
+    add_to_summary(result, *data);
   }
   return result;
 }
@@ -100,14 +118,58 @@ std::size_t reference_bin(T x, const BinParams<T>& p) noexcept {
 }
 
 template <typename T>
-void reference_histogram(const T* data, std::size_t n, const BinParams<T>& p, std::uint64_t* counts,
-                         std::uint64_t* /*scratch*/) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t bin = reference_bin(data[i], p);
+void reference_histogram_strided(const T* data, std::size_t n, std::ptrdiff_t stride,
+                                 const BinParams<T>& p, std::uint64_t* counts) noexcept {
+  for (std::size_t i = 0; i < n; ++i, data += stride) {
+    const std::size_t bin = reference_bin(*data, p);
     if (bin < p.n) {
       ++counts[bin];
     }
   }
+}
+
+template <typename T>
+void reference_histogram(const T* data, std::size_t n, const BinParams<T>& p, std::uint64_t* counts,
+                         std::uint64_t* /*scratch*/) noexcept {
+  reference_histogram_strided(data, n, 1, p, counts);
+}
+
+/// The fused pass (step_statistics.hpp) over n cells of a row: each current value is
+/// summarised and binned, compared with its previous value if Compare, and stored over
+/// it if Store, in that order (the previous value is read before it is overwritten).
+template <typename T, bool Compare, bool Store>
+void reference_step_row(const T* current, std::ptrdiff_t current_stride, T* previous,
+                        std::ptrdiff_t previous_stride, std::size_t n, const BinParams<T>& p,
+                        std::uint64_t* counts, StepStatistics<T>& result) noexcept {
+  for (std::size_t i = 0; i < n; ++i, current += current_stride, previous += previous_stride) {
+    const T x = *current;
+    add_to_summary(result.summary, x);
+    const std::size_t bin = reference_bin(x, p);
+    if (bin < p.n) {
+      ++counts[bin];
+    }
+    if constexpr (Compare) {
+      const T before = *previous;
+      if (is_number(x) && is_number(before)) {
+        result.change_sum += static_cast<double>(x) - static_cast<double>(before);
+        ++result.change_count;
+      }
+    }
+    if constexpr (Store) {
+      *previous = x;
+    }
+  }
+}
+
+inline void merge_step(StepStatistics<float>& into, const StepStatistics<float>& other) noexcept {
+  merge_summary(into.summary, other.summary);
+  into.change_sum += other.change_sum;
+  into.change_count += other.change_count;
+}
+inline void merge_step(StepStatistics<double>& into, const StepStatistics<double>& other) noexcept {
+  merge_summary(into.summary, other.summary);
+  into.change_sum += other.change_sum;
+  into.change_count += other.change_count;
 }
 
 }  // namespace

@@ -14,9 +14,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
+#include "block_walk.hpp"
 #include "reference.hpp"
 #include "table.hpp"
 
@@ -284,46 +286,69 @@ inline Batch<T, A> bin_positions(const Batch<T, A>& x, const BinConstants<A, T>&
   return xsimd::select(inside, xsimd::min(t, c.last), dump);
 }
 
-/// The general histogram: bins a block of elements in vectors, then counts it in scalar
+/// The general histogram: bins a run of elements in vectors, then counts it in scalar
 /// code (a vector scatter-increment goes wrong when lanes share a bin), round robin into
-/// the copies of the counts in `scratch`, each with a dump slot at [bins].
+/// the copies of the counts in `scratch`, each with a dump slot at [bins]. start() zeroes
+/// the copies and finish() adds them to counts, so that the runs of a strided block
+/// (its rows, or pieces of them) are counted between the two without clearing tables of
+/// up to 2^24 counters for each.
 template <class A, typename T>
-void count_in_tables(const T* data, std::size_t n, const BinParams<T>& p, std::uint64_t* counts,
-                     std::uint64_t* scratch) noexcept {
-  using B = Batch<T, A>;
-  constexpr std::size_t block = 64;
-  static_assert(block % B::size == 0 && block % histogram_copies == 0);
-  static_assert(histogram_copies == 4, "the counting loop below uses four copies");
-  const std::size_t copies = p.copies;  // locals: stores through scratch could alias p
-  const std::size_t stride = p.stride;
-  for (std::size_t i = 0; i < copies * stride; ++i) {
-    scratch[i] = 0;
-  }
-  std::uint64_t* const k0 = scratch;
-  std::uint64_t* const k1 = scratch + (1 % copies) * stride;
-  std::uint64_t* const k2 = scratch + (2 % copies) * stride;
-  std::uint64_t* const k3 = scratch + (3 % copies) * stride;
-  const BinConstants<A, T> c(p);
-  alignas(64) std::int32_t slots[block];
-  const std::size_t blocks = n / block;
-  for (std::size_t b = 0; b < blocks; ++b, data += block) {
-    for (std::size_t j = 0; j < block; j += B::size) {
-      store_int32<A>(bin_positions(B::load_unaligned(data + j), c, c.bins), slots + j);
-    }
-    for (std::size_t j = 0; j < block; j += histogram_copies) {
-      ++k0[slots[j]];
-      ++k1[slots[j + 1]];
-      ++k2[slots[j + 2]];
-      ++k3[slots[j + 3]];
+class TableCounter {
+ public:
+  TableCounter(const BinParams<T>& p, std::uint64_t* counts, std::uint64_t* scratch) noexcept
+      : m_p(p),
+        m_c(p),
+        m_counts(counts),
+        m_scratch(scratch),
+        m_k0(scratch),
+        m_k1(scratch + (1 % p.copies) * p.stride),
+        m_k2(scratch + (2 % p.copies) * p.stride),
+        m_k3(scratch + (3 % p.copies) * p.stride) {
+    for (std::size_t i = 0; i < p.copies * p.stride; ++i) {
+      m_scratch[i] = 0;
     }
   }
-  for (std::size_t copy = 0; copy < copies; ++copy) {
-    for (std::size_t bin = 0; bin < p.n; ++bin) {
-      counts[bin] += scratch[copy * stride + bin];
+
+  void add(const T* data, std::size_t n) noexcept {
+    using B = Batch<T, A>;
+    constexpr std::size_t block = 64;
+    static_assert(block % B::size == 0 && block % histogram_copies == 0);
+    static_assert(histogram_copies == 4, "the counting loop below uses four copies");
+    alignas(64) std::int32_t slots[block];
+    const std::size_t blocks = n / block;
+    for (std::size_t b = 0; b < blocks; ++b, data += block) {
+      for (std::size_t j = 0; j < block; j += B::size) {
+        store_int32<A>(bin_positions(B::load_unaligned(data + j), m_c, m_c.bins), slots + j);
+      }
+      for (std::size_t j = 0; j < block; j += histogram_copies) {
+        ++m_k0[slots[j]];
+        ++m_k1[slots[j + 1]];
+        ++m_k2[slots[j + 2]];
+        ++m_k3[slots[j + 3]];
+      }
+    }
+    reference_histogram(data, n - blocks * block, m_p, m_counts, m_scratch);
+  }
+
+  void finish() noexcept {
+    for (std::size_t copy = 0; copy < m_p.copies; ++copy) {
+      for (std::size_t bin = 0; bin < m_p.n; ++bin) {
+        m_counts[bin] += m_scratch[copy * m_p.stride + bin];
+      }
     }
   }
-  reference_histogram(data, n - blocks * block, p, counts, scratch);
-}
+
+ private:
+  const BinParams<T>& m_p;
+  BinConstants<A, T> m_c;
+  std::uint64_t* m_counts;
+  std::uint64_t* m_scratch;
+  // Locals rather than reads of m_p: stores through the tables could alias it.
+  std::uint64_t* m_k0;
+  std::uint64_t* m_k1;
+  std::uint64_t* m_k2;
+  std::uint64_t* m_k3;
+};
 
 /// Packed counting applies to histograms of up to this many bins, on AVX2 and AVX-512.
 constexpr std::size_t packed_max_bins = 16;
@@ -433,22 +458,215 @@ void count_packed(const T* data, std::size_t n, const BinParams<T>& p,
   reference_histogram(data + done, n - done, p, counts, nullptr);
 }
 
+/// The histogram of an instruction set, over runs of elements: packed counting where it
+/// applies, tables otherwise. start (the constructor) and finish() bracket any number of
+/// add() calls.
+template <class A, typename T>
+class Histogrammer {
+ public:
+  Histogrammer(const BinParams<T>& p, std::uint64_t* counts, std::uint64_t* scratch) noexcept
+      : m_p(p), m_counts(counts), m_is_packed(has_packed_counting<A> && p.n <= packed_max_bins) {
+    if (!m_is_packed) {
+      m_tables.emplace(p, counts, scratch);
+    }
+  }
+  void add(const T* data, std::size_t n) noexcept {
+    if constexpr (has_packed_counting<A>) {
+      if (m_is_packed) {
+        count_packed<A>(data, n, m_p, m_counts);
+        return;
+      }
+    }
+    m_tables->add(data, n);
+  }
+  void finish() noexcept {
+    if (m_tables) {
+      m_tables->finish();
+    }
+  }
+
+ private:
+  const BinParams<T>& m_p;
+  std::uint64_t* m_counts;
+  bool m_is_packed;
+  std::optional<TableCounter<A, T>> m_tables;
+};
+
 template <class A, typename T>
 void simd_histogram(const T* data, std::size_t n, const BinParams<T>& p, std::uint64_t* counts,
                     std::uint64_t* scratch) noexcept {
-  if constexpr (has_packed_counting<A>) {
-    if (p.n <= packed_max_bins) {
-      count_packed<A>(data, n, p, counts);
-      return;
+  Histogrammer<A, T> h(p, counts, scratch);
+  h.add(data, n);
+  h.finish();
+}
+
+template <class A, typename T>
+void simd_block_histogram(const RawBlock<const T>& b, const BinParams<T>& p, std::uint64_t* counts,
+                          std::uint64_t* scratch) noexcept {
+  Histogrammer<A, T> h(p, counts, scratch);
+  for_each_row(b, [&](const T* row, std::size_t n, std::ptrdiff_t stride) {
+    if (stride == 1) {
+      h.add(row, n);
+    } else {
+      reference_histogram_strided(row, n, stride, p, counts);
+    }
+  });
+  h.finish();
+}
+
+/// Elements of a row the fused pass summarises before it bins them: they are still in
+/// L1 when the histogram reads them again (8 KiB of doubles).
+constexpr std::size_t step_chunk = 1024;
+
+/// The vector accumulators of the fused pass: two sets, so that consecutive vectors do
+/// not wait on each other's additions. Sums and counts in double (the counts are exact
+/// up to 2^53 per lane), extremes in T.
+template <class A, typename T>
+struct StepAccumulators {
+  using B = Batch<T, A>;
+  using D = Batch<double, A>;
+  D sum[2] = {D(0.0), D(0.0)};
+  D count[2] = {D(0.0), D(0.0)};
+  D change[2] = {D(0.0), D(0.0)};
+  D changed[2] = {D(0.0), D(0.0)};
+  B lo[2] = {B(infinity<T>), B(infinity<T>)};
+  B hi[2] = {B(-infinity<T>), B(-infinity<T>)};
+
+  /// Adds the lanes of x (and, with Compare, of x - before) to set k.
+  template <bool Compare>
+  void add(const D& x, const D& before, int k) noexcept {
+    const D zero(0.0), one(1.0);
+    const auto is_number = x == x;
+    sum[k] += xsimd::select(is_number, x, zero);
+    count[k] += xsimd::select(is_number, one, zero);
+    if constexpr (Compare) {
+      const auto both = is_number & (before == before);
+      change[k] += xsimd::select(both, x - before, zero);
+      changed[k] += xsimd::select(both, one, zero);
     }
   }
-  count_in_tables<A>(data, n, p, counts, scratch);
+
+  /// One vector of the row: current values at `current`, previous ones at `previous`.
+  template <bool Compare, bool Store>
+  void step(const T* current, T* previous, int k) noexcept {
+    const B x = B::load_unaligned(current);
+    lo[k] = xsimd::min(x, lo[k]);
+    hi[k] = xsimd::max(x, hi[k]);
+    B before(T{0});
+    if constexpr (Compare) {
+      before = B::load_unaligned(previous);  // before the store below overwrites it
+    }
+    if constexpr (Store) {
+      x.store_unaligned(previous);
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      const Widened<A> wx = widen(x);
+      const Widened<A> wb = widen(before);
+      add<Compare>(wx.low, wb.low, k);
+      add<Compare>(wx.high, wb.high, k);
+    } else {
+      add<Compare>(x, before, k);
+    }
+  }
+
+  /// The lanes added up, and merged with what the scalar code computed.
+  StepStatistics<T> finish(StepStatistics<T> result) const noexcept {
+    result.summary.sum += xsimd::hadd(sum[0] + sum[1]);
+    result.summary.count += static_cast<std::uint64_t>(xsimd::hadd(count[0] + count[1]));
+    result.change_sum += xsimd::hadd(change[0] + change[1]);
+    result.change_count += static_cast<std::uint64_t>(xsimd::hadd(changed[0] + changed[1]));
+    alignas(64) T lane_values[B::size];
+    xsimd::min(lo[0], lo[1]).store_aligned(lane_values);
+    const T low = reference_min(lane_values, B::size);
+    xsimd::max(hi[0], hi[1]).store_aligned(lane_values);
+    const T high = reference_max(lane_values, B::size);
+    result.summary.min = low < result.summary.min ? low : result.summary.min;
+    result.summary.max = high > result.summary.max ? high : result.summary.max;
+    return result;
+  }
+};
+
+/// The fused pass over a row whose current and previous values are both contiguous:
+/// runs of step_chunk elements, summarised (and compared, and stored) in vectors, then
+/// binned by the histogram while in cache. The few elements after the last full vector
+/// of the row go through the scalar reference, binning included.
+template <class A, typename T, bool Compare, bool Store>
+void step_row(const T* current, T* previous, std::size_t n, StepAccumulators<A, T>& acc,
+              Histogrammer<A, T>& histogram, const BinParams<T>& p, std::uint64_t* counts,
+              StepStatistics<T>& scalar_part) noexcept {
+  constexpr std::size_t lanes = Batch<T, A>::size;
+  static_assert(step_chunk % (2 * lanes) == 0);
+  for (std::size_t start = 0; start < n; start += step_chunk) {
+    const std::size_t end = n - start < step_chunk ? n : start + step_chunk;
+    std::size_t i = start;
+    for (; i + 2 * lanes <= end; i += 2 * lanes) {
+      acc.template step<Compare, Store>(current + i, previous + i, 0);
+      acc.template step<Compare, Store>(current + i + lanes, previous + i + lanes, 1);
+    }
+    for (; i + lanes <= end; i += lanes) {
+      acc.template step<Compare, Store>(current + i, previous + i, 0);
+    }
+    histogram.add(current + start, i - start);
+    reference_step_row<T, Compare, Store>(current + i, 1, previous + i, 1, end - i, p, counts,
+                                          scalar_part);
+  }
+}
+
+template <class A, typename T, bool Compare, bool Store>
+StepStatistics<T> simd_step_as(const RawBlock<const T>& current, const RawBlock<T>& previous,
+                               const BinParams<T>& p, std::uint64_t* counts,
+                               std::uint64_t* scratch) noexcept {
+  StepAccumulators<A, T> acc;
+  StepStatistics<T> scalar_part;
+  Histogrammer<A, T> histogram(p, counts, scratch);
+  constexpr bool uses_previous = Compare || Store;
+  for_each_row_pair(current, previous,
+                    [&](const T* row, std::ptrdiff_t row_stride, T* before,
+                        std::ptrdiff_t before_stride, std::size_t n) {
+                      if (row_stride == 1 && (before_stride == 1 || !uses_previous)) {
+                        step_row<A, T, Compare, Store>(row, before, n, acc, histogram, p, counts,
+                                                       scalar_part);
+                      } else {
+                        reference_step_row<T, Compare, Store>(
+                            row, row_stride, before, before_stride, n, p, counts, scalar_part);
+                      }
+                    });
+  histogram.finish();
+  return acc.finish(scalar_part);
+}
+
+template <class A, typename T>
+StepStatistics<T> simd_step(const RawBlock<const T>& current, const RawBlock<T>& previous,
+                            History history, const BinParams<T>& p, std::uint64_t* counts,
+                            std::uint64_t* scratch) noexcept {
+  switch (history) {
+    case History::compare:
+      return simd_step_as<A, T, true, false>(current, previous, p, counts, scratch);
+    case History::store:
+      return simd_step_as<A, T, false, true>(current, previous, p, counts, scratch);
+    case History::compare_and_store:
+      return simd_step_as<A, T, true, true>(current, previous, p, counts, scratch);
+    case History::ignore:
+      break;
+  }
+  return simd_step_as<A, T, false, false>(current, previous, p, counts, scratch);
 }
 
 template <class A, typename T>
 constexpr TypedKernels<T> typed_kernels() noexcept {
-  return {&simd_sum<A, T>,   &simd_min<A, T>,     &simd_max<A, T>,
-          &simd_count<A, T>, &simd_summary<A, T>, &simd_histogram<A, T>};
+  return {&simd_sum<A, T>,
+          &simd_min<A, T>,
+          &simd_max<A, T>,
+          &simd_count<A, T>,
+          &simd_summary<A, T>,
+          &simd_histogram<A, T>,
+          &block_sum<T, &simd_sum<A, T>>,
+          &block_min<T, &simd_min<A, T>>,
+          &block_max<T, &simd_max<A, T>>,
+          &block_count<T, &simd_count<A, T>>,
+          &block_summary<T, &simd_summary<A, T>>,
+          &simd_block_histogram<A, T>,
+          &simd_step<A, T>};
 }
 
 /// The table a per-instruction-set object exports. Constant-initialised: no code of

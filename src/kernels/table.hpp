@@ -12,6 +12,7 @@
 
 #include "sluice/kernels/isa.hpp"
 #include "sluice/kernels/reduce.hpp"
+#include "sluice/kernels/step_statistics.hpp"
 
 namespace sluice::kernels::detail {
 
@@ -44,6 +45,30 @@ template <typename T>
 using HistogramKernel = void (*)(const T* data, std::size_t n, const BinParams<T>& params,
                                  std::uint64_t* counts, std::uint64_t* scratch) noexcept;
 
+/// A StridedBlock as it crosses the seam: plain arrays, no member functions (an inline
+/// member compiled into one instruction set's object could be the copy the linker keeps
+/// for all of them). Always 3 dimensions, outermost first; dimensions the dispatch layer
+/// could merge are merged (see block_walk.hpp), and the block is never empty.
+template <typename T>
+struct RawBlock {
+  T* data;
+  std::size_t count[3];
+  std::ptrdiff_t stride[3];
+};
+
+/// A histogram kernel over a strided block, like HistogramKernel.
+template <typename T>
+using BlockHistogramKernel = void (*)(const RawBlock<const T>& block, const BinParams<T>& params,
+                                      std::uint64_t* counts, std::uint64_t* scratch) noexcept;
+
+/// One fused pass over a block and the previous values of the same cells (same counts,
+/// its own strides): summary, histogram into counts, and what `history` asks for.
+template <typename T>
+using StepKernel = StepStatistics<T> (*)(const RawBlock<const T>& current,
+                                         const RawBlock<T>& previous, History history,
+                                         const BinParams<T>& params, std::uint64_t* counts,
+                                         std::uint64_t* scratch) noexcept;
+
 template <typename T>
 struct TypedKernels {
   double (*sum)(const T* data, std::size_t n) noexcept;
@@ -52,6 +77,14 @@ struct TypedKernels {
   std::uint64_t (*count)(const T* data, std::size_t n) noexcept;
   Summary<T> (*summary)(const T* data, std::size_t n) noexcept;
   HistogramKernel<T> histogram;
+  // The same over strided blocks.
+  double (*block_sum)(const RawBlock<const T>& block) noexcept;
+  T (*block_min)(const RawBlock<const T>& block) noexcept;
+  T (*block_max)(const RawBlock<const T>& block) noexcept;
+  std::uint64_t (*block_count)(const RawBlock<const T>& block) noexcept;
+  Summary<T> (*block_summary)(const RawBlock<const T>& block) noexcept;
+  BlockHistogramKernel<T> block_histogram;
+  StepKernel<T> step;
 };
 
 struct KernelTable {

@@ -31,13 +31,15 @@ struct TestCase {
 /// Registers a test; used by SLUICE_MPI_TEST.
 bool register_test(std::string name, std::function<void()> body);
 
-/// Records a failed expectation on this rank.
+/// Records a failed expectation on this rank. Thread-safe: checks made on a service
+/// thread while the test body runs are counted in the current test and reported with
+/// their own file and line. Not collective (makes no MPI call).
 void record_failure(const char* file, int line, const std::string& what);
 
 /// The role given with --role (empty if none), for MPMD tests.
 std::string_view role();
 
-/// Number of failures recorded on this rank in the current test.
+/// Number of failures recorded on this rank in the current test. Thread-safe.
 int failures_in_current_test();
 
 }  // namespace sluice::testing

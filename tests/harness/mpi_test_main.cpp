@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,14 @@ std::string& declared_role() {
   return role;
 }
 
-int current_failures = 0;
+// Checks may run on service threads (a progress thread, a steering server's worker)
+// while the test body runs on the main one: the count and the report lines are
+// guarded so that every failure is counted and printed whole, with its own file and
+// line. The rank is read once, on the main thread: MPI may be initialised without
+// thread support, so record_failure makes no MPI call.
+std::mutex failures_mutex;
+int current_failures = 0;  // guarded by failures_mutex
+int world_rank = -1;       // written before any test runs
 
 }  // namespace
 
@@ -32,15 +40,17 @@ bool register_test(std::string name, std::function<void()> body) {
 }
 
 void record_failure(const char* file, int line, const std::string& what) {
+  const std::lock_guard<std::mutex> lock(failures_mutex);
   ++current_failures;
-  int rank = -1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  std::fprintf(stderr, "  rank %d: %s:%d: %s\n", rank, file, line, what.c_str());
+  std::fprintf(stderr, "  rank %d: %s:%d: %s\n", world_rank, file, line, what.c_str());
 }
 
 std::string_view role() { return declared_role(); }
 
-int failures_in_current_test() { return current_failures; }
+int failures_in_current_test() {
+  const std::lock_guard<std::mutex> lock(failures_mutex);
+  return current_failures;
+}
 
 }  // namespace sluice::testing
 
@@ -61,6 +71,7 @@ int main(int argc, char** argv) {
   int size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  world_rank = rank;
 
   int passed = 0;
   int failed = 0;
@@ -68,14 +79,17 @@ int main(int argc, char** argv) {
     if (!filter.empty() && test.name.find(filter) == std::string::npos) {
       continue;
     }
-    current_failures = 0;
+    {
+      const std::lock_guard<std::mutex> lock(failures_mutex);
+      current_failures = 0;
+    }
     try {
       test.body();
     } catch (const std::exception& e) {
       record_failure(__FILE__, __LINE__, std::string("unexpected exception: ") + e.what());
     }
     int failing_ranks = 0;
-    const int mine = current_failures > 0 ? 1 : 0;
+    const int mine = failures_in_current_test() > 0 ? 1 : 0;
     MPI_Allreduce(&mine, &failing_ranks, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (failing_ranks == 0) {
       ++passed;

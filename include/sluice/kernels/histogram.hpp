@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "sluice/kernels/isa.hpp"
+#include "sluice/kernels/strided_block.hpp"
 
 namespace sluice::kernels {
 
@@ -61,6 +62,22 @@ void histogram(std::span<const double> data, const HistogramSpec& spec,
 void histogram(std::span<const float> data, const HistogramSpec& spec,
                std::span<std::uint64_t> counts, Isa isa);
 void histogram(std::span<const double> data, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts, Isa isa);
+
+/// The same over strided blocks (strided_block.hpp), read where they are: one block, or
+/// several added together. Rows with stride 1 run the vector code, others the scalar
+/// reference; the counts are the same either way. Throws like the overloads above.
+void histogram(StridedBlock<const float> block, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts);
+void histogram(StridedBlock<const double> block, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts);
+void histogram(std::span<const StridedBlock<const float>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts);
+void histogram(std::span<const StridedBlock<const double>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts);
+void histogram(std::span<const StridedBlock<const float>> blocks, const HistogramSpec& spec,
+               std::span<std::uint64_t> counts, Isa isa);
+void histogram(std::span<const StridedBlock<const double>> blocks, const HistogramSpec& spec,
                std::span<std::uint64_t> counts, Isa isa);
 
 /// The histogram of `data` as a new vector of spec.bins counts. Throws like the

@@ -26,6 +26,22 @@
 /// std::printf("mean %g, min %g, max %g\n", s.mean(), s.min, s.max);
 /// @endcode
 ///
+/// **Strided blocks** (strided_block.hpp): every reduction also takes one StridedBlock,
+/// or a span of them (the parts of a step read in place), and reads them where they are.
+/// Rows with stride 1 run the vector code; other strides run the scalar reference. The
+/// result over several blocks is that of their elements taken together: sums and counts
+/// add, extremes compare, exactly as Summary::merge combines blocks. A contiguous span is
+/// the case of one 1-D block.
+///
+/// @code
+/// // The parts of a step read in place, without assembling a copy:
+/// std::vector<sluice::kernels::StridedBlock<const double>> blocks;
+/// for (const auto& view : step.blocks()) {
+///   blocks.emplace_back(static_cast<const double*>(view.data), view.count, view.strides);
+/// }
+/// const auto s = sluice::kernels::summary(std::span(blocks));
+/// @endcode
+///
 /// Every function is thread-safe (no shared state; concurrent calls on the same data
 /// are fine) and not collective. Overloads without an Isa run best_isa(); those taking
 /// one throw sluice::InvalidArgument if it is not in available_isas().
@@ -35,6 +51,7 @@
 #include <span>
 
 #include "sluice/kernels/isa.hpp"
+#include "sluice/kernels/strided_block.hpp"
 
 namespace sluice::kernels {
 
@@ -96,5 +113,44 @@ struct Summary {
 [[nodiscard]] Summary<double> summary(std::span<const double> data) noexcept;
 [[nodiscard]] Summary<float> summary(std::span<const float> data, Isa isa);
 [[nodiscard]] Summary<double> summary(std::span<const double> data, Isa isa);
+
+/// The strided forms: one block, or the elements of several taken together.
+template <typename T>
+using Blocks = std::span<const StridedBlock<const T>>;
+
+[[nodiscard]] double sum(StridedBlock<const float> block) noexcept;
+[[nodiscard]] double sum(StridedBlock<const double> block) noexcept;
+[[nodiscard]] double sum(Blocks<float> blocks) noexcept;
+[[nodiscard]] double sum(Blocks<double> blocks) noexcept;
+[[nodiscard]] double sum(Blocks<float> blocks, Isa isa);
+[[nodiscard]] double sum(Blocks<double> blocks, Isa isa);
+
+[[nodiscard]] float min(StridedBlock<const float> block) noexcept;
+[[nodiscard]] double min(StridedBlock<const double> block) noexcept;
+[[nodiscard]] float min(Blocks<float> blocks) noexcept;
+[[nodiscard]] double min(Blocks<double> blocks) noexcept;
+[[nodiscard]] float min(Blocks<float> blocks, Isa isa);
+[[nodiscard]] double min(Blocks<double> blocks, Isa isa);
+
+[[nodiscard]] float max(StridedBlock<const float> block) noexcept;
+[[nodiscard]] double max(StridedBlock<const double> block) noexcept;
+[[nodiscard]] float max(Blocks<float> blocks) noexcept;
+[[nodiscard]] double max(Blocks<double> blocks) noexcept;
+[[nodiscard]] float max(Blocks<float> blocks, Isa isa);
+[[nodiscard]] double max(Blocks<double> blocks, Isa isa);
+
+[[nodiscard]] std::uint64_t count(StridedBlock<const float> block) noexcept;
+[[nodiscard]] std::uint64_t count(StridedBlock<const double> block) noexcept;
+[[nodiscard]] std::uint64_t count(Blocks<float> blocks) noexcept;
+[[nodiscard]] std::uint64_t count(Blocks<double> blocks) noexcept;
+[[nodiscard]] std::uint64_t count(Blocks<float> blocks, Isa isa);
+[[nodiscard]] std::uint64_t count(Blocks<double> blocks, Isa isa);
+
+[[nodiscard]] Summary<float> summary(StridedBlock<const float> block) noexcept;
+[[nodiscard]] Summary<double> summary(StridedBlock<const double> block) noexcept;
+[[nodiscard]] Summary<float> summary(Blocks<float> blocks) noexcept;
+[[nodiscard]] Summary<double> summary(Blocks<double> blocks) noexcept;
+[[nodiscard]] Summary<float> summary(Blocks<float> blocks, Isa isa);
+[[nodiscard]] Summary<double> summary(Blocks<double> blocks, Isa isa);
 
 }  // namespace sluice::kernels
