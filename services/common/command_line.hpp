@@ -24,7 +24,7 @@ inline constexpr int usage_exit_code = 2;
 /// inherit it.
 inline void use_sluice_help_style(CLI::App& app) {
   app.get_formatter()->column_width(34);
-  app.set_help_flag("-h,--help", "print this help (a command's own with COMMAND --help)");
+  app.set_help_flag("-h,--help", "print this help and exit");
 }
 
 /// A check of an integer option: at least `min` ("--count: takes a whole number of at

@@ -23,9 +23,9 @@ namespace {
 constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  stopped by a Directory, or the simulation closed its streams\n"
-    "  2  usage: a bad command line\n"
     "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
-    "     says what went wrong)";
+    "     says what went wrong)\n"
+    "  2  usage: a bad command line";
 
 // The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
 // Runs before MPI is initialised.

@@ -285,7 +285,10 @@ struct Options {
 // The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
 std::variant<Options, int> parse_command_line(int argc, char** argv) {
   Options o;
-  CLI::App app("Steers a running sluice job through its sluice-steering-server.", "sluice-steer");
+  CLI::App app(
+      "Steers a running sluice job through its sluice-steering-server.\n"
+      "Each command has its own --help: sluice-steer stream --help.",
+      "sluice-steer");
   sluice::cli::use_sluice_help_style(app);
   app.fallthrough();  // --json and the connection options may also follow the command
   app.require_subcommand(1);

@@ -55,10 +55,10 @@ struct Options {
 constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  the simulation finished (or stopped) and the server with it\n"
-    "  2  usage: a bad command line, an empty --token-file, a non-loopback --bind\n"
-    "     without a token\n"
     "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
-    "     says what went wrong)";
+    "     says what went wrong)\n"
+    "  2  usage: a bad command line, an empty --token-file, a non-loopback --bind\n"
+    "     without a token";
 
 bool is_loopback(const std::string& address) {
   return address == "127.0.0.1" || address == "localhost" || address == "::1";

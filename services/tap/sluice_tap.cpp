@@ -65,8 +65,10 @@ struct Options {
 // The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
 std::variant<Options, int> parse_command_line(int argc, char** argv) {
   Options o;
-  CLI::App app("Reads a running sluice job's streams from outside it, on the same node.",
-               "sluice-tap");
+  CLI::App app(
+      "Reads a running sluice job's streams from outside it, on the same node.\n"
+      "Each command has its own --help: sluice-tap dump --help.",
+      "sluice-tap");
   sluice::cli::use_sluice_help_style(app);
   app.fallthrough();  // --job and --timeout-ms may also follow the command
   app.require_subcommand(1);
