@@ -3,7 +3,8 @@
 // client, as an analytics program or a user's script would be.
 //
 // Side by side:
-//   bm_thrift_floor      a request the server refuses itself (a Value with no field):
+//   bm_thrift_floor      a request the server refuses itself (a stream change that
+//                        changes nothing):
 //                        Thrift + loopback TCP only, the floor of every call;
 //   bm_get_round_trip    get("x"): server -> simulation rank 0 over MPI, answered when
 //                        rank 0 next looks for requests (in its end_iteration);
@@ -27,8 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/steering/client.hpp"
 #include "steering_bench_util.hpp"
-#include "steering_client.hpp"
 
 namespace {
 
@@ -89,18 +90,20 @@ void run_calls(benchmark::State& state, Call&& call) {
       latencies.time([&] { call(client, i++); });
     }
     latencies.report();
-  } catch (const apache::thrift::TException& e) {
+  } catch (const sluice::steering::Error& e) {
     state.SkipWithError(e.what());
   }
 }
 
 void bm_thrift_floor(benchmark::State& state) {
-  namespace gen = sluice::steering::thrift;
   run_calls(state, [](sluice::steering::Client& client, std::int64_t) {
     try {
-      client.thrift().set_parameter("", "x", gen::Value{});
-    } catch (const gen::BadRequest&) {
+      (void)client.control_stream("x", {});
+    } catch (const sluice::steering::Error& e) {
       // Refused by the server before it reaches the simulation: what we measure.
+      if (e.kind() != sluice::steering::ErrorKind::bad_request) {
+        throw;
+      }
     }
   });
 }
@@ -167,7 +170,7 @@ int main(int argc, char** argv) {
     try {
       sluice::steering::Client client(client_options());
       (void)client.stop();
-    } catch (const apache::thrift::TException& e) {
+    } catch (const sluice::steering::Error& e) {
       std::fprintf(stderr, "bm_steering: could not stop the simulation: %s\n", e.what());
       return 1;
     }

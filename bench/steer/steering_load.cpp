@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/steering/client.hpp"
 #include "steering_bench_util.hpp"
-#include "steering_client.hpp"
 
 namespace {
 
@@ -70,7 +70,7 @@ struct ThreadResult {
 }  // namespace
 
 int main(int argc, char** argv) {
-  namespace gen = sluice::steering::thrift;
+  using sluice::steering::ErrorKind;
   const Options o = parse(argc, argv);
   sluice::steering::ClientOptions client_options;
   client_options.port = steering_bench::wait_for_port(o.port_file, std::chrono::seconds(60));
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
       std::unique_ptr<sluice::steering::Client> client;
       try {
         client = std::make_unique<sluice::steering::Client>(client_options);
-      } catch (const apache::thrift::TException& e) {
+      } catch (const sluice::steering::Error& e) {
         mine.failure = std::string("connect: ") + e.what();
       }
       connected.arrive_and_wait();
@@ -121,12 +121,11 @@ int main(int argc, char** argv) {
         }
         try {
           (void)client->set("x", static_cast<double>(t) + 1e-6 * static_cast<double>(i));
-        } catch (const gen::SimulationFinished&) {
-          return;
-        } catch (const apache::thrift::transport::TTransportException&) {
-          return;  // the server left with the simulation
-        } catch (const apache::thrift::TException& e) {
-          mine.failure = e.what();
+        } catch (const sluice::steering::Error& e) {
+          // The simulation finished, or the server left with it: the load is over.
+          if (e.kind() != ErrorKind::simulation_finished && e.kind() != ErrorKind::connection) {
+            mine.failure = e.what();
+          }
           return;
         }
         mine.last_answer = Clock::now();

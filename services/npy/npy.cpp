@@ -1,10 +1,12 @@
 #include "npy.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <regex>
 
@@ -47,42 +49,63 @@ std::optional<sluice::Dtype> dtype_of_descriptor(const std::string& text) {
   return std::nullopt;
 }
 
-}  // namespace
+struct Header {
+  sluice::Dtype dtype = sluice::Dtype::f64;
+  std::vector<std::int64_t> shape;
+};
 
-Array read(const std::string& path) {
-  const std::string asked = "reading " + path;
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    throw NotFound(asked, "cannot open the file");
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text = "(";
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    text += (d ? ", " : "") + std::to_string(shape[d]);
   }
-  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (bytes.size() < magic_bytes + 4 || bytes.compare(0, magic_bytes, magic, magic_bytes) != 0) {
-    throw InvalidArgument(asked, "not a .npy file (no \\x93NUMPY magic)");
-  }
-  const auto major = static_cast<unsigned char>(bytes[magic_bytes]);
-  std::size_t header_bytes = 0;
-  std::size_t offset = magic_bytes + 2;
-  if (major == 1) {
-    header_bytes = static_cast<unsigned char>(bytes[offset]) |
-                   (static_cast<std::size_t>(static_cast<unsigned char>(bytes[offset + 1])) << 8);
-    offset += 2;
-  } else if ((major == 2 || major == 3) && bytes.size() >= offset + 4) {
-    for (int i = 3; i >= 0; --i) {
-      header_bytes = (header_bytes << 8) | static_cast<unsigned char>(bytes[offset + i]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+// "3, 4" or "5," or "" (a scalar): whole numbers separated by commas, one trailing
+// comma allowed, as numpy writes tuples.
+std::vector<std::int64_t> parse_shape(const std::string& text, const std::string& asked) {
+  std::vector<std::int64_t> shape;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    const auto from = text.find_first_not_of(" \t", at);
+    const auto to = text.find_last_not_of(" \t", comma == 0 ? 0 : comma - 1);
+    const std::string item = from < comma && to != std::string::npos && to >= from
+                                 ? text.substr(from, to - from + 1)
+                                 : std::string();
+    if (item.empty() && comma == text.size() && (shape.empty() || comma > 0)) {
+      break;  // "()" or the end after a trailing comma
     }
-    offset += 4;
-  } else {
-    throw InvalidArgument(
-        asked, ".npy format version " + std::to_string(major) + " is not one of 1, 2, 3");
+    const bool digits_only = !item.empty() && std::all_of(item.begin(), item.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    if (!digits_only) {
+      throw InvalidArgument(asked, "the shape (" + text + ") has '" + item +
+                                       "' where a whole number of elements belongs");
+    }
+    std::int64_t extent = 0;
+    if (std::from_chars(item.data(), item.data() + item.size(), extent).ec != std::errc()) {
+      throw InvalidArgument(asked, "the shape (" + text + ") has extent " + item +
+                                       ", out of range of a 64-bit integer");
+    }
+    shape.push_back(extent);
+    if (comma == text.size()) {
+      break;
+    }
+    at = comma + 1;
   }
-  if (bytes.size() < offset + header_bytes) {
-    throw InvalidArgument(asked, "the header is truncated");
-  }
-  const std::string header = bytes.substr(offset, header_bytes);
-  offset += header_bytes;
+  return shape;
+}
 
-  // The header is a Python dict literal: {'descr': '<f8', 'fortran_order': False,
-  // 'shape': (3, 4), }
+// The header is a Python dict literal:
+//   {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+Header parse_header(const std::string& header, const std::string& asked) {
+  const auto first = header.find_first_not_of(" \t\n");
+  const auto last = header.find_last_not_of(" \t\n\0", std::string::npos, 4);
+  if (first == std::string::npos || header[first] != '{' || header[last] != '}') {
+    throw InvalidArgument(asked, "the header is not a Python dict literal {...}");
+  }
   std::smatch match;
   if (!std::regex_search(header, match, std::regex(R"('descr'\s*:\s*'([^']*)')"))) {
     throw InvalidArgument(asked, "the header has no 'descr'");
@@ -96,34 +119,103 @@ Array read(const std::string& path) {
                           "convert it with numpy: a.astype('<f8')");
   }
   if (!std::regex_search(header, match, std::regex(R"('fortran_order'\s*:\s*(True|False))"))) {
-    throw InvalidArgument(asked, "the header has no 'fortran_order'");
+    throw InvalidArgument(asked, "the header has no 'fortran_order' (True or False)");
   }
   if (match[1] == "True") {
     throw InvalidArgument(asked, "the array is in Fortran order",
                           "save it in C order: numpy.save(f, numpy.ascontiguousarray(a))");
   }
   if (!std::regex_search(header, match, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) {
-    throw InvalidArgument(asked, "the header has no 'shape'");
+    throw InvalidArgument(asked, "the header has no 'shape' tuple");
   }
+  return {*dtype, parse_shape(match[1], asked)};
+}
+
+// The data's size in bytes; InvalidArgument if it does not fit in 64 bits.
+std::uint64_t checked_data_bytes(const std::vector<std::int64_t>& shape, sluice::Dtype dtype,
+                                 const std::string& asked) {
+  std::uint64_t bytes = sluice::dtype_size(dtype);
+  for (const auto extent : shape) {
+    if (__builtin_mul_overflow(bytes, static_cast<std::uint64_t>(extent), &bytes)) {
+      throw InvalidArgument(
+          asked, "the shape " + shape_text(shape) + " holds more bytes than a 64-bit size counts");
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+Array read(const std::string& path) {
+  const std::string asked = "reading " + path;
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) {
+    throw NotFound(asked, std::string("cannot open the file: ") + std::strerror(errno));
+  }
+  const auto end = file.tellg();
+  if (end < 0) {
+    throw InvalidArgument(asked, "cannot tell the file's size (is it a regular file?)");
+  }
+  const auto file_bytes = static_cast<std::uint64_t>(end);
+  file.seekg(0);
+  // The preamble: magic, version, header length (2 bytes in version 1, 4 in 2 and 3).
+  char preamble[magic_bytes + 6] = {};
+  file.read(preamble, static_cast<std::streamsize>(sizeof(preamble)));
+  const auto preamble_read = static_cast<std::size_t>(file.gcount());
+  if (preamble_read < magic_bytes + 4 || std::memcmp(preamble, magic, magic_bytes) != 0) {
+    throw InvalidArgument(asked, "not a .npy file (no \\x93NUMPY magic)");
+  }
+  const auto major = static_cast<unsigned char>(preamble[magic_bytes]);
+  std::uint64_t header_bytes = 0;
+  std::size_t offset = magic_bytes + 2;
+  if (major == 1) {
+    header_bytes =
+        static_cast<unsigned char>(preamble[offset]) |
+        (static_cast<std::uint64_t>(static_cast<unsigned char>(preamble[offset + 1])) << 8);
+    offset += 2;
+  } else if (major == 2 || major == 3) {
+    if (preamble_read < offset + 4) {
+      throw InvalidArgument(asked, "the header length is truncated");
+    }
+    for (int i = 3; i >= 0; --i) {
+      header_bytes = (header_bytes << 8) |
+                     static_cast<unsigned char>(preamble[offset + static_cast<std::size_t>(i)]);
+    }
+    offset += 4;
+  } else {
+    throw InvalidArgument(
+        asked, ".npy format version " + std::to_string(major) + " is not one of 1, 2, 3");
+  }
+  if (file_bytes < offset + header_bytes) {
+    throw InvalidArgument(asked, "the header is truncated: it says " +
+                                     std::to_string(header_bytes) + " bytes, the file has " +
+                                     std::to_string(file_bytes - offset) + " after the preamble");
+  }
+  std::string header(static_cast<std::size_t>(header_bytes), '\0');
+  file.seekg(static_cast<std::streamoff>(offset));
+  file.read(header.data(), static_cast<std::streamsize>(header.size()));
+  if (!file) {
+    throw InvalidArgument(asked, "the header could not be read");
+  }
+  const std::uint64_t data_offset = offset + header_bytes;
+
+  const Header parsed = parse_header(header, asked);
   Array array;
-  array.dtype = *dtype;
-  const std::string shape = match[1];
-  const std::regex number(R"(\d+)");
-  for (auto it = std::sregex_iterator(shape.begin(), shape.end(), number);
-       it != std::sregex_iterator(); ++it) {
-    array.shape.push_back(std::stoll(it->str()));
+  array.dtype = parsed.dtype;
+  array.shape = parsed.shape;
+  // Checked against the file's size before anything that large is allocated.
+  const std::uint64_t data_bytes = checked_data_bytes(array.shape, array.dtype, asked);
+  if (file_bytes - data_offset != data_bytes) {
+    throw InvalidArgument(asked, "the data has " + std::to_string(file_bytes - data_offset) +
+                                     " bytes; shape " + shape_text(array.shape) + " and dtype " +
+                                     std::string(sluice::dtype_name(array.dtype)) + " say " +
+                                     std::to_string(data_bytes));
   }
-  std::size_t elements = 1;
-  for (auto extent : array.shape) {
-    elements *= static_cast<std::size_t>(extent);
+  array.data.resize(static_cast<std::size_t>(data_bytes));
+  file.read(reinterpret_cast<char*>(array.data.data()), static_cast<std::streamsize>(data_bytes));
+  if (static_cast<std::uint64_t>(file.gcount()) != data_bytes) {
+    throw InvalidArgument(asked, "the data could not be read whole");
   }
-  const std::size_t data_bytes = elements * sluice::dtype_size(array.dtype);
-  if (bytes.size() - offset != data_bytes) {
-    throw InvalidArgument(asked, "the data has " + std::to_string(bytes.size() - offset) +
-                                     " bytes; shape and dtype say " + std::to_string(data_bytes));
-  }
-  const auto* first = reinterpret_cast<const std::byte*>(bytes.data() + offset);
-  array.data.assign(first, first + data_bytes);
   return array;
 }
 

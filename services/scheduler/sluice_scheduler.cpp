@@ -7,9 +7,10 @@
 // a job with a simulation, until the simulation closes its streams. A spare holds no
 // key until Directory::join makes it a member.
 #include <cstdio>
-#include <cstring>
 #include <optional>
+#include <variant>
 
+#include "command_line.hpp"
 #include "sluice/channel/consumer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
@@ -17,25 +18,42 @@
 #include "sluice/ring/scheduler.hpp"
 #include "sluice/runtime/runtime.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+constexpr const char* exit_codes_help =
+    "Exit codes:\n"
+    "  0  stopped by a Directory, or the simulation closed its streams\n"
+    "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
+    "     says what went wrong)\n"
+    "  2  usage: a bad command line";
+
+// The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
+// Runs before MPI is initialised.
+std::variant<sluice::ring::SchedulerOptions, int> parse_command_line(int argc, char** argv) {
   sluice::ring::SchedulerOptions options;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf(
-          "usage: sluice-scheduler [--spare]\n"
-          "A member of sluice's scheduler ring, started in the job's mpirun command line.\n"
-          "It owns the keys the consistent-hash ring maps to it and answers directory\n"
-          "requests from any process until told to stop. SLUICE_LOG sets the log level.\n"
-          "  --spare   start outside the ring, until a join makes this process a member\n");
-      return 0;
-    }
-    if (std::strcmp(argv[i], "--spare") == 0) {
-      options.spare = true;
-    } else {
-      std::fprintf(stderr, "sluice-scheduler: unknown option '%s' (see --help)\n", argv[i]);
-      return 2;
-    }
+  CLI::App app(
+      "A member of sluice's scheduler ring, started in the job's mpirun command line.\n"
+      "It owns the keys the consistent-hash ring maps to it and answers directory\n"
+      "requests from any process until told to stop. SLUICE_LOG sets the log level.",
+      "sluice-scheduler");
+  sluice::cli::use_sluice_help_style(app);
+  app.footer(exit_codes_help);
+  app.add_flag("--spare", options.spare,
+               "start outside the ring, until a join makes this process a member");
+  if (const auto code = sluice::cli::parse_command_line(app, argc, argv)) {
+    return *code;
   }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto parsed = parse_command_line(argc, argv);
+  if (const int* code = std::get_if<int>(&parsed)) {
+    return *code;
+  }
+  const sluice::ring::SchedulerOptions options = std::get<sluice::ring::SchedulerOptions>(parsed);
   sluice::mpi::Environment mpi(argc, argv);
   try {
     sluice::Runtime runtime(sluice::Role::scheduler, {.required_roles = {sluice::Role::scheduler}});

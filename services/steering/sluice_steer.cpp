@@ -6,31 +6,36 @@
 //   sluice-steer --port 9090 stream temperature every 10 region 0:128,0:512
 //   sluice-steer --port 9090 inject temperature patch.npy at 10,20
 //
-// Exit codes: 0 done, 2 usage, 3 cannot reach the server, 4 unknown name, 5 wrong
-// type, 6 out of range, 7 not permitted (token), 8 simulation finished, 9 timeout,
-// 10 bad request, 11 bad region.
+// Exit codes per error kind: see exit_codes_help below (printed by --help).
+#include <thrift/Thrift.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "command_line.hpp"
 #include "npy.hpp"
 #include "region_text.hpp"
 #include "sluice/core/error.hpp"
-#include "steering_client.hpp"
+#include "sluice/steering/client.hpp"
 
 namespace {
 
-namespace th = apache::thrift;
-namespace gen = sluice::steering::thrift;
+namespace steering = sluice::steering;
+// Keys in the order they are written, as the text output lists them.
+using Json = nlohmann::ordered_json;
 
 enum Exit : int {
   done = 0,
-  usage_error = 2,
+  usage_error = sluice::cli::usage_exit_code,
   unreachable = 3,
   unknown_name = 4,
   wrong_type = 5,
@@ -42,412 +47,447 @@ enum Exit : int {
   bad_region = 11,
 };
 
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: sluice-steer [--host H] [--port N | --port-file F] [--token-file F]\n"
-               "                    [--json] COMMAND\n"
-               "commands:\n"
-               "  status            iteration, pause state, parameters, streams, roles\n"
-               "  params            the parameters with their values, bounds and docs\n"
-               "  get NAME          one parameter's value\n"
-               "  set NAME VALUE    change a parameter; prints the iteration it holds from\n"
-               "  stream NAME [on|off] [every N] [region S:E,S:E,... | region all]\n"
-               "                    change what a stream publishes: on or off, every N-th\n"
-               "                    iteration, the region readers see (half-open ranges)\n"
-               "  inject NAME FILE.npy [at I,J,...]\n"
-               "                    write the array in FILE.npy into the simulation's array\n"
-               "                    NAME, its corner at I,J,... (default the origin)\n"
-               "  pause | resume | stop\n"
-               "The token may also come from SLUICE_STEER_TOKEN. Exit codes: 0 done, 2 usage,\n"
-               "3 unreachable, 4 unknown name, 5 wrong type, 6 out of range, 7 not permitted,\n"
-               "8 simulation finished, 9 timeout, 10 bad request, 11 bad region.\n");
-}
+constexpr const char* exit_codes_help =
+    "Exit codes:\n"
+    "  0   done\n"
+    "  2   usage: a bad command line, an empty --token-file, a malformed region or corner\n"
+    "  3   cannot reach the server (no port in --port-file, refused, connection lost)\n"
+    "  4   unknown name: no such parameter or stream\n"
+    "  5   wrong type: a value or .npy dtype of another type than the target's\n"
+    "  6   out of range: outside the parameter's bounds, not finite, every < 1\n"
+    "  7   not permitted: wrong or missing token\n"
+    "  8   the simulation has finished\n"
+    "  9   timeout: the simulation did not reach an iteration boundary in time\n"
+    "  10  bad request, or a .npy file that cannot be read\n"
+    "  11  bad region: outside the array, or the wrong number of dimensions\n"
+    "With --json, the result is one JSON document on stdout, failures included:\n"
+    "{\"error\": KIND, \"message\": TEXT}. Numbers that are not finite (NaN, inf) are\n"
+    "written as null. The token may also come from SLUICE_STEER_TOKEN.";
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
+int exit_code_of(steering::ErrorKind kind) {
+  switch (kind) {
+    case steering::ErrorKind::connection:
+      return unreachable;
+    case steering::ErrorKind::unknown_name:
+      return unknown_name;
+    case steering::ErrorKind::wrong_type:
+      return wrong_type;
+    case steering::ErrorKind::out_of_range:
+      return out_of_range;
+    case steering::ErrorKind::not_permitted:
+      return not_permitted;
+    case steering::ErrorKind::simulation_finished:
+      return finished;
+    case steering::ErrorKind::timeout:
+      return timeout;
+    case steering::ErrorKind::bad_request:
+      return bad_request;
+    case steering::ErrorKind::bad_region:
+      return bad_region;
   }
-  return out + "\"";
+  return bad_request;
 }
 
-std::string text_of(const gen::Value& value) {
-  if (value.__isset.f64) {
+std::string text_of(const steering::Value& value) {
+  if (const auto* real = std::get_if<double>(&value)) {
     char text[32];
-    const auto result = std::to_chars(text, text + sizeof(text), value.f64);
+    const auto result = std::to_chars(text, text + sizeof(text), *real);
     return std::string(text, result.ptr);
   }
-  if (value.__isset.integer) {
-    return std::to_string(value.integer);
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    return std::to_string(*integer);
   }
-  return value.flag ? "true" : "false";
+  return std::get<bool>(value) ? "true" : "false";
 }
 
-// In JSON, a number or a boolean is written as its text; non-finite doubles cannot be.
-std::string json_value(const gen::Value& value) {
-  const std::string text = text_of(value);
-  return (text == "inf" || text == "-inf" || text == "nan") ? json_string(text) : text;
+// nlohmann-json writes a non-finite double as null.
+Json json_of(const steering::Value& value) {
+  return std::visit([](auto v) { return Json(v); }, value);
 }
 
-const char* type_name(gen::ValueType::type type) {
+const char* type_name(steering::ValueType type) {
   switch (type) {
-    case gen::ValueType::F64:
+    case steering::ValueType::f64:
       return "f64";
-    case gen::ValueType::I64:
+    case steering::ValueType::i64:
       return "i64";
-    default:
+    case steering::ValueType::boolean:
       return "bool";
   }
+  return "bool";
 }
 
-std::string parameter_json(const gen::Parameter& p) {
-  std::string out = "{\"name\": " + json_string(p.name) + ", \"type\": \"" + type_name(p.type) +
-                    "\", \"value\": " + json_value(p.value);
-  if (p.__isset.min) {
-    out += ", \"min\": " + json_value(p.min);
+std::string region_text(const sluice::Box& region) { return region.describe(); }
+
+Json json_of(const steering::Parameter& p) {
+  Json out = {{"name", p.name}, {"type", type_name(p.type)}, {"value", json_of(p.value)}};
+  if (p.min) {
+    out["min"] = json_of(*p.min);
   }
-  if (p.__isset.max) {
-    out += ", \"max\": " + json_value(p.max);
+  if (p.max) {
+    out["max"] = json_of(*p.max);
   }
-  return out + ", \"doc\": " + json_string(p.doc) +
-         ", \"since_iteration\": " + std::to_string(p.since_iteration) + "}";
+  out["doc"] = p.doc;
+  out["since_iteration"] = p.since_iteration;
+  return out;
 }
 
-void print_parameter(const gen::Parameter& p) {
+Json json_of(const steering::StreamStatus& s) {
+  return {{"name", s.name},
+          {"dtype", s.dtype},
+          {"shape", s.shape},
+          {"newest_iteration", s.newest_iteration},
+          {"published", s.published},
+          {"skipped", s.skipped},
+          {"bytes_pulled", s.bytes_pulled},
+          {"active_readers", s.active_readers},
+          {"closed", s.closed},
+          {"enabled", s.enabled},
+          {"every", s.every},
+          {"region", region_text(s.region)},
+          {"exposure_since", s.exposure_since},
+          {"withheld", s.withheld},
+          {"injectable", s.injectable}};
+}
+
+Json json_of(const steering::Status& status) {
+  Json parameters = Json::array();
+  for (const auto& p : status.parameters) {
+    parameters.push_back(json_of(p));
+  }
+  Json streams = Json::array();
+  for (const auto& s : status.streams) {
+    streams.push_back(json_of(s));
+  }
+  Json roles = Json::object();
+  for (const auto& [role, ranks] : status.roles) {
+    roles[role] = ranks;
+  }
+  return {{"iteration", status.iteration},
+          {"paused", status.paused},
+          {"parameters", std::move(parameters)},
+          {"streams", std::move(streams)},
+          {"roles", std::move(roles)}};
+}
+
+void print_json(const Json& json) {
+  // Names and docs come from the simulation: bytes that are not UTF-8 become U+FFFD
+  // rather than failing the whole output.
+  std::printf("%s\n", json.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+}
+
+void print_parameter(const steering::Parameter& p) {
   std::string range;
-  if (p.__isset.min || p.__isset.max) {
-    range = " in [" + (p.__isset.min ? text_of(p.min) : "-inf") + ", " +
-            (p.__isset.max ? text_of(p.max) : "inf") + "]";
+  if (p.min || p.max) {
+    range = " in [" + (p.min ? text_of(*p.min) : "-inf") + ", " +
+            (p.max ? text_of(*p.max) : "inf") + "]";
   }
   std::printf("%-16s %-4s %-12s%s  (since iteration %lld)  %s\n", p.name.c_str(), type_name(p.type),
               text_of(p.value).c_str(), range.c_str(), static_cast<long long>(p.since_iteration),
               p.doc.c_str());
 }
 
+void print_status(const steering::Status& status) {
+  std::printf("iteration %lld%s\n", static_cast<long long>(status.iteration),
+              status.paused ? " (paused)" : "");
+  std::printf("parameters:\n");
+  for (const auto& p : status.parameters) {
+    std::printf("  ");
+    print_parameter(p);
+  }
+  std::printf("streams:\n");
+  for (const auto& s : status.streams) {
+    std::printf(
+        "  %-16s %s newest %lld, %lld published, %lld skipped, %lld withheld, %lld bytes "
+        "pulled, %lld readers%s\n"
+        "  %-16s %s, every %lld, region %s (since iteration %lld)%s\n",
+        s.name.c_str(), s.dtype.c_str(), static_cast<long long>(s.newest_iteration),
+        static_cast<long long>(s.published), static_cast<long long>(s.skipped),
+        static_cast<long long>(s.withheld), static_cast<long long>(s.bytes_pulled),
+        static_cast<long long>(s.active_readers), s.closed ? ", closed" : "", "",
+        s.enabled ? "on" : "off", static_cast<long long>(s.every), region_text(s.region).c_str(),
+        static_cast<long long>(s.exposure_since), s.injectable ? ", takes injections" : "");
+  }
+  std::printf("roles:");
+  for (const auto& [role, ranks] : status.roles) {
+    std::printf(" %s x%zu", role.c_str(), ranks.size());
+  }
+  std::printf("\n");
+}
+
 // Parses VALUE as the parameter's type; a value of another type is sent as it reads,
 // for the simulation to refuse with its own message.
-gen::Value parse_value(const std::string& text, std::optional<gen::ValueType::type> type) {
-  gen::Value value;
+steering::Value parse_value(const std::string& text, std::optional<steering::ValueType> type) {
   if (text == "true" || text == "false") {
-    value.__set_flag(text == "true");
-    return value;
+    return text == "true";
   }
   std::int64_t integer = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
   const bool is_integer = error == std::errc() && end == text.data() + text.size();
-  if (is_integer && type != gen::ValueType::F64) {
-    value.__set_integer(integer);
-    return value;
+  if (is_integer && type != steering::ValueType::f64) {
+    return integer;
   }
   try {
     std::size_t used = 0;
     const double real = std::stod(text, &used);
     if (used == text.size()) {
-      value.__set_f64(real);
-      return value;
+      return real;
     }
   } catch (const std::exception&) {
   }
   if (text == "nan" || text == "NaN") {
-    value.__set_f64(std::numeric_limits<double>::quiet_NaN());
-    return value;
+    return std::numeric_limits<double>::quiet_NaN();
   }
   throw std::invalid_argument("'" + text + "' is not a number or true/false");
 }
 
-std::string region_text(const gen::Region& region) {
-  return sluice::Box{region.start, region.count}.describe();
+// on | off | every N | region R, in any order: a change to a stream.
+steering::StreamChange parse_stream_change(const std::vector<std::string>& words) {
+  steering::StreamChange change;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word == "on" || word == "off") {
+      change.enabled = word == "on";
+    } else if (word == "every" && i + 1 < words.size()) {
+      const std::string& n = words[++i];
+      std::int64_t every = 0;
+      if (std::from_chars(n.data(), n.data() + n.size(), every).ptr != n.data() + n.size()) {
+        throw std::invalid_argument("every takes a whole number, not '" + n + "'");
+      }
+      change.every = every;
+    } else if (word == "region" && i + 1 < words.size()) {
+      const auto region = sluice::cli::parse_region(words[++i]);
+      change.region = region;
+    } else {
+      throw std::invalid_argument("'" + word + "': say on, off, every N or region R");
+    }
+  }
+  return change;
 }
 
 struct Options {
   std::string host = "127.0.0.1";
   int port = -1;
-  std::string token;
+  std::string port_file;
+  std::string token_file;
   bool json = false;
-  std::vector<std::string> command;
+  std::string command;             // the subcommand given
+  std::string name;                // of a parameter or a stream
+  std::string value;               // set
+  std::vector<std::string> words;  // stream: on|off, every N, region R
+  std::string file;                // inject: the .npy file
+  std::string at;                  // inject: the word "at"...
+  std::string corner;              // ...and I,J,...
 };
+
+// The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
+std::variant<Options, int> parse_command_line(int argc, char** argv) {
+  Options o;
+  CLI::App app(
+      "Steers a running sluice job through its sluice-steering-server.\n"
+      "Each command has its own --help: sluice-steer stream --help.",
+      "sluice-steer");
+  sluice::cli::use_sluice_help_style(app);
+  app.fallthrough();  // --json and the connection options may also follow the command
+  app.require_subcommand(1);
+  app.footer(exit_codes_help);
+  app.add_option("--host", o.host, "the server's address")->capture_default_str();
+  auto* port = app.add_option("--port", o.port, "the server's TCP port")
+                   ->check(CLI::Range(1, 65535))
+                   ->type_name("N");
+  app.add_option("--port-file", o.port_file,
+                 "read the port from FILE (sluice-steering-server --port-file writes it)")
+      ->type_name("FILE")
+      ->excludes(port);
+  app.add_option("--token-file", o.token_file, "send the token in FILE (its first line)")
+      ->type_name("FILE");
+  app.add_flag("--json", o.json, "print the result (or the failure) as JSON");
+
+  auto command = [&](const char* name, const char* description) {
+    auto* sub = app.add_subcommand(name, description);
+    sub->footer(exit_codes_help);
+    sub->callback([&o, name] { o.command = name; });
+    return sub;
+  };
+  command("status", "iteration, pause state, parameters, streams, roles");
+  command("params", "the parameters with their values, bounds and docs");
+  command("get", "one parameter's value")->add_option("NAME", o.name, "the parameter")->required();
+  auto* set = command("set", "change a parameter; prints the iteration it holds from");
+  set->add_option("NAME", o.name, "the parameter")->required();
+  set->add_option("VALUE", o.value,
+                  "a number or true/false, read as the parameter's type (write a value that "
+                  "starts with '-' and a letter after --)")
+      ->required();
+  auto* stream = command("stream", "change what a stream publishes: on/off, every N, region");
+  stream->add_option("NAME", o.name, "the stream")->required();
+  stream
+      ->add_option("CHANGE", o.words,
+                   "on | off | every N | region S:E,S:E,... | region all; regions are "
+                   "half-open ranges per dimension, all is the whole array")
+      ->required();
+  auto* inject = command("inject", "write an array from a .npy file into a simulation array");
+  inject->add_option("NAME", o.name, "the stream whose array takes the data")->required();
+  inject->add_option("FILE.npy", o.file, "the data (numpy.save, C order, the stream's dtype)")
+      ->required();
+  auto* at = inject->add_option("at", o.at, "the word at, before the corner")
+                 ->check(CLI::IsMember({"at"}))
+                 ->type_name("");
+  inject
+      ->add_option("CORNER", o.corner,
+                   "I,J,...: where the array's corner goes (default the origin)")
+      ->type_name("")
+      ->needs(at);
+  command("pause", "pause the simulation before its next iteration");
+  command("resume", "resume a paused simulation");
+  command("stop", "stop the simulation before its next iteration");
+
+  if (const auto code = sluice::cli::parse_command_line(app, argc, argv)) {
+    return *code;
+  }
+  if (o.command == "inject" && !o.at.empty() && o.corner.empty()) {
+    std::fprintf(stderr, "sluice-steer: bad command line: at needs a corner I,J,...\n");
+    return usage_error;
+  }
+  return o;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   // Failures are reported once, as sluice-steer's own message.
-  th::GlobalOutput.setOutputFunction([](const char*) {});
-  Options o;
-  if (const char* token = std::getenv("SLUICE_STEER_TOKEN")) {
-    o.token = token;
+  apache::thrift::GlobalOutput.setOutputFunction([](const char*) {});
+  auto parsed = parse_command_line(argc, argv);
+  if (const int* code = std::get_if<int>(&parsed)) {
+    return *code;
   }
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "-h" || arg == "--help") {
-      usage(stdout);
-      return done;
-    } else if (arg == "--json") {
-      o.json = true;
-    } else if (arg == "--host" && has_value) {
-      o.host = argv[++i];
-    } else if (arg == "--port" && has_value) {
-      o.port = std::atoi(argv[++i]);
-    } else if (arg == "--port-file" && has_value) {
-      std::ifstream file(argv[++i]);
-      if (!(file >> o.port)) {
-        std::fprintf(stderr, "sluice-steer: no port in %s (is the server up?)\n", argv[i]);
-        return unreachable;
-      }
-    } else if (arg == "--token-file" && has_value) {
-      std::ifstream file(argv[++i]);
-      if (!std::getline(file, o.token)) {
-        std::fprintf(stderr, "sluice-steer: no token in %s\n", argv[i]);
-        return usage_error;
-      }
-    } else if (arg.starts_with("--")) {
-      std::fprintf(stderr, "sluice-steer: unknown option %s (see --help)\n", arg.c_str());
+  const Options& o = std::get<Options>(parsed);
+  std::string token;
+  if (const char* from_env = std::getenv("SLUICE_STEER_TOKEN")) {
+    token = from_env;
+  }
+  if (!o.token_file.empty()) {
+    std::ifstream file(o.token_file);
+    if (!std::getline(file, token)) {
+      std::fprintf(stderr, "sluice-steer: no token in %s\n", o.token_file.c_str());
       return usage_error;
-    } else {
-      o.command.push_back(arg);
     }
   }
-  const std::size_t words = o.command.size();
-  const std::string command = words > 0 ? o.command[0] : "";
-  const bool well_formed =
-      ((command == "status" || command == "params" || command == "pause" || command == "resume" ||
-        command == "stop") &&
-       words == 1) ||
-      (command == "get" && words == 2) || (command == "set" && words == 3) ||
-      (command == "stream" && words >= 3) ||
-      (command == "inject" && (words == 3 || (words == 5 && o.command[3] == "at")));
-  if (!well_formed || o.port <= 0 || o.port > 65535) {
-    std::fprintf(stderr, o.port <= 0 && well_formed
-                             ? "sluice-steer: give the server's --port or --port-file\n"
-                             : "sluice-steer: bad command line\n");
-    usage(stderr);
+  int port = o.port;
+  if (!o.port_file.empty()) {
+    std::ifstream file(o.port_file);
+    if (!(file >> port) || port <= 0 || port > 65535) {
+      std::fprintf(stderr, "sluice-steer: no port in %s (is the server up?)\n",
+                   o.port_file.c_str());
+      return unreachable;
+    }
+  }
+  if (port <= 0) {
+    std::fprintf(stderr, "sluice-steer: give the server's --port or --port-file (see --help)\n");
     return usage_error;
   }
 
-  std::unique_ptr<sluice::steering::Client> connection;
-  try {
-    connection = std::make_unique<sluice::steering::Client>(
-        sluice::steering::ClientOptions{o.host, o.port, o.token, std::chrono::seconds(5)});
-  } catch (const th::TException& e) {
-    std::fprintf(stderr, "sluice-steer: cannot reach %s:%d: %s\n", o.host.c_str(), o.port,
-                 e.what());
-    return unreachable;
-  }
-  gen::SteeringClient& client = connection->thrift();
-
   auto fail = [&](int code, const char* kind, const std::string& message) {
     if (o.json) {
-      std::printf("{\"error\": \"%s\", \"message\": %s}\n", kind, json_string(message).c_str());
+      print_json({{"error", kind}, {"message", message}});
     } else {
       std::fprintf(stderr, "sluice-steer: %s: %s\n", kind, message.c_str());
     }
     return code;
   };
-  auto print_iteration = [&](const char* what, int64_t iteration) {
+  auto print_iteration = [&](const char* what, std::int64_t iteration) {
     if (o.json) {
-      std::printf("{\"%s\": %lld}\n", what, static_cast<long long>(iteration));
+      print_json({{what, iteration}});
     } else {
       std::printf("%s %lld\n", what, static_cast<long long>(iteration));
     }
   };
 
+  // What the command line asks that needs no server is checked before connecting.
+  steering::StreamChange change;
+  sluice::npy::Array array;
+  sluice::Box region;
   try {
-    if (command == "status") {
-      gen::Status status;
-      client.status(status, o.token);
-      if (o.json) {
-        std::string out = "{\"iteration\": " + std::to_string(status.iteration) +
-                          ", \"paused\": " + (status.paused ? "true" : "false") +
-                          ", \"parameters\": [";
-        for (std::size_t i = 0; i < status.parameters.size(); ++i) {
-          out += (i ? ", " : "") + parameter_json(status.parameters[i]);
-        }
-        out += "], \"streams\": [";
-        for (std::size_t i = 0; i < status.streams.size(); ++i) {
-          const auto& s = status.streams[i];
-          std::string shape;
-          for (std::size_t d = 0; d < s.shape.size(); ++d) {
-            shape += (d ? ", " : "") + std::to_string(s.shape[d]);
-          }
-          out += std::string(i ? ", " : "") + "{\"name\": " + json_string(s.name) +
-                 ", \"dtype\": " + json_string(s.dtype) + ", \"shape\": [" + shape +
-                 "], \"newest_iteration\": " + std::to_string(s.newest_iteration) +
-                 ", \"published\": " + std::to_string(s.published) +
-                 ", \"skipped\": " + std::to_string(s.skipped) +
-                 ", \"bytes_pulled\": " + std::to_string(s.bytes_pulled) +
-                 ", \"active_readers\": " + std::to_string(s.active_readers) +
-                 ", \"closed\": " + (s.closed ? "true" : "false") +
-                 ", \"enabled\": " + (s.enabled ? "true" : "false") +
-                 ", \"every\": " + std::to_string(s.every) +
-                 ", \"region\": " + json_string(region_text(s.region)) +
-                 ", \"exposure_since\": " + std::to_string(s.exposure_since) +
-                 ", \"withheld\": " + std::to_string(s.withheld) +
-                 ", \"injectable\": " + (s.injectable ? "true" : "false") + "}";
-        }
-        out += "], \"roles\": {";
-        bool first = true;
-        for (const auto& [role, ranks] : status.roles) {
-          std::string list;
-          for (std::size_t r = 0; r < ranks.size(); ++r) {
-            list += (r ? ", " : "") + std::to_string(ranks[r]);
-          }
-          out += (first ? "" : ", ") + json_string(role) + ": [" + list + "]";
-          first = false;
-        }
-        std::printf("%s}}\n", out.c_str());
-      } else {
-        std::printf("iteration %lld%s\n", static_cast<long long>(status.iteration),
-                    status.paused ? " (paused)" : "");
-        std::printf("parameters:\n");
-        for (const auto& p : status.parameters) {
-          std::printf("  ");
-          print_parameter(p);
-        }
-        std::printf("streams:\n");
-        for (const auto& s : status.streams) {
-          std::printf(
-              "  %-16s %s newest %lld, %lld published, %lld skipped, %lld withheld, %lld bytes "
-              "pulled, %lld readers%s\n"
-              "  %-16s %s, every %lld, region %s (since iteration %lld)%s\n",
-              s.name.c_str(), s.dtype.c_str(), static_cast<long long>(s.newest_iteration),
-              static_cast<long long>(s.published), static_cast<long long>(s.skipped),
-              static_cast<long long>(s.withheld), static_cast<long long>(s.bytes_pulled),
-              static_cast<long long>(s.active_readers), s.closed ? ", closed" : "", "",
-              s.enabled ? "on" : "off", static_cast<long long>(s.every),
-              region_text(s.region).c_str(), static_cast<long long>(s.exposure_since),
-              s.injectable ? ", takes injections" : "");
-        }
-        std::printf("roles:");
-        for (const auto& [role, ranks] : status.roles) {
-          std::printf(" %s x%zu", role.c_str(), ranks.size());
-        }
-        std::printf("\n");
+    if (o.command == "stream") {
+      change = parse_stream_change(o.words);
+    } else if (o.command == "inject") {
+      region.start =
+          o.corner.empty() ? std::vector<std::int64_t>() : sluice::cli::parse_corner(o.corner);
+      array = sluice::npy::read(o.file);
+      if (o.corner.empty()) {
+        region.start.assign(array.shape.size(), 0);
       }
-    } else if (command == "params") {
-      std::vector<gen::Parameter> params;
-      client.list_parameters(params, o.token);
+      region.count = array.shape;
+    }
+  } catch (const sluice::Error& e) {
+    return fail(bad_request, "bad request", e.what());
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "sluice-steer: %s\n", e.what());
+    return usage_error;
+  }
+
+  std::unique_ptr<steering::Client> client;
+  try {
+    client = std::make_unique<steering::Client>(
+        steering::ClientOptions{o.host, port, token, std::chrono::seconds(5)});
+  } catch (const steering::Error& e) {
+    std::fprintf(stderr, "sluice-steer: cannot reach %s:%d: %s\n", o.host.c_str(), port, e.what());
+    return unreachable;
+  }
+
+  try {
+    if (o.command == "status") {
+      const auto status = client->status();
+      o.json ? print_json(json_of(status)) : print_status(status);
+    } else if (o.command == "params") {
+      const auto params = client->parameters();
       if (o.json) {
-        std::string out = "[";
-        for (std::size_t i = 0; i < params.size(); ++i) {
-          out += (i ? ", " : "") + parameter_json(params[i]);
+        Json out = Json::array();
+        for (const auto& p : params) {
+          out.push_back(json_of(p));
         }
-        std::printf("%s]\n", out.c_str());
+        print_json(out);
       } else {
         for (const auto& p : params) {
           print_parameter(p);
         }
       }
-    } else if (command == "get") {
-      gen::Value value;
-      client.get_parameter(value, o.token, o.command[1]);
+    } else if (o.command == "get") {
+      const auto value = client->get(o.name);
       if (o.json) {
-        std::printf("{\"name\": %s, \"value\": %s}\n", json_string(o.command[1]).c_str(),
-                    json_value(value).c_str());
+        print_json({{"name", o.name}, {"value", json_of(value)}});
       } else {
         std::printf("%s\n", text_of(value).c_str());
       }
-    } else if (command == "set") {
+    } else if (o.command == "set") {
       // The parameter's type decides how VALUE is read ("1" is 1.0 for an f64).
-      std::optional<gen::ValueType::type> type;
-      std::vector<gen::Parameter> params;
-      client.list_parameters(params, o.token);
-      for (const auto& p : params) {
-        if (p.name == o.command[1]) {
+      std::optional<steering::ValueType> type;
+      for (const auto& p : client->parameters()) {
+        if (p.name == o.name) {
           type = p.type;
         }
       }
-      gen::Value value;
+      steering::Value value;
       try {
-        value = parse_value(o.command[2], type);
+        value = parse_value(o.value, type);
       } catch (const std::invalid_argument& e) {
         return fail(wrong_type, "wrong type", e.what());
       }
-      print_iteration("from_iteration", client.set_parameter(o.token, o.command[1], value));
-    } else if (command == "stream") {
-      sluice::steering::StreamChange change;
-      try {
-        for (std::size_t i = 2; i < words; ++i) {
-          const std::string& word = o.command[i];
-          if (word == "on" || word == "off") {
-            change.enabled = word == "on";
-          } else if (word == "every" && i + 1 < words) {
-            const std::string& n = o.command[++i];
-            std::int64_t every = 0;
-            if (std::from_chars(n.data(), n.data() + n.size(), every).ptr != n.data() + n.size()) {
-              throw std::invalid_argument("every takes a whole number, not '" + n + "'");
-            }
-            change.every = every;
-          } else if (word == "region" && i + 1 < words) {
-            change.region = sluice::cli::parse_region(o.command[++i]);
-          } else {
-            throw std::invalid_argument("'" + word + "': say on, off, every N or region R");
-          }
-        }
-      } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "sluice-steer: %s\n", e.what());
-        return usage_error;
-      }
-      print_iteration("from_iteration", connection->control_stream(o.command[1], change));
-    } else if (command == "inject") {
-      sluice::npy::Array array;
-      sluice::Box region;
-      try {
-        array = sluice::npy::read(o.command[2]);
-        region.start = words == 5 ? sluice::cli::parse_corner(o.command[4])
-                                  : std::vector<std::int64_t>(array.shape.size(), 0);
-        region.count = array.shape;
-      } catch (const sluice::Error& e) {
-        return fail(bad_request, "bad request", e.what());
-      } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "sluice-steer: %s\n", e.what());
-        return usage_error;
-      }
-      print_iteration("from_iteration",
-                      connection->inject(o.command[1], region,
-                                         std::string(sluice::dtype_name(array.dtype)), array.data));
-    } else if (command == "pause") {
-      print_iteration("paused_before_iteration", client.pause(o.token));
-    } else if (command == "resume") {
-      print_iteration("resumed_at_iteration", client.resume(o.token));
+      print_iteration("from_iteration", client->set(o.name, value));
+    } else if (o.command == "stream") {
+      print_iteration("from_iteration", client->control_stream(o.name, change));
+    } else if (o.command == "inject") {
+      print_iteration(
+          "from_iteration",
+          client->inject(o.name, region, std::string(sluice::dtype_name(array.dtype)), array.data));
+    } else if (o.command == "pause") {
+      print_iteration("paused_before_iteration", client->pause());
+    } else if (o.command == "resume") {
+      print_iteration("resumed_at_iteration", client->resume());
     } else {
-      print_iteration("stops_before_iteration", client.stop(o.token));
+      print_iteration("stops_before_iteration", client->stop());
     }
-  } catch (const gen::UnknownName& e) {
-    return fail(unknown_name, "unknown name", e.message);
-  } catch (const gen::WrongType& e) {
-    return fail(wrong_type, "wrong type", e.message);
-  } catch (const gen::OutOfRange& e) {
-    return fail(out_of_range, "out of range", e.message);
-  } catch (const gen::NotPermitted& e) {
-    return fail(not_permitted, "not permitted", e.message);
-  } catch (const gen::SimulationFinished& e) {
-    return fail(finished, "simulation finished", e.message);
-  } catch (const gen::Timeout& e) {
-    return fail(timeout, "timeout", e.message);
-  } catch (const gen::BadRequest& e) {
-    return fail(bad_request, "bad request", e.message);
-  } catch (const gen::BadRegion& e) {
-    return fail(bad_region, "bad region", e.message);
-  } catch (const th::TException& e) {
-    return fail(unreachable, "connection", e.what());
+  } catch (const steering::Error& e) {
+    return fail(exit_code_of(e.kind()), steering::kind_name(e.kind()), e.what());
   }
   return done;
 }

@@ -21,11 +21,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 
+#include "command_line.hpp"
 #include "sluice/channel/consumer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
@@ -51,75 +52,63 @@ struct Options {
   int timeout_ms = 10000;
 };
 
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: sluice-steering-server [--bind ADDR] [--port N] [--port-file FILE]\n"
-               "                              [--token-file FILE] [--timeout-ms N]\n"
-               "The steering service of a sluice job, started in its mpirun command line.\n"
-               "  --bind ADDR        listen address (default 127.0.0.1; another needs a token)\n"
-               "  --port N           TCP port (default 0: any free port, printed and written\n"
-               "                     to --port-file)\n"
-               "  --port-file FILE   write the port there once listening\n"
-               "  --token-file FILE  clients must send this token (or set SLUICE_STEER_TOKEN)\n"
-               "  --timeout-ms N     how long a request waits for the simulation (10000)\n");
-}
+constexpr const char* exit_codes_help =
+    "Exit codes:\n"
+    "  0  the simulation finished (or stopped) and the server with it\n"
+    "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
+    "     says what went wrong)\n"
+    "  2  usage: a bad command line, an empty --token-file, a non-loopback --bind\n"
+    "     without a token";
 
 bool is_loopback(const std::string& address) {
   return address == "127.0.0.1" || address == "localhost" || address == "::1";
 }
 
-std::optional<Options> parse(int argc, char** argv) {
+// The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
+// Runs before MPI is initialised.
+std::variant<Options, int> parse(int argc, char** argv) {
   Options o;
   if (const char* token = std::getenv("SLUICE_STEER_TOKEN")) {
     o.token = token;
   }
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      usage(stdout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "sluice-steering-server: %s needs a value (see --help)\n", argv[i]);
-      return std::nullopt;
-    }
-    const std::string value = argv[++i];
-    try {
-      if (arg == "--bind") {
-        o.bind = value;
-      } else if (arg == "--port") {
-        o.port = std::stoi(value);
-      } else if (arg == "--port-file") {
-        o.port_file = value;
-      } else if (arg == "--timeout-ms") {
-        o.timeout_ms = std::stoi(value);
-      } else if (arg == "--token-file") {
-        std::ifstream file(value);
-        if (!std::getline(file, o.token) || o.token.empty()) {
-          std::fprintf(stderr, "sluice-steering-server: no token in %s\n", value.c_str());
-          return std::nullopt;
-        }
-      } else {
-        std::fprintf(stderr, "sluice-steering-server: unknown option %s (see --help)\n",
-                     arg.c_str());
-        return std::nullopt;
-      }
-    } catch (const std::exception&) {
-      std::fprintf(stderr, "sluice-steering-server: %s takes a number, not '%s'\n", arg.c_str(),
-                   value.c_str());
-      return std::nullopt;
-    }
+  std::string token_file;
+  CLI::App app("The steering service of a sluice job, started in its mpirun command line.",
+               "sluice-steering-server");
+  sluice::cli::use_sluice_help_style(app);
+  app.footer(exit_codes_help);
+  app.add_option("--bind", o.bind, "listen address (another than loopback needs a token)")
+      ->type_name("ADDR")
+      ->capture_default_str();
+  app.add_option("--port", o.port, "TCP port; 0: any free port, printed and written to --port-file")
+      ->check(CLI::Range(0, 65535))
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--port-file", o.port_file, "write the port there once listening")
+      ->type_name("FILE");
+  app.add_option("--token-file", token_file,
+                 "clients must send the token in FILE (its first line; or set "
+                 "SLUICE_STEER_TOKEN)")
+      ->type_name("FILE");
+  app.add_option("--timeout-ms", o.timeout_ms, "how long a request waits for the simulation")
+      ->check(sluice::cli::at_least(1))
+      ->type_name("N")
+      ->capture_default_str();
+  if (const auto code = sluice::cli::parse_command_line(app, argc, argv)) {
+    return *code;
   }
-  if (o.port < 0 || o.port > 65535 || o.timeout_ms <= 0) {
-    std::fprintf(stderr, "sluice-steering-server: --port is 0 to 65535, --timeout-ms positive\n");
-    return std::nullopt;
+  if (!token_file.empty()) {
+    std::ifstream file(token_file);
+    if (!std::getline(file, o.token) || o.token.empty()) {
+      std::fprintf(stderr, "sluice-steering-server: no token in %s\n", token_file.c_str());
+      return sluice::cli::usage_exit_code;
+    }
   }
   if (!is_loopback(o.bind) && o.token.empty()) {
     std::fprintf(stderr,
                  "sluice-steering-server: listening on %s needs a token (--token-file or "
                  "SLUICE_STEER_TOKEN): anyone who reaches the port could stop the job\n",
                  o.bind.c_str());
-    return std::nullopt;
+    return sluice::cli::usage_exit_code;
   }
   return o;
 }
@@ -183,10 +172,11 @@ std::vector<gen::StreamStatus> read_streams(const sluice::channel::Consumer& con
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse(argc, argv);
-  if (!options) {
-    return 2;
+  const auto parsed = parse(argc, argv);
+  if (const int* code = std::get_if<int>(&parsed)) {
+    return *code;
   }
+  const Options* options = &std::get<Options>(parsed);
   sluice::mpi::Environment mpi(argc, argv);
   // Thrift reports clients that misbehave (bad frames, dropped connections) on stderr;
   // they only lose their own connection, so this is debug-level news.

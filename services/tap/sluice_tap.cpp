@@ -6,8 +6,7 @@
 //   sluice-tap dump temperature t.npy --region 0:64,0:128
 //   sluice-tap watch temperature --count 10          # a line per new iteration
 //
-// Exit codes: 0 done, 2 usage, 3 no such job or stream, 4 timeout, 5 the producer is
-// gone (crashed or killed), 6 bad region, 7 the stream ended before anything came.
+// Exit codes per error kind: see exit_codes_help below (printed by --help).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,8 +16,10 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "command_line.hpp"
 #include "npy.hpp"
 #include "region_text.hpp"
 #include "sluice/core/dtype.hpp"
@@ -33,7 +34,7 @@ using sluice::shm::TapStatus;
 
 enum Exit : int {
   done = 0,
-  usage_error = 2,
+  usage_error = sluice::cli::usage_exit_code,
   not_found = 3,
   timed_out = 4,
   producer_gone = 5,
@@ -41,31 +42,69 @@ enum Exit : int {
   ended = 7,
 };
 
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: sluice-tap [--job ID] [--timeout-ms N] COMMAND\n"
-               "Reads a running sluice job's streams from outside it, on the same node.\n"
-               "commands:\n"
-               "  list                          jobs on this node, their streams, shapes,\n"
-               "                                newest iterations and rates\n"
-               "  stats STREAM [--region R]     min, max, mean of the newest iteration\n"
-               "  dump STREAM FILE.npy [--region R]\n"
-               "                                the newest iteration (or a region) as .npy\n"
-               "  watch STREAM [--count N] [--region R]\n"
-               "                                a line of stats per new iteration\n"
-               "R is half-open ranges per dimension, like 0:128,16:32. --job is needed only\n"
-               "when several jobs run on the node. --timeout-ms (default 5000) bounds each\n"
-               "wait for an iteration. Exit codes: 0 done, 2 usage, 3 no such job or stream,\n"
-               "4 timeout, 5 producer gone, 6 bad region, 7 the stream ended.\n");
-}
+constexpr const char* exit_codes_help =
+    "Exit codes:\n"
+    "  0  done (watch: also when the stream ends after at least one line)\n"
+    "  2  usage: a bad command line or a malformed region\n"
+    "  3  no such job or stream (or several jobs and no --job)\n"
+    "  4  timeout: no new iteration within --timeout-ms\n"
+    "  5  a producer of the stream is gone (crashed or killed)\n"
+    "  6  bad region: empty, outside the array or the wrong number of dimensions\n"
+    "  7  the stream ended before anything came";
 
 struct Options {
   std::string job;
   int timeout_ms = 5000;
   std::string region = "all";
   long long count = -1;  // watch: forever
-  std::vector<std::string> words;
+  std::string command;
+  std::string stream;
+  std::string file;  // dump
 };
+
+// The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
+std::variant<Options, int> parse_command_line(int argc, char** argv) {
+  Options o;
+  CLI::App app(
+      "Reads a running sluice job's streams from outside it, on the same node.\n"
+      "Each command has its own --help: sluice-tap dump --help.",
+      "sluice-tap");
+  sluice::cli::use_sluice_help_style(app);
+  app.fallthrough();  // --job and --timeout-ms may also follow the command
+  app.require_subcommand(1);
+  app.footer(exit_codes_help);
+  app.add_option("--job", o.job, "the job's id (see list); needed only when several jobs run")
+      ->type_name("ID");
+  app.add_option("--timeout-ms", o.timeout_ms, "bounds each wait for an iteration (ms, >= 1)")
+      ->check(sluice::cli::at_least(1))
+      ->type_name("N")
+      ->capture_default_str();
+  const char* region_help = "half-open ranges per dimension, like 0:128,16:32 (default all)";
+  auto command = [&](const char* name, const char* description) {
+    auto* sub = app.add_subcommand(name, description);
+    sub->footer(exit_codes_help);
+    sub->callback([&o, name] { o.command = name; });
+    return sub;
+  };
+  command("list", "jobs on this node, their streams, shapes, newest iterations and rates");
+  auto* stats = command("stats", "min, max, mean of the newest iteration");
+  stats->add_option("STREAM", o.stream, "the stream")->required();
+  stats->add_option("--region", o.region, region_help)->type_name("R");
+  auto* dump = command("dump", "the newest iteration (or a region of it) as a .npy file");
+  dump->add_option("STREAM", o.stream, "the stream")->required();
+  dump->add_option("FILE.npy", o.file, "where to write it (numpy.load reads it)")->required();
+  dump->add_option("--region", o.region, region_help)->type_name("R");
+  auto* watch = command("watch", "a line of stats per new iteration");
+  watch->add_option("STREAM", o.stream, "the stream")->required();
+  watch->add_option("--count", o.count, "stop after N lines (default: until the stream ends)")
+      ->check(sluice::cli::at_least(0))
+      ->type_name("N");
+  watch->add_option("--region", o.region, region_help)->type_name("R");
+  if (const auto code = sluice::cli::parse_command_line(app, argc, argv)) {
+    return *code;
+  }
+  return o;
+}
 
 struct Stats {
   double min = std::numeric_limits<double>::infinity();
@@ -187,42 +226,12 @@ int list_jobs() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    try {
-      if (arg == "-h" || arg == "--help") {
-        usage(stdout);
-        return done;
-      } else if (arg == "--job" && has_value) {
-        o.job = argv[++i];
-      } else if (arg == "--timeout-ms" && has_value) {
-        o.timeout_ms = std::stoi(argv[++i]);
-      } else if (arg == "--region" && has_value) {
-        o.region = argv[++i];
-      } else if (arg == "--count" && has_value) {
-        o.count = std::stoll(argv[++i]);
-      } else if (arg.starts_with("--")) {
-        std::fprintf(stderr, "sluice-tap: unknown option %s (see --help)\n", arg.c_str());
-        return usage_error;
-      } else {
-        o.words.push_back(arg);
-      }
-    } catch (const std::exception&) {
-      std::fprintf(stderr, "sluice-tap: %s takes a number, not '%s'\n", arg.c_str(), argv[i]);
-      return usage_error;
-    }
+  auto parsed = parse_command_line(argc, argv);
+  if (const int* code = std::get_if<int>(&parsed)) {
+    return *code;
   }
-  const std::string command = o.words.empty() ? "" : o.words[0];
-  const std::size_t words = o.words.size();
-  if (!((command == "list" && words == 1) || (command == "stats" && words == 2) ||
-        (command == "dump" && words == 3) || (command == "watch" && words == 2)) ||
-      o.timeout_ms <= 0) {
-    std::fprintf(stderr, "sluice-tap: bad command line\n");
-    usage(stderr);
-    return usage_error;
-  }
+  const Options& o = std::get<Options>(parsed);
+  const std::string& command = o.command;
   if (command == "list") {
     return list_jobs();
   }
@@ -233,7 +242,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sluice-tap: %s\n", e.what());
     return usage_error;
   }
-  const std::string& stream = o.words[1];
+  const std::string& stream = o.stream;
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   try {
     Tap tap(o.job, stream);
@@ -253,9 +262,9 @@ int main(int argc, char** argv) {
         return exit_for(got.status, stream);
       }
       if (command == "dump") {
-        sluice::npy::write(o.words[2], info.dtype, shape, data.data(), data.size());
+        sluice::npy::write(o.file, info.dtype, shape, data.data(), data.size());
         std::printf("iteration %lld of %s %s -> %s\n", static_cast<long long>(got.iteration),
-                    stream.c_str(), shape_text(shape).c_str(), o.words[2].c_str());
+                    stream.c_str(), shape_text(shape).c_str(), o.file.c_str());
       } else {
         const Stats s = stats_of(info.dtype, data);
         std::printf("iteration %lld  min %.17g  max %.17g  mean %.17g  (%llu values)\n",

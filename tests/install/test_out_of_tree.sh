@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs sluice into a scratch tree (meson install --destdir), builds the small
-# program in consumer/ against it with dependency('sluice') through pkg-config, and
-# runs it on 2 MPI ranks. Usage: test_out_of_tree.sh BUILD_DIR CONSUMER_SOURCE MPIRUN
+# programs in consumer/ against it through pkg-config (dependency('sluice') and
+# dependency('sluice-steering-client')), and runs them: the simulation on 2 MPI ranks,
+# the steering client against a closed port. Usage: test_out_of_tree.sh BUILD_DIR CONSUMER_SOURCE MPIRUN
 set -euo pipefail
 build_dir=$1
 consumer_source=$2
@@ -18,6 +19,14 @@ pcfile=$(find "$scratch/root" -name sluice.pc | head -1)
 [ -n "$pcfile" ] || { echo "sluice.pc was not installed"; exit 1; }
 pcdir=$(dirname "$pcfile")
 echo "installed: $pcfile"
+[ -f "$pcdir/sluice-steering-client.pc" ] || { echo "sluice-steering-client.pc was not installed"; exit 1; }
+
+# The steering client's public header is plain C++: no Thrift or generated header in it.
+client_header=$(find "$scratch/root" -path '*/include/sluice/steering/client.hpp' | head -1)
+[ -n "$client_header" ] || { echo "sluice/steering/client.hpp was not installed"; exit 1; }
+if grep -nE '#include.*(thrift|Steering\.h|_types\.h)' "$client_header"; then
+  echo "the installed steering client header includes Thrift or generated code"; exit 1
+fi
 
 # The .pc file is relocatable (prefix relative to its own folder), so pointing
 # PKG_CONFIG_PATH at the scratch tree is all a user of a moved install needs.
@@ -29,13 +38,22 @@ meson setup "$scratch/build" "$consumer_source" -Db_sanitize="$sanitize" >"$scra
   { cat "$scratch/setup.log"; exit 1; }
 ninja -C "$scratch/build" >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
 
-# The program must link the installed library, not the one in the build tree.
-if ldd "$scratch/build/consumer" | grep -q "$build_dir"; then
+# The program must link the installed library, not the one in the build tree. (ldd's
+# output is kept first: `ldd | grep -q` fails under pipefail when grep stops early.)
+consumer_libraries=$(ldd "$scratch/build/consumer")
+steer_libraries=$(ldd "$scratch/build/steer_consumer")
+if grep -q "$build_dir" <<<"$consumer_libraries"; then
   echo "the consumer linked against the build tree"; exit 1
 fi
-if ! ldd "$scratch/build/consumer" | grep -q "libsluice.so.* => $scratch/root/"; then
+if ! grep -q "libsluice.so.* => $scratch/root/" <<<"$consumer_libraries"; then
   echo "the consumer does not resolve libsluice from the installed tree:"
   ldd "$scratch/build/consumer"; exit 1
 fi
+if ! grep -q "libsluice-steering-client.so.* => $scratch/root/" <<<"$steer_libraries"; then
+  echo "the steering consumer does not resolve libsluice-steering-client from the installed tree:"
+  ldd "$scratch/build/steer_consumer"; exit 1
+fi
+"$scratch/build/steer_consumer" | tee "$scratch/steer.log"
+grep -q "steering client OK" "$scratch/steer.log"
 "$mpirun" -np 2 "$scratch/build/consumer" | tee "$scratch/run.log"
 grep -q "consumer OK: sluice [0-9.]*, 2 simulation ranks" "$scratch/run.log"
