@@ -7,11 +7,10 @@
 // a job with a simulation, until the simulation closes its streams. A spare holds no
 // key until Directory::join makes it a member.
 #include <cstdio>
-#include <optional>
 #include <variant>
 
 #include "command_line.hpp"
-#include "sluice/channel/consumer.hpp"
+#include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/environment.hpp"
@@ -57,25 +56,21 @@ int main(int argc, char** argv) {
   sluice::mpi::Environment mpi(argc, argv);
   try {
     sluice::Runtime runtime(sluice::Role::scheduler, {.required_roles = {sluice::Role::scheduler}});
-    // With a simulation in the job, take part in its set-up (windows are collective
-    // over the job), answer queries about the streams this process owns, and stop
-    // when the simulation closes them.
-    std::optional<sluice::channel::Consumer> consumer;
-    if (!runtime.ranks_of(sluice::Role::simulation).empty()) {
-      consumer.emplace(runtime);
-      consumer->start();
+    // With a simulation in the job, end the job's set-up with everybody, answer
+    // queries about the streams this process owns, and stop when they are closed.
+    sluice::channel::StreamCatalog streams(runtime);
+    const bool has_simulation = runtime.has(sluice::Role::simulation);
+    if (has_simulation) {
+      runtime.start();
     }
     sluice::ring::Scheduler scheduler(runtime, options);
-    if (consumer) {
-      scheduler.serve_streams(*consumer);
+    if (has_simulation) {
+      scheduler.serve_streams(streams);
     }
     scheduler.serve_until_stopped();
     sluice::log::info("scheduler stopped: ", scheduler.store().size(), " keys held, ",
                       scheduler.served(), " requests served, ", scheduler.forwarded(),
                       " forwarded, ", scheduler.rejected(), " refused, epoch ", scheduler.epoch());
-    if (consumer) {
-      consumer->close();
-    }
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-scheduler: %s\n", e.what());

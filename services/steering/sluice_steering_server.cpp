@@ -27,7 +27,7 @@
 #include <variant>
 
 #include "command_line.hpp"
-#include "sluice/channel/consumer.hpp"
+#include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/environment.hpp"
@@ -149,10 +149,10 @@ class AnnouncePort : public th::server::TServerEventHandler {
   Options m_options;
 };
 
-std::vector<gen::StreamStatus> read_streams(const sluice::channel::Consumer& consumer) {
+std::vector<gen::StreamStatus> read_streams(sluice::channel::StreamCatalog& catalog) {
   std::vector<gen::StreamStatus> streams;
-  for (const auto& info : consumer.streams()) {
-    const auto progress = consumer.progress(info.name);
+  for (const auto& info : catalog.refresh()) {
+    const auto progress = catalog.progress(info);
     gen::StreamStatus s;
     s.name = info.name;
     s.dtype = std::string(sluice::dtype_name(info.dtype));
@@ -184,11 +184,11 @@ int main(int argc, char** argv) {
   try {
     sluice::Runtime runtime(sluice::Role::service, {.required_roles = {sluice::Role::simulation}});
     // Windows are collective over the job: take part in the simulation's set-up.
-    sluice::channel::Consumer consumer(runtime);
-    consumer.start();
+    sluice::channel::StreamCatalog catalog(runtime);
+    runtime.start();
     sluice::steer::Link link(runtime);
     sluice::steering::StreamBoard streams;
-    streams.publish(read_streams(consumer));
+    streams.publish(read_streams(catalog));
 
     auto config = std::make_shared<th::TConfiguration>(max_frame_bytes, max_frame_bytes);
     auto socket = std::make_shared<th::transport::TServerSocket>(options->bind, options->port);
@@ -219,18 +219,17 @@ int main(int argc, char** argv) {
     auto next_refresh = std::chrono::steady_clock::now();
     while (link.pump(std::chrono::milliseconds(5))) {
       if (std::chrono::steady_clock::now() >= next_refresh) {
-        streams.publish(read_streams(consumer));
+        streams.publish(read_streams(catalog));
         next_refresh = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
       }
     }
-    streams.publish(read_streams(consumer));
+    streams.publish(read_streams(catalog));
     server.stop();
     serving.join();
     if (server_failed) {
       std::rethrow_exception(server_failed);
     }
     sluice::log::info("steering server stopped: the simulation finished");
-    consumer.close();
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());

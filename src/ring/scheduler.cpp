@@ -10,7 +10,7 @@
 #include "../core/backoff.hpp"
 #include "directory_protocol.hpp"
 #include "outbox.hpp"
-#include "sluice/channel/consumer.hpp"
+#include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
@@ -95,7 +95,7 @@ void Scheduler::serve_until_stopped() {
       m_outbox->reap();
       // Idle: has the simulation closed its streams? (A few atomic reads, 50 times a
       // second at most.)
-      if (m_consumer != nullptr && std::chrono::steady_clock::now() >= next_close_check) {
+      if (m_streams != nullptr && std::chrono::steady_clock::now() >= next_close_check) {
         if (simulation_closed_every_stream()) {
           m_outbox->flush();
           return;
@@ -291,21 +291,19 @@ Scheduler::Outcome Scheduler::handle_client_request(std::span<const std::byte> m
 void Scheduler::answer_stream_query(const detail::Decoded& request) {
   const int requester = request.header.requester;
   const std::uint64_t client_epoch = request.header.client_epoch;
-  if (m_consumer == nullptr) {
+  if (m_streams == nullptr) {
     reject(requester, client_epoch,
            "this scheduler serves no streams (the job has no simulation, or the scheduler "
-           "was not given its consumer)");
-    return;
-  }
-  const auto& streams = m_consumer->streams();
-  const auto found = std::find_if(streams.begin(), streams.end(),
-                                  [&](const auto& info) { return info.name == request.key; });
-  if (found == streams.end()) {
-    reply(requester, static_cast<int>(detail::Kind::not_found), client_epoch, {});
+           "was not given the job's streams)");
     return;
   }
   try {
-    const StreamStatus status{*found, m_consumer->progress(found->name)};
+    const channel::StreamInfo* found = m_streams->find(request.key);
+    if (found == nullptr) {
+      reply(requester, static_cast<int>(detail::Kind::not_found), client_epoch, {});
+      return;
+    }
+    const StreamStatus status{*found, m_streams->progress(*found)};
     reply(requester, static_cast<int>(detail::Kind::ok), client_epoch,
           detail::encode_stream_status(status));
   } catch (const Error& e) {
@@ -314,12 +312,12 @@ void Scheduler::answer_stream_query(const detail::Decoded& request) {
 }
 
 bool Scheduler::simulation_closed_every_stream() const {
-  const auto& streams = m_consumer->streams();
+  const auto& streams = m_streams->refresh();
   if (streams.empty()) {
     return false;  // nothing to watch: only a stop request ends the service
   }
   return std::all_of(streams.begin(), streams.end(),
-                     [&](const auto& info) { return m_consumer->progress(info.name).closed; });
+                     [&](const auto& info) { return m_streams->progress(info).closed; });
 }
 
 }  // namespace sluice::ring

@@ -11,6 +11,7 @@
 #include "../harness/mpi_test.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
+#include "sluice/channel/stream_catalog.hpp"
 #include "sluice/ring/directory.hpp"
 #include "sluice/ring/scheduler.hpp"
 
@@ -64,14 +65,14 @@ SLUICE_MPI_TEST(stream_metadata_lives_at_the_owner_of_the_name) {
     }
     bridge.close();
   } else if (rt.role() == Role::scheduler) {
-    channel::Consumer consumer(rt);
-    consumer.start();
+    // No reader: the scheduler ends the set-up with everybody and reads the catalog.
+    channel::StreamCatalog streams(rt);
+    rt.start();
     ring::Scheduler scheduler(rt);
-    scheduler.serve_streams(consumer);
+    scheduler.serve_streams(streams);
     scheduler.serve_until_stopped();  // returns once the simulation closed its streams
-    EXPECT_TRUE(consumer.progress("temperature").closed);
-    EXPECT_EQ(consumer.progress("temperature").published, 20u);
-    consumer.close();
+    EXPECT_TRUE(streams.progress("temperature").closed);
+    EXPECT_EQ(streams.progress("temperature").published, 20u);
   } else {
     channel::Consumer consumer(rt);
     auto& subscription = consumer.subscribe<double>("temperature");

@@ -37,7 +37,7 @@
 #include "sluice/runtime/runtime.hpp"
 
 namespace sluice::channel {
-class Consumer;
+class StreamCatalog;
 }
 
 namespace sluice::ring {
@@ -79,11 +79,10 @@ class Scheduler {
   ~Scheduler();
 
   /// Also answers stream queries (Directory::stream) for the streams whose names this
-  /// process owns, from what `consumer` learnt at set-up and the producers' windows;
-  /// serve_until_stopped() then also returns once the simulation has closed every
-  /// stream, so that the caller can close the consumer with the rest of the job.
-  /// `consumer` must be started and outlive the serving.
-  void serve_streams(const channel::Consumer& consumer) noexcept { m_consumer = &consumer; }
+  /// process owns, from the job's catalog and the producers' windows;
+  /// serve_until_stopped() then also returns once every stream is closed, so that the
+  /// caller can end with the rest of the job. `streams` must outlive the serving.
+  void serve_streams(channel::StreamCatalog& streams) noexcept { m_streams = &streams; }
 
   /// Serves requests and membership changes until a stop request arrives. Malformed,
   /// oversized or misdirected requests get a `rejected` reply and are otherwise
@@ -139,7 +138,7 @@ class Scheduler {
   void count_ready();
 
   const Runtime* m_runtime;
-  const channel::Consumer* m_consumer = nullptr;
+  channel::StreamCatalog* m_streams = nullptr;
   int m_me;
   int m_coordinator;
   std::vector<int> m_schedulers;  // every scheduler process, members and spares
