@@ -13,6 +13,7 @@
 #include "sluice/core/hash.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
+#include "sluice/mpi/receive.hpp"
 
 namespace sluice::steer {
 
@@ -255,21 +256,9 @@ void Agent::answer(int to, std::uint64_t id, int code, std::int64_t iteration,
 }
 
 int Agent::receive_request(std::vector<std::byte>& message) {
-  const MPI_Comm world = m_runtime->world().get();
-  MPI_Status status;
-  int arrived = 0;
-  check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, detail::request_tag, world, &arrived, &status), "MPI_Iprobe",
-            "looking for steering requests");
-  if (arrived == 0) {
-    return -1;
-  }
-  int bytes = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
-  message.resize(static_cast<std::size_t>(bytes));
-  check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, detail::request_tag, world,
-                     MPI_STATUS_IGNORE),
-            "MPI_Recv", "receiving a steering request");
-  return status.MPI_SOURCE;
+  const auto from = mpi::receive_if_any(m_runtime->world(), MPI_ANY_SOURCE, detail::request_tag,
+                                        message, "receiving a steering request");
+  return from ? from->source : -1;
 }
 
 void Agent::collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change) {

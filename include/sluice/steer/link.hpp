@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/mpi/send_queue.hpp"
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/param.hpp"
 #include "sluice/steer/stream_control.hpp"
@@ -97,8 +98,6 @@ class Link {
   struct Pending;
   Response call(int kind, std::string_view name, const Value& value, std::string_view body,
                 std::chrono::milliseconds timeout);
-  void send(std::vector<std::byte> message);  // pump() thread
-  void complete_sends(bool wait);             // pump() thread
 
   const Runtime* m_runtime;
   int m_simulation_root;
@@ -106,10 +105,9 @@ class Link {
   std::condition_variable m_work;  // a request was queued
   // Requests queued by callers (by id), not yet handed to MPI.
   std::deque<std::pair<std::uint64_t, std::vector<std::byte>>> m_outgoing;
-  // Sends in flight and their buffers: pump() thread only. Nonblocking, so that a
-  // large injection never holds the pump while the simulation is mid-iteration.
-  std::vector<MPI_Request> m_sends;
-  std::vector<std::vector<std::byte>> m_send_buffers;
+  // Requests handed to MPI and their buffers: pump() thread only. A request leaves
+  // m_outgoing (where a caller that times out can still withdraw it) for m_sends.
+  mpi::SendQueue m_sends;
   std::map<std::uint64_t, std::shared_ptr<Pending>> m_waiting;
   std::uint64_t m_next_id = 1;
   bool m_finished = false;
