@@ -31,39 +31,11 @@
 #include "sluice/mpi/send_queue.hpp"
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/response.hpp"
 #include "sluice/steer/stream_control.hpp"
 #include "sluice/steer/value.hpp"
 
 namespace sluice::steer {
-
-/// How a steering request ended.
-enum class Code : std::int32_t {
-  ok = 0,
-  unknown_name = 1,   ///< no parameter (or stream) of that name
-  wrong_type = 2,     ///< the value's type is not the parameter's
-  out_of_range = 3,   ///< outside the bounds, or not a finite number
-  not_permitted = 4,  ///< refused by the server (token)
-  finished = 5,       ///< the simulation has finished
-  bad_request = 6,    ///< malformed
-  /// The simulation did not answer in time (it may be in a long iteration). If the
-  /// request had not left this process it was withdrawn; otherwise it may still be
-  /// applied at the next iteration boundary (the message says which).
-  timeout = 7,
-  bad_region = 8,  ///< a region outside the array, or with the wrong number of dimensions
-};
-
-[[nodiscard]] std::string_view code_name(Code code) noexcept;
-
-struct Response {
-  Code code = Code::ok;
-  /// For a change: the iteration from which it holds on every rank. For status: the
-  /// last iteration the simulation ended (-1 before the first).
-  std::int64_t iteration = -1;
-  bool paused = false;
-  std::string message;                 ///< why, when code is not ok
-  std::vector<ParamEntry> params;      ///< for status
-  std::vector<SteeredStream> streams;  ///< for status: shape, dtype, exposure
-};
 
 class Link {
  public:
