@@ -6,6 +6,7 @@
 
 #include "sluice/core/dtype.hpp"
 #include "sluice/runtime/role.hpp"
+#include "sluice/steer/stream_request_check.hpp"
 
 namespace sluice::steering {
 
@@ -58,29 +59,37 @@ template <typename Exception>
   throw e;
 }
 
-// Throws the IDL exception of a failed answer; returns on success.
-void throw_unless_ok(const steer::Response& response) {
-  switch (response.code) {
+// Throws the IDL exception of a refusal; returns for Code::ok.
+void throw_unless_ok(steer::Code code, const std::string& message) {
+  switch (code) {
     case steer::Code::ok:
       return;
     case steer::Code::unknown_name:
-      raise<gen::UnknownName>(response.message);
+      raise<gen::UnknownName>(message);
     case steer::Code::wrong_type:
-      raise<gen::WrongType>(response.message);
+      raise<gen::WrongType>(message);
     case steer::Code::out_of_range:
-      raise<gen::OutOfRange>(response.message);
+      raise<gen::OutOfRange>(message);
     case steer::Code::not_permitted:
-      raise<gen::NotPermitted>(response.message);
+      raise<gen::NotPermitted>(message);
     case steer::Code::finished:
-      raise<gen::SimulationFinished>(response.message);
+      raise<gen::SimulationFinished>(message);
     case steer::Code::timeout:
-      raise<gen::Timeout>(response.message);
+      raise<gen::Timeout>(message);
     case steer::Code::bad_region:
-      raise<gen::BadRegion>(response.message);
+      raise<gen::BadRegion>(message);
     case steer::Code::bad_request:
       break;
   }
-  raise<gen::BadRequest>(response.message);
+  raise<gen::BadRequest>(message);
+}
+
+void throw_unless_ok(const steer::Response& response) {
+  throw_unless_ok(response.code, response.message);
+}
+
+void throw_unless_ok(const steer::Verdict& verdict) {
+  throw_unless_ok(verdict.code, verdict.message);
 }
 
 gen::Region to_thrift(const sluice::Box& region) {
@@ -95,6 +104,27 @@ sluice::Box from_thrift(const gen::Region& region) {
   out.start.assign(region.start.begin(), region.start.end());
   out.count.assign(region.count.begin(), region.count.end());
   return out;
+}
+
+// The stream `name` as every process knows it (from the windows' metadata), for the
+// checks made before a request goes to the simulation; throws UnknownName if absent.
+// Whether the simulation takes injections into it is the simulation's to say.
+steer::SteeredStream known_stream(const std::vector<gen::StreamStatus>& streams,
+                                  const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& s : streams) {
+    if (s.name == name) {
+      steer::SteeredStream known;
+      known.name = s.name;
+      known.dtype = sluice::parse_dtype(s.dtype).value_or(sluice::Dtype::u8);
+      known.shape.assign(s.shape.begin(), s.shape.end());
+      known.injectable = true;
+      return known;
+    }
+    names.push_back(s.name);
+  }
+  throw_unless_ok(steer::unknown_stream(name, names));
+  return {};  // not reached
 }
 
 }  // namespace
@@ -258,6 +288,9 @@ int64_t SteeringHandler::control_stream(const std::string& token, const std::str
   if (!change.enabled && !change.every && !change.region) {
     raise<gen::BadRequest>("the StreamControl changes nothing: set enabled, every or region");
   }
+  // Checked here too, with the simulation's own validator, so that a wrong request
+  // fails without waiting for an iteration boundary; the simulation checks again.
+  throw_unless_ok(steer::check_control(known_stream(m_streams->snapshot(), stream), change));
   const auto response = m_link->control_stream(stream, change, m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
@@ -268,37 +301,15 @@ int64_t SteeringHandler::open_injection(const std::string& token, const std::str
   check_token(token);
   // Checked here against what every process knows of the stream, so that a wrong
   // request fails before its data is sent; the simulation checks again.
-  const auto streams = m_streams->snapshot();
-  const auto found =
-      std::find_if(streams.begin(), streams.end(), [&](const auto& s) { return s.name == stream; });
-  if (found == streams.end()) {
-    std::string known;
-    for (const auto& s : streams) {
-      known += (known.empty() ? "" : ", ") + s.name;
-    }
-    raise<gen::UnknownName>("no stream '" + stream +
-                            "'; streams: " + (known.empty() ? "none" : known));
-  }
-  if (dtype != found->dtype) {
-    raise<gen::WrongType>("stream '" + stream + "' holds " + found->dtype + ", not " + dtype);
-  }
-  const std::vector<std::int64_t> shape(found->shape.begin(), found->shape.end());
-  const sluice::Box box = from_thrift(region).resolved(shape);
-  if (const auto problem = box.check_within(shape); !problem.empty()) {
-    raise<gen::BadRegion>("region " + box.describe() + " of stream '" + stream + "': " + problem);
-  }
-  const std::size_t element = sluice::dtype_size(*sluice::parse_dtype(dtype));
-  const auto bytes = static_cast<std::size_t>(box.elements()) * element;
-  if (bytes > steer::max_injection_bytes) {
-    raise<gen::BadRequest>("an injection carries at most " +
-                           std::to_string(steer::max_injection_bytes >> 20) + " MiB; region " +
-                           box.describe() + " takes " + std::to_string(bytes) + " bytes");
-  }
+  const steer::SteeredStream known = known_stream(m_streams->snapshot(), stream);
+  const sluice::Box requested = from_thrift(region);
+  throw_unless_ok(steer::check_injection(known, dtype, requested));
+  const sluice::Box box = requested.resolved(known.shape);
   StagedInjection staged;
   staged.stream = stream;
   staged.dtype = dtype;
   staged.region = box;
-  staged.expected_bytes = bytes;
+  staged.expected_bytes = steer::injection_bytes(known, box);
   auto opened = m_injections.open(std::move(staged));
   if (!opened.refused.empty()) {
     raise<gen::BadRequest>(opened.refused);

@@ -1,6 +1,6 @@
 #pragma once
 // Private: the layout of a stream's window on one producing rank, and the atomic
-// word operations both sides use on it.
+// word operations both sides use on it (sluice::mpi::AtomicWords).
 //
 // Every word that one side writes and the other reads is accessed with MPI atomics
 // (MPI_Fetch_and_op, MPI_Accumulate, MPI_Compare_and_swap, MPI_Get_accumulate), never
@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "sluice/core/dtype.hpp"
+#include "sluice/mpi/atomic_words.hpp"
 #include "sluice/mpi/check.hpp"
 #include "sluice/mpi/window.hpp"
 
@@ -98,68 +99,12 @@ struct WindowLayout {
 };
 
 // Word operations on `rank`'s window, inside a lock_all epoch; each completes before
-// returning (flush), so the protocol's order is the program's order.
-class Words {
+// returning (flush), so the protocol's order is the program's order. The generic part
+// is sluice::mpi::AtomicWords; this name keeps the channel's error messages.
+class Words : public mpi::AtomicWords {
  public:
-  explicit Words(const mpi::Window& window) : m_window(&window) {}
-
-  [[nodiscard]] std::uint64_t load(int rank, MPI_Aint word) const {
-    const std::uint64_t unused = 0;
-    std::uint64_t value = 0;
-    check_mpi(MPI_Fetch_and_op(&unused, &value, MPI_UINT64_T, rank, offset(word), MPI_NO_OP,
-                               m_window->get()),
-              "MPI_Fetch_and_op", "reading a stream control word");
-    m_window->flush(rank);
-    return value;
-  }
-
-  // Atomically reads `count` consecutive words (each word atomic on its own).
-  void load_many(int rank, MPI_Aint first_word, int count, std::uint64_t* out) const {
-    check_mpi(
-        MPI_Get_accumulate(nullptr, 0, MPI_UINT64_T, out, count, MPI_UINT64_T, rank,
-                           offset(first_word), count, MPI_UINT64_T, MPI_NO_OP, m_window->get()),
-        "MPI_Get_accumulate", "reading stream control words");
-    m_window->flush(rank);
-  }
-
-  void store(int rank, MPI_Aint word, std::uint64_t value) const {
-    check_mpi(MPI_Accumulate(&value, 1, MPI_UINT64_T, rank, offset(word), 1, MPI_UINT64_T,
-                             MPI_REPLACE, m_window->get()),
-              "MPI_Accumulate", "writing a stream control word");
-    m_window->flush(rank);
-  }
-
-  // Replaces `count` consecutive words in one call; each is atomic, their order is not.
-  void store_many(int rank, MPI_Aint first_word, int count, const std::uint64_t* values) const {
-    check_mpi(MPI_Accumulate(values, count, MPI_UINT64_T, rank, offset(first_word), count,
-                             MPI_UINT64_T, MPI_REPLACE, m_window->get()),
-              "MPI_Accumulate", "writing stream control words");
-    m_window->flush(rank);
-  }
-
-  // Replaces two consecutive words in one call; each is atomic, their order is not.
-  void store_pair(int rank, MPI_Aint first_word, std::uint64_t first, std::uint64_t second) const {
-    const std::uint64_t values[2] = {first, second};
-    check_mpi(MPI_Accumulate(values, 2, MPI_UINT64_T, rank, offset(first_word), 2, MPI_UINT64_T,
-                             MPI_REPLACE, m_window->get()),
-              "MPI_Accumulate", "writing stream control words");
-    m_window->flush(rank);
-  }
-
-  std::uint64_t add(int rank, MPI_Aint word, std::uint64_t value) const {
-    std::uint64_t previous = 0;
-    check_mpi(MPI_Fetch_and_op(&value, &previous, MPI_UINT64_T, rank, offset(word), MPI_SUM,
-                               m_window->get()),
-              "MPI_Fetch_and_op", "adding to a stream counter");
-    m_window->flush(rank);
-    return previous;
-  }
-
- private:
-  static MPI_Aint offset(MPI_Aint word) {
-    return word * static_cast<MPI_Aint>(sizeof(std::uint64_t));
-  }
-  const mpi::Window* m_window;
+  explicit Words(const mpi::Window& window) noexcept
+      : AtomicWords(window, "a stream control word") {}
 };
 
 }  // namespace sluice::channel::detail

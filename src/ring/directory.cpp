@@ -9,6 +9,7 @@
 #include "directory_protocol.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/mpi/check.hpp"
+#include "sluice/mpi/receive.hpp"
 #include "sluice/ring/scheduler.hpp"
 #include "stream_status_codec.hpp"
 
@@ -92,13 +93,9 @@ std::optional<std::string> Directory::request(int kind, std::string_view key,
   // The reply comes from the owner, or from whoever the request was forwarded to.
   const auto deadline = std::chrono::steady_clock::now() + m_reply_timeout;
   sluice::detail::Backoff backoff(std::chrono::microseconds(200));
-  MPI_Status status;
-  for (int arrived = 0;;) {
-    check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, directory_reply_tag, comm, &arrived, &status),
-              "MPI_Iprobe", "waiting for a directory reply");
-    if (arrived != 0) {
-      break;
-    }
+  std::vector<std::byte> reply;
+  while (!mpi::receive_if_any(m_runtime->world(), MPI_ANY_SOURCE, directory_reply_tag, reply,
+                              "receiving a directory reply")) {
     if (std::chrono::steady_clock::now() > deadline) {
       throw StateError(asked,
                        "no reply from scheduler world rank " + std::to_string(to) + " within " +
@@ -107,12 +104,6 @@ std::optional<std::string> Directory::request(int kind, std::string_view key,
     }
     backoff.wait();
   }
-  int bytes = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
-  std::vector<std::byte> reply(static_cast<std::size_t>(bytes));
-  check_mpi(MPI_Recv(reply.data(), bytes, MPI_BYTE, status.MPI_SOURCE, directory_reply_tag, comm,
-                     MPI_STATUS_IGNORE),
-            "MPI_Recv", "receiving a directory reply");
   detail::Decoded decoded;
   if (const auto problem = detail::decode(reply, decoded); !problem.empty()) {
     throw StateError(asked, "the scheduler's reply is malformed: " + problem);

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "directory_protocol.hpp"
-#include "outbox.hpp"
 #include "sluice/core/log.hpp"
+#include "sluice/mpi/send_queue.hpp"
 #include "sluice/ring/scheduler.hpp"
 
 namespace sluice::ring {

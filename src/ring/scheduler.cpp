@@ -4,16 +4,18 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "../core/backoff.hpp"
 #include "directory_protocol.hpp"
-#include "outbox.hpp"
 #include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
+#include "sluice/mpi/receive.hpp"
+#include "sluice/mpi/send_queue.hpp"
 #include "stream_status_codec.hpp"
 
 namespace sluice::ring {
@@ -54,7 +56,10 @@ Scheduler::Scheduler(const Runtime& runtime, SchedulerOptions options)
                     "start at least one scheduler without --spare");
   }
   m_previous_ring = m_ring;
-  m_outbox = std::make_unique<detail::Outbox>(runtime.world().get());
+  // Two schedulers may send each other large messages at the same moment (transfers
+  // during a membership change, forwarded requests): with blocking sends both could
+  // wait for a receive the other never posts.
+  m_outbox = std::make_unique<mpi::SendQueue>(runtime.world(), "sending a scheduler message");
 }
 
 Scheduler::~Scheduler() = default;
@@ -77,43 +82,35 @@ void Scheduler::reject(int to, std::uint64_t client_epoch, const std::string& re
 }
 
 void Scheduler::serve_until_stopped() {
-  const MPI_Comm comm = m_runtime->world().get();
   std::vector<std::byte> message;
   for (;;) {
     // Probe without blocking in MPI: a blocked probe spins a core that an
     // oversubscribed simulation may need.
-    MPI_Status status;
-    int arrived = 0;
+    std::optional<mpi::Envelope> from;
     sluice::detail::Backoff backoff(std::chrono::microseconds(500));
     auto next_close_check = std::chrono::steady_clock::now();
     for (;;) {
-      check_mpi(MPI_Iprobe(MPI_ANY_SOURCE, directory_request_tag, comm, &arrived, &status),
-                "MPI_Iprobe", "waiting for directory requests");
-      if (arrived != 0) {
+      from = mpi::receive_if_any(m_runtime->world(), MPI_ANY_SOURCE, directory_request_tag, message,
+                                 "receiving a directory request");
+      if (from) {
         break;
       }
-      m_outbox->reap();
+      m_outbox->test();
       // Idle: has the simulation closed its streams? (A few atomic reads, 50 times a
       // second at most.)
       if (m_streams != nullptr && std::chrono::steady_clock::now() >= next_close_check) {
         if (simulation_closed_every_stream()) {
-          m_outbox->flush();
+          m_outbox->drain();
           return;
         }
         next_close_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
       }
       backoff.wait();
     }
-    int bytes = 0;
-    check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
-    message.resize(static_cast<std::size_t>(bytes));
-    check_mpi(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, directory_request_tag,
-                       comm, MPI_STATUS_IGNORE),
-              "MPI_Recv", "receiving a directory request");
 
-    const Outcome outcome = handle(message, status.MPI_SOURCE);
+    const Outcome outcome = handle(message, from->source);
     if (outcome == Outcome::stop) {
-      m_outbox->flush();
+      m_outbox->drain();
       return;
     }
     if (outcome == Outcome::deferred) {
@@ -122,7 +119,7 @@ void Scheduler::serve_until_stopped() {
     } else if (!m_deferred.empty()) {
       replay_deferred();
     }
-    m_outbox->reap();
+    m_outbox->test();
   }
 }
 

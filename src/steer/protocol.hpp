@@ -15,8 +15,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "sluice/steer/link.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/response.hpp"
 #include "sluice/steer/stream_control.hpp"
 #include "sluice/steer/value.hpp"
 

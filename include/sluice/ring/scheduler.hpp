@@ -40,6 +40,10 @@ namespace sluice::channel {
 class StreamCatalog;
 }
 
+namespace sluice::mpi {
+class SendQueue;
+}  // namespace sluice::mpi
+
 namespace sluice::ring {
 
 /// MPI tags the ring's point-to-point traffic uses on Runtime::world(); reserved.
@@ -60,7 +64,6 @@ struct SchedulerOptions {
 };
 
 namespace detail {
-class Outbox;
 struct Decoded;
 }  // namespace detail
 
@@ -145,7 +148,7 @@ class Scheduler {
   HashRing m_ring;
   std::uint64_t m_epoch = 1;
   std::map<std::string, std::string, std::less<>> m_store;
-  std::unique_ptr<detail::Outbox> m_outbox;
+  std::unique_ptr<mpi::SendQueue> m_outbox;       // every send: nonblocking
   std::deque<std::vector<std::byte>> m_deferred;  // with their source in the header
 
   // During a change: the previous ring, and the old members whose transfer has not

@@ -19,18 +19,39 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "sluice/core/error.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/runtime/runtime.hpp"
-#include "sluice/steer/link.hpp"
+#include "sluice/steer/exposure_table.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/param_table.hpp"
 #include "sluice/steer/stream_control.hpp"
 
 namespace sluice::steer {
 
+namespace detail {
+class RequestServer;
+}  // namespace detail
+
+/// Composes the simulation's parameter table, its exposure table and (on simulation
+/// rank 0 of a job with a service process) the request server, and runs the
+/// per-iteration broadcast, pause and close. Not copyable or movable: channels hold
+/// the addresses of its streams.
+///
+/// @code
+/// sluice::steer::Agent steering(runtime);               // a simulation process's runtime
+/// auto dt = steering.add<double>("dt", 0.2, {.min = 0.0});
+/// steering.start();                                     // collective
+/// for (std::int64_t k = 0; !steering.stop_requested(); ++k) {
+///   step(dt.value());
+///   steering.end_iteration(k);                          // collective when enabled()
+/// }
+/// steering.close();
+/// @endcode
 class Agent {
  public:
   /// Local. `runtime` must be a simulation process's and outlive the agent.
@@ -42,6 +63,7 @@ class Agent {
   /// Registers a parameter; every simulation rank registers the same ones, in the same
   /// order, before start(). InvalidArgument for an empty or duplicate name, a default
   /// outside the bounds, min > max, bounds on a flag or a NaN; StateError after start().
+  /// Local.
   template <typename T>
   Param<T> add(std::string_view name, T initial, const ParamSpec<T>& spec = {}) {
     static_assert(is_parameter_type_v<T>, "parameters are double, std::int64_t or bool");
@@ -61,7 +83,7 @@ class Agent {
 
   /// Registers an exposed stream, so that clients can change its exposure (and inject
   /// into it once the simulation accepts injections). Called by Bridge::expose; the
-  /// entry lives as long as the agent. StateError after start().
+  /// entry lives as long as the agent. StateError after start(). Local.
   SteeredStream& add_stream(std::string_view name, Dtype dtype, Extents shape);
 
   /// Ends registration. Collective over the simulation ranks; InvalidArgument on every
@@ -82,37 +104,28 @@ class Agent {
   /// Whether the job has a service process to steer from.
   [[nodiscard]] bool enabled() const noexcept { return !m_services.empty(); }
   [[nodiscard]] std::span<const std::unique_ptr<ParamEntry>> params() const noexcept {
-    return m_params;
+    return m_params.entries();
   }
   [[nodiscard]] std::span<const std::unique_ptr<SteeredStream>> streams() const noexcept {
-    return m_streams;
+    return m_streams.streams();
   }
+  [[nodiscard]] const ParamTable& param_table() const noexcept { return m_params; }
+  [[nodiscard]] const ExposureTable& exposure_table() const noexcept { return m_streams; }
 
  private:
-  struct Answer {
-    int to;
-    std::uint64_t id;
-  };
   ParamEntry& add_entry(ParamEntry entry);
-  [[nodiscard]] ParamEntry* find(std::string_view name) const;
-  [[nodiscard]] SteeredStream* find_stream(std::string_view name) const;
-  // Rank 0: why a stream control or injection cannot be applied (Code::ok if it can).
-  [[nodiscard]] std::pair<Code, std::string> check_stream_request(bool inject,
-                                                                  std::string_view name,
-                                                                  std::string_view body) const;
-  // Rank 0: answers what it can at once; appends accepted changes to `batch`.
-  void collect(std::string& batch, std::vector<Answer>& answers, bool wait_for_change);
+  void require_not_started(const std::string& asked, std::string_view remedy) const;
+  // Collective: rank 0's batch of accepted changes to every simulation rank.
   void broadcast(std::string& batch);
-  // Rank 0: receives one pending request into `message`; its sender, or -1 if none.
-  int receive_request(std::vector<std::byte>& message);
+  // Every rank: the changes of a batch, holding from `from_iteration`.
   void apply(std::string_view batch, std::int64_t from_iteration);
-  void answer(int to, std::uint64_t id, int code, std::int64_t iteration, std::string_view text);
 
   const Runtime* m_runtime;
   bool m_root;
   std::vector<int> m_services;
-  std::vector<std::unique_ptr<ParamEntry>> m_params;
-  std::vector<std::unique_ptr<SteeredStream>> m_streams;
+  ParamTable m_params;
+  ExposureTable m_streams;
+  std::unique_ptr<detail::RequestServer> m_server;  // rank 0 of a steerable job only
   bool m_started = false;
   bool m_closed = false;
   bool m_paused = false;

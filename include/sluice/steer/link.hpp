@@ -28,41 +28,14 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/mpi/send_queue.hpp"
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/param.hpp"
+#include "sluice/steer/response.hpp"
 #include "sluice/steer/stream_control.hpp"
 #include "sluice/steer/value.hpp"
 
 namespace sluice::steer {
-
-/// How a steering request ended.
-enum class Code : std::int32_t {
-  ok = 0,
-  unknown_name = 1,   ///< no parameter (or stream) of that name
-  wrong_type = 2,     ///< the value's type is not the parameter's
-  out_of_range = 3,   ///< outside the bounds, or not a finite number
-  not_permitted = 4,  ///< refused by the server (token)
-  finished = 5,       ///< the simulation has finished
-  bad_request = 6,    ///< malformed
-  /// The simulation did not answer in time (it may be in a long iteration). If the
-  /// request had not left this process it was withdrawn; otherwise it may still be
-  /// applied at the next iteration boundary (the message says which).
-  timeout = 7,
-  bad_region = 8,  ///< a region outside the array, or with the wrong number of dimensions
-};
-
-[[nodiscard]] std::string_view code_name(Code code) noexcept;
-
-struct Response {
-  Code code = Code::ok;
-  /// For a change: the iteration from which it holds on every rank. For status: the
-  /// last iteration the simulation ended (-1 before the first).
-  std::int64_t iteration = -1;
-  bool paused = false;
-  std::string message;                 ///< why, when code is not ok
-  std::vector<ParamEntry> params;      ///< for status
-  std::vector<SteeredStream> streams;  ///< for status: shape, dtype, exposure
-};
 
 class Link {
  public:
@@ -97,8 +70,6 @@ class Link {
   struct Pending;
   Response call(int kind, std::string_view name, const Value& value, std::string_view body,
                 std::chrono::milliseconds timeout);
-  void send(std::vector<std::byte> message);  // pump() thread
-  void complete_sends(bool wait);             // pump() thread
 
   const Runtime* m_runtime;
   int m_simulation_root;
@@ -106,10 +77,9 @@ class Link {
   std::condition_variable m_work;  // a request was queued
   // Requests queued by callers (by id), not yet handed to MPI.
   std::deque<std::pair<std::uint64_t, std::vector<std::byte>>> m_outgoing;
-  // Sends in flight and their buffers: pump() thread only. Nonblocking, so that a
-  // large injection never holds the pump while the simulation is mid-iteration.
-  std::vector<MPI_Request> m_sends;
-  std::vector<std::vector<std::byte>> m_send_buffers;
+  // Requests handed to MPI and their buffers: pump() thread only. A request leaves
+  // m_outgoing (where a caller that times out can still withdraw it) for m_sends.
+  mpi::SendQueue m_sends;
   std::map<std::uint64_t, std::shared_ptr<Pending>> m_waiting;
   std::uint64_t m_next_id = 1;
   bool m_finished = false;
