@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   sluice::mpi::Environment mpi(argc, argv);
   if (skip_seconds >= 0) {
     std::this_thread::sleep_for(std::chrono::seconds(skip_seconds));
+    std::printf("the idle process slept to the end\n");
     return 0;
   }
   try {

@@ -102,6 +102,9 @@ Test(runtime_errors, a_process_that_never_joins_is_an_error_not_a_hang, .timeout
                             "not every process of MPI_COMM_WORLD constructed a "
                             "sluice::Runtime within 1500 ms"),
                 1, "%s", job.output.c_str());
-  // The job is torn down at the timeout, long before the idle process would exit.
-  cr_assert_lt(job.seconds, 25.0, "took %.1f s:\n%s", job.seconds, job.output.c_str());
+  // The job is torn down at the timeout, before the idle process wakes (no clock is
+  // asserted: the time is only reported).
+  cr_assert_eq(occurrences(job.output, "the idle process slept to the end"), 0, "%s",
+               job.output.c_str());
+  cr_log_info("the job ended %.1f s after it started", job.seconds);
 }
