@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
                                                               {d.rows + 2, d.cols + 2},
                                                               {1, 1}});
     const bool is_root = comm.rank() == 0;
-    auto& time = bridge.expose<double>("time", {{1}, {0}, {is_root ? 1 : 0}, {}, {}});
+    auto& time = bridge.expose_value<double>("time");
     // Data assimilation: sluice-steer inject temperature patch.npy at I,J replaces
     // that region of the field, on the ranks that own it, at the returned iteration.
     temperature.accept_injections();
@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
       temperature.apply_injections(k, next);
       if (published) {
         temperature.commit(k);
-        time.publish(k, &t);
+        time.publish_value(k, t);
       }
       bridge.end_iteration(k);
       current = next;

@@ -14,6 +14,7 @@
 
 #include "band_statistics.hpp"
 #include "sluice/channel/consumer.hpp"
+#include "sluice/channel/step_group.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/mpi/environment.hpp"
 #include "sluice/runtime/runtime.hpp"
@@ -79,12 +80,16 @@ int main(int argc, char** argv) {
     const auto shape = stream_shape(consumer, "temperature");
     const std::int64_t first_row = shape[0] * me / ranks;
     const std::int64_t band_rows = shape[0] * (me + 1) / ranks - first_row;
-    sluice::channel::Subscription* temperature = nullptr;
-    if (band_rows > 0) {
-      temperature = &consumer.subscribe<double>(
-          "temperature", sluice::Selection{{first_row, 0}, {band_rows, shape[1]}, {}});
-    }
-    auto& time = consumer.subscribe<double>("time");
+    // A rank without rows (more analytics ranks than rows) still reads one row, which
+    // it leaves out: every rank then sees the same iterations of both streams.
+    auto& temperature = consumer.subscribe<double>(
+        "temperature", sluice::Selection{{std::min(first_row, shape[0] - 1), 0},
+                                         {std::max<std::int64_t>(band_rows, 1), shape[1]},
+                                         {}});
+    auto& time = consumer.subscribe_value<double>("time");
+    // Time and temperature of the same iteration, together; iterations steering
+    // withholds from either are skipped by both (never waited for).
+    sluice::channel::StepGroup steps({&time, &temperature});
 
     if (me == 0) {
       std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
@@ -101,30 +106,23 @@ int main(int argc, char** argv) {
     std::int64_t rows = 0;
     const auto started = std::chrono::steady_clock::now();
     for (;;) {
-      // Every rank reads the time stream, so all see the same iterations and the
-      // same end of stream.
-      auto now = time.next(std::chrono::minutes(10));
+      auto now = steps.next(std::chrono::minutes(10));
       if (now.status() == StepStatus::end_of_stream) {
         break;
       }
       if (!now.ok()) {
-        throw sluice::Error("reading the time stream", now.status() == StepStatus::error
-                                                           ? now.error()
-                                                           : "no iteration within 10 minutes");
+        throw sluice::Error("reading time and temperature", now.status() == StepStatus::error
+                                                                ? now.error()
+                                                                : "no iteration within 10 minutes");
       }
-      const double t_now = now.data<double>()[0];
+      const double t_now = now[0].value<double>();
       heat2d::Partial partial;
-      if (temperature != nullptr) {
-        auto field = temperature->next(std::chrono::minutes(10));
-        if (!field.ok() || field.iteration() != now.iteration()) {
-          throw sluice::Error("reading the temperature stream",
-                              "it does not match iteration " + std::to_string(now.iteration()));
-        }
-        partial = heat2d::band_statistics(field, previous, t_now - previous_time, has_previous);
+      if (band_rows > 0) {
+        partial = heat2d::band_statistics(now[1], previous, t_now - previous_time, has_previous);
       }
       // dT/dt only where every rank compared the same cells as before (a rank without
       // a band has nothing to compare).
-      int comparable = (temperature == nullptr ? !is_first : has_previous) ? 1 : 0;
+      int comparable = (band_rows == 0 ? !is_first : has_previous) ? 1 : 0;
       MPI_Allreduce(MPI_IN_PLACE, &comparable, 1, MPI_INT, MPI_MIN, comm.get());
       const heat2d::Partial total = partial.reduce(comm);
       if (me == 0) {
@@ -143,8 +141,7 @@ int main(int argc, char** argv) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto c =
-        temperature != nullptr ? temperature->counters() : sluice::channel::SubscriptionCounters{};
+    const auto c = band_rows > 0 ? temperature.counters() : sluice::channel::SubscriptionCounters{};
     std::uint64_t pulled[3] = {c.bytes_pulled, c.torn_reads, c.read_in_place};
     std::uint64_t pulled_total[3] = {0, 0, 0};
     MPI_Reduce(pulled, pulled_total, 3, MPI_UINT64_T, MPI_SUM, 0, comm.get());

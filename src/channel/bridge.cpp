@@ -45,14 +45,24 @@ Bridge::~Bridge() {
   }
 }
 
-Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, std::span<const Layout> blocks,
-                              ChannelOptions options) {
+const ChannelOptions& Bridge::check_not_started(std::string_view name,
+                                                const ChannelOptions& options) const {
   if (m_started) {
     throw StateError("exposing stream '" + std::string(name) + "'", "publishing has started",
                      "expose every stream before the first publish");
   }
-  Channel& channel = m_producer.expose_dtype(name, dtype, blocks, options);
+  return options;
+}
+
+Channel& Bridge::expose_dtype(std::string_view name, Dtype dtype, std::span<const Layout> blocks,
+                              ChannelOptions options) {
+  return steered(m_producer.expose_dtype(name, dtype, blocks, check_not_started(name, options)));
+}
+
+Channel& Bridge::steered(Channel& channel) {
   auto& state = *channel.m_state;
+  const std::string& name = state.info.name;
+  const Dtype dtype = state.info.dtype;
   // Steering changes the exposure of the simulation's streams and injects into them.
   state.steering = &m_steering.add_stream(name, dtype, state.info.global_shape);
   if (state.blocks.size() == 1) {

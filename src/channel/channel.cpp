@@ -76,6 +76,15 @@ const Layout& Channel::layout(std::size_t block) const {
   return m_state->blocks[block].layout;
 }
 
+void Channel::check_value() const {
+  if (!m_state->info.is_value) {
+    throw InvalidArgument(
+        "publishing a single value on stream '" + m_state->info.name + "'",
+        "the stream is an array of shape " + to_string(m_state->info.global_shape),
+        "publish an array with publish(), or expose it with expose_value()");
+  }
+}
+
 void Channel::check_blocks(std::size_t given) const {
   const std::size_t mine = m_state->blocks.size();
   if (given != mine && !(given == 1 && mine == 0)) {
@@ -212,18 +221,21 @@ void Channel::commit(std::int64_t iteration) {
   }
   s.acquired = -1;
   s.last_iteration = iteration;
+  const Words words(*s.window);
+  const auto decided = static_cast<std::uint64_t>(iteration) + 1;
   if (s.acquired_is_withheld) {
     ++s.withheld;
-    Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::withheld),
-                           s.withheld);
+    static_assert(detail::withheld + 1 == detail::decided_plus_one);
+    words.store_pair(s.world_rank, s.window_layout.control_word(detail::withheld), s.withheld,
+                     decided);
     return;
   }
-  if (s.acquired_is_dropped) {
-    ++s.skipped;
-    Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::skipped), s.skipped);
-    return;
-  }
-  if (!s.owns_data) {
+  if (s.acquired_is_dropped || !s.owns_data) {
+    if (s.acquired_is_dropped) {
+      ++s.skipped;
+      words.store(s.world_rank, s.window_layout.control_word(detail::skipped), s.skipped);
+    }
+    words.store(s.world_rank, s.window_layout.control_word(detail::decided_plus_one), decided);
     return;
   }
   const int slot = static_cast<int>(s.published % static_cast<std::uint64_t>(s.info.options.depth));
@@ -231,7 +243,6 @@ void Channel::commit(std::int64_t iteration) {
   // Two words per atomic call: each word is still atomic on its own, and readers
   // check seq and iteration together before and after reading, so the order
   // between the two words does not matter.
-  const Words words(*s.window);
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
   static_assert(detail::seq + 1 == detail::iteration);
   words.store_pair(s.world_rank, s.window_layout.slot_word(slot, detail::seq), seq,
@@ -239,8 +250,9 @@ void Channel::commit(std::int64_t iteration) {
   s.slot_iteration[static_cast<std::size_t>(slot)] = iteration;
   ++s.published;
   static_assert(detail::newest_plus_one + 1 == detail::published);
-  words.store_pair(s.world_rank, s.window_layout.control_word(detail::newest_plus_one),
-                   static_cast<std::uint64_t>(iteration) + 1, s.published);
+  words.store_pair(s.world_rank, s.window_layout.control_word(detail::newest_plus_one), decided,
+                   s.published);
+  words.store(s.world_rank, s.window_layout.control_word(detail::decided_plus_one), decided);
   for (const auto& block : s.blocks) {
     if (block.mirror) {
       block.mirror->write(iteration, s.slot_data(slot) + block.offset_bytes,

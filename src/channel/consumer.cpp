@@ -246,6 +246,18 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   return *m_state->subscriptions.back();
 }
 
+Subscription& Consumer::subscribe_value_dtype(std::string_view name, Dtype dtype) {
+  Subscription& subscription = subscribe_dtype(name, dtype, nullptr);
+  if (!subscription.stream().is_value) {
+    subscription.close();
+    throw InvalidArgument(
+        "subscribing to the value of stream '" + std::string(name) + "'",
+        "it is an array of shape " + to_string(subscription.stream().global_shape),
+        "subscribe to arrays with subscribe()");
+  }
+  return subscription;
+}
+
 void Consumer::unsubscribe_all() {
   for (auto& subscription : m_state->subscriptions) {
     subscription->close();

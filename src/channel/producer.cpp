@@ -3,6 +3,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "channel_state.hpp"
 #include "setup.hpp"
@@ -89,6 +90,7 @@ Channel& Producer::expose_dtype(std::string_view name, Dtype dtype, std::span<co
   state->producer = this;
   state->group = m_group;
   state->info = outcome.stream;
+  state->info.is_value = std::exchange(m_pending_value, false);
   state->own_steering = std::make_unique<steer::SteeredStream>();
   state->own_steering->name = std::string(name);
   state->own_steering->dtype = dtype;
@@ -109,7 +111,7 @@ Channel& Producer::expose_dtype(std::string_view name, Dtype dtype, std::span<co
   state->slot_seq.assign(static_cast<std::size_t>(options.depth), 0);
   if (m_group->rank() == 0) {
     std::string description;
-    detail::put_stream_info(description, outcome.stream);
+    detail::put_stream_info(description, state->info);
     m_runtime->catalog().publish(name, std::as_bytes(std::span(description)));
   }
   m_channels.push_back(std::unique_ptr<Channel>(new Channel(std::move(state))));
@@ -117,6 +119,21 @@ Channel& Producer::expose_dtype(std::string_view name, Dtype dtype, std::span<co
             to_string(outcome.stream.global_shape), ", ", outcome.stream.producers.size(),
             " block(s), depth ", options.depth, ", ", policy_name(options.policy), ")");
   return *m_channels.back();
+}
+
+Channel& Producer::expose_value_dtype(std::string_view name, Dtype dtype, ChannelOptions options) {
+  // One element, kept by the group's first process; the others take part in every
+  // publish (so that skip decisions and steering stay the same everywhere) with
+  // nothing to keep.
+  const Layout one{{1}, {0}, {1}, {}, {}};
+  const bool keeps = m_group->rank() == 0;
+  m_pending_value = true;
+  try {
+    return expose_dtype(name, dtype, std::span<const Layout>(&one, keeps ? 1 : 0), options);
+  } catch (...) {
+    m_pending_value = false;
+    throw;
+  }
 }
 
 Channel& Producer::channel(std::string_view name) {

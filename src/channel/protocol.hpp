@@ -11,7 +11,7 @@
 //
 // One stream's part of a producer's pool (byte offsets from its base, words uint64):
 //   control    newest_plus_one, published, closed, skipped, bytes_pulled,
-//              subscribers_claimed, withheld, reserved
+//              subscribers_claimed, withheld, decided_plus_one
 //   subscribers max_subscribers x {active, start, released_plus_one}
 //   slot heads depth x {seq, iteration, exposed start x3, exposed count x3}
 //   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffers
@@ -38,6 +38,10 @@ enum ControlWord : int {
   bytes_pulled = 4,         // bytes readers pulled from this producer
   subscribers_claimed = 5,  // subscriber entries handed out so far (never reused)
   withheld = 6,             // iterations not published because steering said so
+  // The newest iteration the producer is done with (published, skipped or withheld) + 1,
+  // stored after newest_plus_one: a reader that sees it and no iteration k <= it
+  // knows k will never come (steps across streams rely on it).
+  decided_plus_one = 7,
   control_words = 8,
 };
 

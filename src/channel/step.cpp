@@ -112,6 +112,15 @@ void Step::assemble() const {
   m_data = buffer.data();
 }
 
+void Step::check_single(std::size_t elements) const {
+  if (elements != 1) {
+    throw InvalidArgument("reading the value of iteration " + std::to_string(m_iteration) +
+                              " of stream '" + m_owner->stream().name + "'",
+                          "the step holds " + std::to_string(elements) + " elements",
+                          "read arrays with data()");
+  }
+}
+
 void Step::check_type(Dtype asked) const {
   check_held();
   const Dtype actual = m_owner->stream().dtype;

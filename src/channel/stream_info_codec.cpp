@@ -34,6 +34,7 @@ void put_stream_info(std::string& out, const StreamInfo& info) {
   put_extents(out, info.global_shape);
   put_bytes(out, static_cast<std::int32_t>(info.options.depth));
   put_bytes(out, static_cast<std::uint8_t>(info.options.policy));
+  put_bytes(out, static_cast<std::uint8_t>(info.is_value ? 1 : 0));
   put_bytes(out, static_cast<std::uint32_t>(info.producers.size()));
   for (const auto& producer : info.producers) {
     put_bytes(out, static_cast<std::int32_t>(producer.world_rank));
@@ -52,20 +53,23 @@ void put_stream_info(std::string& out, const StreamInfo& info) {
 bool get_stream_info(ByteReader& in, StreamInfo& info) {
   std::uint8_t dtype = 0;
   std::uint8_t policy = 0;
+  std::uint8_t is_value = 0;
   std::int32_t depth = 0;
   std::uint32_t producers = 0;
   // A producer block takes at least 4 + 4 + 3 * 8 + 5 * 4 bytes.
   if (!in.get_text(info.name) || !in.get(dtype) || !get_extents(in, info.global_shape) ||
-      !in.get(depth) || !in.get(policy) || !in.get_count(producers, 8 + 3 * 8 + 5 * 4)) {
+      !in.get(depth) || !in.get(policy) || !in.get(is_value) ||
+      !in.get_count(producers, 8 + 3 * 8 + 5 * 4)) {
     return false;
   }
   if (dtype > static_cast<std::uint8_t>(Dtype::u8) ||
-      policy > static_cast<std::uint8_t>(Policy::latest) || depth < 1) {
+      policy > static_cast<std::uint8_t>(Policy::latest) || depth < 1 || is_value > 1) {
     return false;
   }
   info.dtype = static_cast<Dtype>(dtype);
   info.options.depth = depth;
   info.options.policy = static_cast<Policy>(policy);
+  info.is_value = is_value != 0;
   info.producers.assign(producers, ProducerBlock{});
   for (auto& producer : info.producers) {
     std::int32_t rank = 0;

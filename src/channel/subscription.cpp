@@ -31,6 +31,18 @@ std::size_t Subscription::blocks() const noexcept { return m_state->parts.size()
 std::size_t Subscription::producers() const noexcept { return m_state->sources.size(); }
 SubscriptionCounters Subscription::counters() const noexcept { return m_state->counters; }
 
+std::int64_t Subscription::decided() const {
+  const auto& s = *m_state;
+  const Words words(*s.stream->window);
+  std::int64_t decided = std::numeric_limits<std::int64_t>::max();
+  for (const auto& source : s.sources) {
+    const auto plus_one =
+        words.load(source.world_rank, source.window_layout.control_word(detail::decided_plus_one));
+    decided = std::min(decided, static_cast<std::int64_t>(plus_one) - 1);
+  }
+  return s.sources.empty() ? -1 : decided;
+}
+
 void Subscription::release(std::int64_t iteration) {
   auto& s = *m_state;
   if (s.held != iteration || !s.active) {

@@ -68,6 +68,14 @@ class Bridge {
   Channel& expose_dtype(std::string_view name, Dtype dtype, std::span<const Layout> blocks,
                         ChannelOptions options = {});
 
+  /// Exposes a single value per iteration (the simulation time): every simulation rank
+  /// publishes it with Channel::publish_value. Collective over the simulation ranks;
+  /// errors as expose().
+  template <typename T>
+  Channel& expose_value(std::string_view name, ChannelOptions options = {}) {
+    return steered(m_producer.expose_value<T>(name, check_not_started(name, options)));
+  }
+
   /// Registers a steerable parameter (see sluice/steer/param.hpp): every simulation
   /// rank registers the same ones in the same order, before start(). Its value changes
   /// only inside end_iteration(), at the same iteration on every rank. Local; errors
@@ -114,6 +122,10 @@ class Bridge {
   [[nodiscard]] const std::string& job_id() const noexcept;
 
  private:
+  // Registers a new stream with steering.
+  Channel& steered(Channel& channel);
+  const ChannelOptions& check_not_started(std::string_view name,
+                                          const ChannelOptions& options) const;
   friend class Consumer;  // a simulation rank's Consumer knows the Bridge's streams at once
   const Runtime* m_runtime;
   steer::Agent m_steering;

@@ -87,6 +87,17 @@ class Channel {
     publish_bytes(iteration, untyped.data());
   }
 
+  /// Publishes iteration `iteration` of a single-value stream (Producer::expose_value):
+  /// every process of the group calls it with the same value. InvalidArgument for a
+  /// stream that is not a single value.
+  template <typename T>
+  void publish_value(std::int64_t iteration, T value) {
+    check_type(dtype_of<T>());
+    check_value();
+    const void* locals[1] = {&value};
+    publish_bytes(iteration, locals);
+  }
+
   /// Zero-copy: the buffer (of layout(block).local_shape) in which to compute block
   /// `block` of iteration `iteration`; readers see it after commit(iteration). The
   /// first call for an iteration waits or drops like publish; the calls for the other
@@ -134,6 +145,7 @@ class Channel {
   explicit Channel(std::unique_ptr<detail::ChannelState> state);
   void check_type(Dtype asked) const;
   void check_blocks(std::size_t given) const;
+  void check_value() const;
   void* acquire(std::int64_t iteration, std::size_t block);
   void publish_bytes(std::int64_t iteration, const void* const* locals);
   std::size_t apply_injected_bytes(std::int64_t iteration, void* local);

@@ -110,6 +110,15 @@ class Step {
     }
     return {static_cast<const T*>(m_data), m_elements};
   }
+  /// The value of a single-value stream's step (Producer::expose_value), or of a
+  /// selection of one element. InvalidArgument for a wrong type or a step with other
+  /// than one element, StateError as data().
+  template <typename T>
+  [[nodiscard]] T value() const {
+    const auto values = data<T>();
+    check_single(values.size());
+    return values[0];
+  }
   /// Whether the step was read in place: blocks() point into the producers' slots.
   [[nodiscard]] bool in_place() const noexcept { return m_in_place; }
   /// The parts of the selection in the producers' slots (in-place steps; empty
@@ -123,6 +132,7 @@ class Step {
   Step(Subscription* owner, StepStatus status, std::int64_t iteration, const void* data,
        std::size_t elements, std::string error, bool in_place = false);
   void check_type(Dtype asked) const;
+  void check_single(std::size_t elements) const;
   void check_held() const;
   void assemble() const;
 
@@ -193,7 +203,11 @@ class Subscription {
  private:
   friend class Consumer;
   friend class Step;
+  friend class StepGroup;
   explicit Subscription(std::unique_ptr<detail::SubscriptionState> state);
+  // The newest iteration every producer is done with (published, skipped or
+  // withheld); -1 before any. Read one-sided.
+  [[nodiscard]] std::int64_t decided() const;
   void release(std::int64_t iteration);
   void check_destination(Dtype dtype, std::size_t elements) const;
   // Copies the in-place views of the held step into `into` (row-major selection).
@@ -247,6 +261,13 @@ class Consumer {
     return subscribe_dtype(name, dtype_of<T>(), &selection);
   }
   Subscription& subscribe_dtype(std::string_view name, Dtype dtype, const Selection* selection);
+  /// Subscribes to a single-value stream (Producer::expose_value); read each step's
+  /// value with Step::value<T>(). InvalidArgument if the stream is an array.
+  template <typename T>
+  Subscription& subscribe_value(std::string_view name) {
+    return subscribe_value_dtype(name, dtype_of<T>());
+  }
+  Subscription& subscribe_value_dtype(std::string_view name, Dtype dtype);
 
   /// Lets the simulation start publishing: the second half of the job's set-up
   /// (Runtime::start), collective over the job. Subscriptions made before it get

@@ -66,6 +66,16 @@ class Producer {
   Channel& expose_dtype(std::string_view name, Dtype dtype, std::span<const Layout> blocks,
                         ChannelOptions options = {});
 
+  /// Exposes a stream of one value of type T per iteration (the simulation time, a
+  /// residual): every process of the group calls it and publishes the same value with
+  /// Channel::publish_value (the group's first process keeps it). Readers get it with
+  /// Step::value(). Collective over the group; errors as expose().
+  template <typename T>
+  Channel& expose_value(std::string_view name, ChannelOptions options = {}) {
+    return expose_value_dtype(name, dtype_of<T>(), options);
+  }
+  Channel& expose_value_dtype(std::string_view name, Dtype dtype, ChannelOptions options = {});
+
   /// The channel of a stream exposed here; NotFound if there is none. Local.
   [[nodiscard]] Channel& channel(std::string_view name);
   [[nodiscard]] std::span<const std::unique_ptr<Channel>> channels() const noexcept {
@@ -88,6 +98,7 @@ class Producer {
   const mpi::Comm* m_group;
   std::vector<std::unique_ptr<Channel>> m_channels;
   std::function<void()> m_start;
+  bool m_pending_value = false;  // the stream being exposed is a single value
 };
 
 }  // namespace sluice::channel

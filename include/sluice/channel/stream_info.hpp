@@ -29,6 +29,9 @@ struct StreamInfo {
   Dtype dtype = Dtype::f64;
   Extents global_shape;
   ChannelOptions options;
+  /// A single value per iteration (Producer::expose_value: the simulation time, a
+  /// residual), read with Step::value(); carried as a one-element array.
+  bool is_value = false;
   /// Every block, by producing rank (in rank order) then block; blocks that own
   /// nothing are left out.
   std::vector<ProducerBlock> producers;
