@@ -476,9 +476,7 @@ int main(int argc, char** argv) {
     } else if (o.command == "stream") {
       print_iteration("from_iteration", client->control_stream(o.name, change));
     } else if (o.command == "inject") {
-      print_iteration(
-          "from_iteration",
-          client->inject(o.name, region, std::string(sluice::dtype_name(array.dtype)), array.data));
+      print_iteration("from_iteration", client->inject(o.name, region, array.dtype, array.data));
     } else if (o.command == "pause") {
       print_iteration("paused_before_iteration", client->pause());
     } else if (o.command == "resume") {

@@ -21,6 +21,7 @@
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/shm/tap.hpp"
 
 using namespace sluice;
 using namespace sluice::channel;
@@ -144,6 +145,13 @@ SLUICE_MPI_TEST(several_blocks_per_rank_read_whole_and_across_blocks) {
     auto& field =
         bridge.expose<std::int64_t>("field", std::span<const Layout>(blocks), {3, Policy::block});
     EXPECT_EQ(field.blocks(), blocks.size());
+    // The analytics rank also taps the job from shared memory, as an external reader.
+    bridge.start();
+    if (rank == 0) {
+      char job[16] = {};
+      bridge.job_id().copy(job, sizeof(job) - 1);
+      MPI_Send(job, sizeof(job), MPI_CHAR, rt.ranks_of(Role::analytics).front(), 5, MPI_COMM_WORLD);
+    }
     // Copies for odd iterations, zero-copy slots for even ones.
     std::vector<std::vector<std::int64_t>> locals;
     for (const auto& block : blocks) {
@@ -186,6 +194,12 @@ SLUICE_MPI_TEST(several_blocks_per_rank_read_whole_and_across_blocks) {
     EXPECT_EQ(in_place.blocks(), blocks);
     EXPECT_EQ(in_place.producers(), static_cast<std::size_t>(producers));
     consumer.start();
+    char job[16] = {};
+    MPI_Recv(job, sizeof(job), MPI_CHAR, rt.ranks_of(Role::simulation).front(), 5, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+    // Its heartbeat makes the producers mirror every block from now on.
+    shm::Tap tap(job, "field");
+    EXPECT_EQ(tap.info().blocks.size(), layout_name() == "doreisa" ? 40u : 10u);
     for (std::int64_t k = 0; k < iterations; ++k) {
       auto step = in_place.next(30s);
       EXPECT_TRUE(step.ok() && step.iteration() == k);
@@ -217,6 +231,11 @@ SLUICE_MPI_TEST(several_blocks_per_rank_read_whole_and_across_blocks) {
       }
     }
     EXPECT_TRUE(in_place.next(30s).status() == StepStatus::end_of_stream);
+    // The tap reads the last iteration whole from the blocks' mirrors.
+    std::vector<std::int64_t> tapped(static_cast<std::size_t>(whole.elements()));
+    const auto got = tap.read_latest({}, tapped.data(), tapped.size() * sizeof(std::int64_t), 10s);
+    EXPECT_TRUE(got.status == shm::TapStatus::ok && got.iteration == iterations - 1);
+    EXPECT_EQ(wrong_elements(tapped, whole, iterations - 1), 0);
     EXPECT_EQ(pulled.counters().bytes_pulled,
               static_cast<std::uint64_t>(iterations * whole.elements() * 8));
     const auto progress = consumer.progress("field");

@@ -12,10 +12,33 @@ namespace sluice {
 
 enum class Dtype : std::uint8_t { f32, f64, i32, i64, u8 };
 
-/// "f32", "f64", "i32", "i64", "u8".
-[[nodiscard]] std::string_view dtype_name(Dtype dtype) noexcept;
+/// "f32", "f64", "i32", "i64", "u8". Header only (the steering client, which does not
+/// link libsluice, uses it too).
+[[nodiscard]] constexpr std::string_view dtype_name(Dtype dtype) noexcept {
+  switch (dtype) {
+    case Dtype::f32:
+      return "f32";
+    case Dtype::f64:
+      return "f64";
+    case Dtype::i32:
+      return "i32";
+    case Dtype::i64:
+      return "i64";
+    case Dtype::u8:
+      return "u8";
+  }
+  return "unknown";
+}
+
 /// The Dtype named so by dtype_name(), if any.
-[[nodiscard]] std::optional<Dtype> parse_dtype(std::string_view name) noexcept;
+[[nodiscard]] constexpr std::optional<Dtype> parse_dtype(std::string_view name) noexcept {
+  for (Dtype dtype : {Dtype::f32, Dtype::f64, Dtype::i32, Dtype::i64, Dtype::u8}) {
+    if (dtype_name(dtype) == name) {
+      return dtype;
+    }
+  }
+  return std::nullopt;
+}
 
 /// Bytes per element.
 [[nodiscard]] constexpr std::size_t dtype_size(Dtype dtype) noexcept {

@@ -15,7 +15,7 @@
 /// std::vector<double> field(tap.info().elements());
 /// auto got = tap.wait_next(-1, std::chrono::seconds(5));
 /// if (got.status == sluice::shm::TapStatus::ok)
-///   got = tap.read_latest({}, {}, field.data(), field.size() * sizeof(double));
+///   got = tap.read_latest({}, field.data(), field.size() * sizeof(double));
 /// @endcode
 ///
 /// Only the blocks of producers on this node are visible: in a job spanning nodes, a

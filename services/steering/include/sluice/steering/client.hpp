@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "sluice/core/box.hpp"
+#include "sluice/core/dtype.hpp"
 
 namespace sluice::steering {
 
@@ -149,12 +150,12 @@ class Client {
   std::int64_t set(const std::string& name, std::int64_t value) { return set(name, Value(value)); }
   std::int64_t set(const std::string& name, bool value) { return set(name, Value(value)); }
   std::int64_t control_stream(const std::string& stream, const StreamChange& change);
-  /// `data`: the region's elements, row-major, of the stream's dtype ("f64", ...).
-  std::int64_t inject(const std::string& stream, const Box& region, const std::string& dtype,
+  /// `data`: the region's elements, row-major, of the stream's dtype.
+  std::int64_t inject(const std::string& stream, const Box& region, sluice::Dtype dtype,
                       std::span<const std::byte> data);
   template <typename T>
   std::int64_t inject(const std::string& stream, const Box& region, std::span<const T> data) {
-    return inject(stream, region, dtype_name_of<T>(), std::as_bytes(data));
+    return inject(stream, region, sluice::dtype_of<T>(), std::as_bytes(data));
   }
   std::int64_t pause();
   std::int64_t resume();
@@ -164,22 +165,6 @@ class Client {
   static constexpr std::size_t chunk_bytes = 960 * 1024;
 
  private:
-  template <typename T>
-  static std::string dtype_name_of() {
-    if constexpr (std::is_same_v<T, float>) {
-      return "f32";
-    } else if constexpr (std::is_same_v<T, double>) {
-      return "f64";
-    } else if constexpr (std::is_same_v<T, std::int32_t>) {
-      return "i32";
-    } else if constexpr (std::is_same_v<T, std::int64_t>) {
-      return "i64";
-    } else {
-      static_assert(std::is_same_v<T, std::uint8_t>, "streams carry f32, f64, i32, i64, u8");
-      return "u8";
-    }
-  }
-
   struct Impl;  // the Thrift transport and generated client
   std::unique_ptr<Impl> m_impl;
 };
