@@ -94,6 +94,11 @@ Window Window::create(const Comm& comm, std::size_t size_bytes, int disp_unit, M
   window.m_is_shared = shared;
   check_mpi(MPI_Win_set_errhandler(window.m_window, MPI_ERRORS_RETURN), "MPI_Win_set_errhandler",
             "installing MPI_ERRORS_RETURN on a new window");
+  if (shared) {
+    for (int rank = 0; rank < comm.size(); ++rank) {
+      window.m_shared_bases.push_back(window.shared_query(rank).base);
+    }
+  }
   return window;
 }
 
@@ -101,7 +106,8 @@ Window::Window(Window&& other) noexcept
     : m_window(std::exchange(other.m_window, MPI_WIN_NULL)),
       m_base(std::exchange(other.m_base, nullptr)),
       m_size_bytes(std::exchange(other.m_size_bytes, 0)),
-      m_is_shared(std::exchange(other.m_is_shared, false)) {}
+      m_is_shared(std::exchange(other.m_is_shared, false)),
+      m_shared_bases(std::move(other.m_shared_bases)) {}
 
 Window& Window::operator=(Window&& other) noexcept {
   if (this != &other) {
@@ -110,6 +116,7 @@ Window& Window::operator=(Window&& other) noexcept {
     m_base = std::exchange(other.m_base, nullptr);
     m_size_bytes = std::exchange(other.m_size_bytes, 0);
     m_is_shared = std::exchange(other.m_is_shared, false);
+    m_shared_bases = std::move(other.m_shared_bases);
   }
   return *this;
 }

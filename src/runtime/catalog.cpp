@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "sluice/core/error.hpp"
+#include "sluice/mpi/atomic_words.hpp"
 #include "sluice/mpi/check.hpp"
 
 namespace sluice {
@@ -19,7 +20,7 @@ struct EntryRecord {
   char name[Catalog::max_name_bytes + 1];
 };
 
-constexpr std::size_t count_offset = 0;
+constexpr MPI_Aint count_word = 0;
 constexpr std::size_t entries_offset = 64;
 
 MPI_Aint entry_offset(std::uint64_t entry) {
@@ -72,11 +73,7 @@ void Catalog::publish(std::string_view name, std::span<const std::byte> descript
   const mpi::Window& window = m_pool->window();
   window.sync();
   const auto count = static_cast<std::uint64_t>(++m_published);
-  check_mpi(
-      MPI_Accumulate(&count, 1, MPI_UINT64_T, m_world_rank, static_cast<MPI_Aint>(count_offset), 1,
-                     MPI_UINT64_T, MPI_REPLACE, window.get()),
-      "MPI_Accumulate", asked);
-  window.flush(m_world_rank);
+  mpi::AtomicWords(window, "a catalog count").store(m_world_rank, count_word, count);
   // Our own entry is known at once (and a second publish of the name is refused).
   (void)refresh();
 }
@@ -84,13 +81,10 @@ void Catalog::publish(std::string_view name, std::span<const std::byte> descript
 const std::vector<Catalog::Entry>& Catalog::refresh() {
   const mpi::Window& window = m_pool->window();
   std::vector<std::uint64_t> counts(static_cast<std::size_t>(m_world_size), 0);
-  const std::uint64_t unused = 0;
+  const mpi::AtomicWords words(window, "a catalog count");
   for (int rank = 0; rank < m_world_size; ++rank) {
-    check_mpi(MPI_Fetch_and_op(&unused, &counts[static_cast<std::size_t>(rank)], MPI_UINT64_T, rank,
-                               static_cast<MPI_Aint>(count_offset), MPI_NO_OP, window.get()),
-              "MPI_Fetch_and_op", "reading how many streams a process published");
+    counts[static_cast<std::size_t>(rank)] = words.load(rank, count_word);
   }
-  window.flush_all();
   std::vector<EntryRecord> records;
   for (int rank = 0; rank < m_world_size; ++rank) {
     auto& seen = m_seen[static_cast<std::size_t>(rank)];

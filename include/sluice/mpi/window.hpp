@@ -20,6 +20,7 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <vector>
 
 #include "sluice/mpi/comm.hpp"
 #include "sluice/mpi/info.hpp"
@@ -101,6 +102,11 @@ class Window {
   /// Where process `rank`'s memory of a shared window is mapped here. Local.
   /// Throws StateError for windows not made by allocate_shared.
   [[nodiscard]] SharedSegment shared_query(int rank) const;
+  /// The same base address, remembered when the window was made: no MPI call. Shared
+  /// windows only, `rank` in range (unchecked: for hot paths). Local, thread-safe.
+  [[nodiscard]] std::byte* shared_base(int rank) const noexcept {
+    return m_shared_bases[static_cast<std::size_t>(rank)];
+  }
 
   /// Opens a passive-target epoch to all processes. The default assertion
   /// MPI_MODE_NOCHECK is right for sluice's protocol, where ordering comes from
@@ -130,6 +136,7 @@ class Window {
   std::byte* m_base = nullptr;
   std::size_t m_size_bytes = 0;
   bool m_is_shared = false;
+  std::vector<std::byte*> m_shared_bases;  // per rank, shared windows only
 };
 
 }  // namespace sluice::mpi
