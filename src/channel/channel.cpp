@@ -287,7 +287,9 @@ void Channel::close() {
     return;
   }
   s.closed = true;
-  Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::closed), 1);
+  if (!s.window->is_null()) {  // the job's pool is freed at Runtime::free()
+    Words(*s.window).store(s.world_rank, s.window_layout.control_word(detail::closed), 1);
+  }
   for (const auto& block : s.blocks) {
     if (block.mirror) {
       block.mirror->close();
