@@ -6,12 +6,12 @@
 /// sluice::mpi::Environment mpi(argc, argv);
 /// sluice::Runtime runtime(sluice::Role::simulation);
 /// sluice::channel::Bridge bridge(runtime);
-/// auto& T = bridge.expose<double>("temperature", layout);   // collective over the job
+/// auto& T = bridge.expose<double>("temperature", layout);   // collective over the simulation
 /// for (std::int64_t k = 0; k <= iters; ++k) {
 ///   T.publish(k, field);
 ///   bridge.end_iteration(k);
 /// }
-/// bridge.close();                                           // collective over the job
+/// bridge.close();                                           // local; runtime.free() ends the job
 /// @endcode
 ///
 /// expose() is collective over the simulation ranks only (see Producer). start()

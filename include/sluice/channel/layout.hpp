@@ -2,10 +2,10 @@
 /// @file
 /// Where a stream's data lives: the global array, each rank's block, the local buffer.
 ///
-/// A stream is a global array of 1 to 3 dimensions, row-major, split into one block
-/// per producing rank. The rank's local buffer may be larger than its block (halo
-/// cells): `local_shape` is the buffer's shape and `local_offset` where the owned
-/// block starts inside it, so halos are excluded without a copy.
+/// A stream is a global array of 1 to 3 dimensions, row-major, split into blocks: one
+/// or several per producing rank (a Layout describes one). A local buffer may be larger
+/// than its block (halo cells): `local_shape` is the buffer's shape and `local_offset` where the
+/// owned block starts inside it, so halos are excluded without a copy.
 ///
 /// @code
 /// // 512 x 512 grid, rows split over 2 ranks, one halo cell on every side.
