@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""The Python process of the jobs check_python.py runs (with heat2d): each mode exercises
+part of the `sluice` module and prints one "PASS <mode>" line per check, or raises.
+
+usage: python_reader.py MODE NX NY ITERS
+  views      zero-copy views into the producer's slot, copies, release, StepGroup, values
+  bad-use    unknown stream, wrong dtype, bad regions, a callback that raises
+"""
+import sys
+
+import numpy as np
+
+import sluice
+
+
+def expect_raises(kind, text, call):
+    try:
+        call()
+    except kind as e:
+        for t in text:
+            assert t in str(e), f"{kind.__name__} without {t!r}: {e}"
+        return str(e)
+    raise AssertionError(f"expected {kind.__name__}")
+
+
+def views(nx, ny, iters):
+    assert sluice.runtime().role == "analytics"
+    consumer = sluice.consumer()
+    names = {s["name"]: s for s in consumer.streams()}
+    assert names["temperature"]["shape"] == (nx, ny), names
+    assert names["temperature"]["dtype"] == np.float64
+    assert names["time"]["is_value"]
+    whole = consumer.subscribe("temperature")
+    rows = consumer.subscribe("temperature", region="1:5,2:10")
+    strided = consumer.subscribe("temperature", region=((0, nx), (0, ny)), every=(2, 3))
+    remote = consumer.subscribe("temperature", region="0:4,0:4")
+    remote.force_remote()
+    time = consumer.subscribe_value("time")
+    group = sluice.StepGroup([time, whole, rows, strided, remote])
+    seen = []
+    while True:
+        steps = group.next(timeout=60)
+        if steps.status == sluice.Status.end_of_stream:
+            break
+        assert steps.ok, steps.status
+        k = steps.iteration
+        with steps:
+            t, w, r, s, m = (steps[i] for i in range(5))
+            assert isinstance(t.value(), float)
+            field = w.array()
+            assert field.shape == (nx, ny)
+            assert w.in_place, "one node: the step must be read in place"
+            blocks = w.blocks()
+            if len(blocks) == 1:
+                # One producer rank: a view of its slot, not a copy.
+                assert field.ctypes.data == blocks[0]["address"], "not a view of the slot"
+                assert not field.flags.writeable and not field.flags.owndata
+                assert field.base is not None
+                part = r.array()
+                assert part.ctypes.data == r.blocks()[0]["address"]
+            else:
+                assert field.flags.owndata, "several blocks: a copy"
+                for b in blocks:  # each block's own view holds its part
+                    a0, a1 = b["result_start"]
+                    n0, n1 = b["count"]
+                    assert np.array_equal(b["array"], field[a0:a0 + n0, a1:a1 + n1])
+            copy = w.array(copy=True)
+            assert copy.flags.owndata and copy.flags.writeable
+            assert np.array_equal(copy, field)
+            assert np.array_equal(r.array(), field[1:5, 2:10])
+            assert np.array_equal(s.array(), field[::2, ::3])
+            assert not m.in_place and m.array().flags.owndata
+            assert np.array_equal(m.array(), field[0:4, 0:4])
+            if k == 0:
+                assert np.all(field == 0.0)
+            else:
+                assert field[0].max() > 0.0  # the hot boundary warms the first row
+        # Released by `with`: refused now.
+        expect_raises(sluice.StateError, ["released"], w.array)
+        expect_raises(sluice.StateError, ["released"], w.blocks)
+        seen.append(k)
+    assert seen == list(range(iters + 1)), seen
+    print("PASS views: zero-copy views into the slot, copies, regions, strides, remote, "
+          "refused after release")
+
+    # A plain subscription, its own next() and status enum; after the end: end_of_stream.
+    step = whole.next(timeout=1)
+    assert step.status == sluice.Status.error or step.status == sluice.Status.end_of_stream
+
+
+def bad_use(nx, ny, iters):
+    consumer = sluice.consumer()
+    message = expect_raises(sluice.NotFound, ["presure", "temperature", "time"],
+                            lambda: consumer.subscribe("presure"))
+    assert isinstance(sluice.NotFound("x"), sluice.Error)
+    print("PASS unknown stream:", message.replace("\n", " "))
+    expect_raises(sluice.InvalidArgument, ["f32", "f64"],
+                  lambda: consumer.subscribe("temperature", dtype=np.float32))
+    expect_raises(sluice.InvalidArgument, ["complex"],
+                  lambda: consumer.subscribe("temperature", dtype=np.complex128))
+    print("PASS wrong dtype")
+    expect_raises(sluice.InvalidArgument, ["0:64:2"],
+                  lambda: consumer.subscribe("temperature", region="0:64:2,0:3"))
+    expect_raises(sluice.InvalidArgument, [],
+                  lambda: consumer.subscribe("temperature", region=f"0:{nx + 1},0:{ny}"))
+    expect_raises(sluice.InvalidArgument, ["every"],
+                  lambda: consumer.subscribe("temperature", every=0))
+    expect_raises(sluice.InvalidArgument, ["array"],
+                  lambda: consumer.subscribe_value("temperature"))
+    print("PASS bad regions")
+
+    calls = []
+
+    @sluice.register(sluice.Window("temperature", size=2, region="0:2,0:3"),
+                     sluice.Window("time", size=3), when="AND")
+    def fragile(temperature, time, iteration):
+        calls.append(iteration)
+        assert len(temperature) == min(iteration + 1, 2) and len(time) == min(iteration + 1, 3)
+        assert temperature[-1].shape == (2, 3)
+        assert time == sorted(time)
+        if iteration == 3:
+            raise ValueError("deliberate failure at 3")
+
+    summary = sluice.run(timeout=60)
+    assert calls == list(range(iters + 1)), calls
+    assert summary == {"bad_use.<locals>.fragile": {"calls": iters + 1, "failures": 1}}, summary
+    print("PASS a callback that raises: reported, the loop went on")
+
+
+def main():
+    mode, nx, ny, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    {"views": views, "bad-use": bad_use}[mode](nx, ny, iters)
+
+
+if __name__ == "__main__":
+    main()
