@@ -5,6 +5,7 @@ part of the `sluice` module and prints one "PASS <mode>" line per check, or rais
 usage: python_reader.py MODE NX NY ITERS
   views      zero-copy views into the producer's slot, copies, release, StepGroup, values
   bad-use    unknown stream, wrong dtype, bad regions, a callback that raises
+  callbacks  an explicit runtime, several callbacks, OR and AND windows
 """
 import sys
 
@@ -127,9 +128,37 @@ def bad_use(nx, ny, iters):
     print("PASS a callback that raises: reported, the loop went on")
 
 
+def callbacks(nx, ny, iters):
+    # Explicit role first; once per process.
+    rt = sluice.Runtime(role="analytics")
+    assert sluice.runtime() is rt and rt.role == "analytics" and rt.size == 1
+    expect_raises(sluice.StateError, ["already"], sluice.Runtime)
+    either_seen = []
+    alone_seen = []
+
+    @sluice.register(sluice.Window("time"), sluice.Window("temperature", region="0:1,0:4"),
+                     when="OR")
+    def either(time, temperature, iteration):
+        assert len(time) <= 1 and len(temperature) <= 1
+        either_seen.append(iteration)
+
+    @sluice.register(sluice.Window("temperature", size=3, every=2))
+    def alone(temperature, iteration):
+        assert len(temperature) == min(iteration + 1, 3)
+        assert all(t.shape == ((nx + 1) // 2, (ny + 1) // 2) for t in temperature)
+        alone_seen.append(iteration)
+
+    summary = sluice.run(timeout=60)
+    assert sorted(either_seen) == sorted(list(range(iters + 1)) * 2), either_seen
+    assert alone_seen == list(range(iters + 1)), alone_seen
+    assert all(s["failures"] == 0 for s in summary.values()), summary
+    expect_raises(sluice.StateError, ["no callback"], sluice.run)
+    print("PASS callbacks: explicit runtime, OR and AND windows, strided windows")
+
+
 def main():
     mode, nx, ny, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    {"views": views, "bad-use": bad_use}[mode](nx, ny, iters)
+    {"views": views, "bad-use": bad_use, "callbacks": callbacks}[mode](nx, ny, iters)
 
 
 if __name__ == "__main__":
