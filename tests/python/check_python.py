@@ -7,8 +7,10 @@ usage: check_python.py MPIRUN HEAT2D PYTHON READER MODE --ranks P --nx N --ny N 
 The environment must let PYTHON import sluice (PYTHONPATH=build/python).
 """
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 
 
 def main():
@@ -21,11 +23,19 @@ def main():
     parser.add_argument("--iters", type=int, default=8)
     parser.add_argument("--expect", action="append", default=[],
                         help="text the job's output must contain")
+    parser.add_argument("--server", help="sluice-steering-server: put one in the job, and give "
+                        "the reader the file holding its port")
     a = parser.parse_args()
     sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
-    job = subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1", a.python,
-                          a.reader, a.mode, str(a.nx), str(a.ny), str(a.iters)],
-                         capture_output=True, text=True, timeout=240)
+    with tempfile.TemporaryDirectory() as scratch:
+        server, port_file = [], []
+        if a.server:
+            port_file = [os.path.join(scratch, "port")]
+            server = [":", "-np", "1", a.server, "--port-file", port_file[0]]
+        job = subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, *server, ":", "-np", "1",
+                              a.python, a.reader, a.mode, str(a.nx), str(a.ny), str(a.iters),
+                              *port_file],
+                             capture_output=True, text=True, timeout=240)
     output = job.stdout + job.stderr
     missing = [t for t in a.expect if t not in output]
     if job.returncode != 0 or missing:

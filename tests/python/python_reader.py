@@ -6,8 +6,11 @@ usage: python_reader.py MODE NX NY ITERS
   views      zero-copy views into the producer's slot, copies, release, StepGroup, values
   bad-use    unknown stream, wrong dtype, bad regions, a callback that raises
   callbacks  an explicit runtime, several callbacks, OR and AND windows
+  steer      (with a steering server and its port file as 5th argument) every request
 """
 import sys
+import threading
+import time
 
 import numpy as np
 
@@ -156,9 +159,68 @@ def callbacks(nx, ny, iters):
     print("PASS callbacks: explicit runtime, OR and AND windows, strided windows")
 
 
+def steer(nx, ny, iters, port_file):
+    from sluice.steering import Steering, SteeringError
+
+    consumer = sluice.consumer()
+    group = sluice.StepGroup([consumer.subscribe_value("time"),
+                              consumer.subscribe("temperature")])
+    asked = {}
+    failures = []
+
+    # Steering waits for iteration boundaries, which a `block` producer reaches only while
+    # this process reads: steer from a thread, read in the main one.
+    def steering():
+        try:
+            with Steering(port_file=port_file) as s:
+                status = s.status()
+                assert status["streams"]["temperature"]["shape"] == (nx, ny), status
+                assert "hot" in s.params(), s.params()
+                asked["hot"] = s.set("hot", 50.0)
+                assert s.get("hot") == 50.0
+                expect_raises(SteeringError, ["UnknownName"], lambda: s.set("no_such", 1.0))
+                asked["inject"] = s.inject("temperature", np.full((2, 3), 77.0), at=(4, 5))
+                asked["pause"] = s.pause()
+                time.sleep(0.6)
+                asked["resume"] = s.resume()
+                asked["region"] = s.stream("temperature", region=f"0:4,0:{ny}")
+                asked["stop"] = s.stop()
+        except BaseException as e:  # noqa: B902: reported by the main thread
+            failures.append(e)
+            raise
+
+    records = []
+    thread = None
+    while True:
+        steps = group.next(timeout=60)
+        if steps.status == sluice.Status.end_of_stream:
+            break
+        assert steps.ok, (steps.status, steps.error)
+        with steps:
+            field = steps[1].array()
+            patch = field[4:6, 5:8].copy() if field.shape == (nx, ny) else None
+            records.append((steps.iteration, field.shape, patch, time.monotonic()))
+        if thread is None and steps.iteration >= 3:
+            thread = threading.Thread(target=steering)
+            thread.start()
+    thread.join()
+    assert not failures, failures
+    print("steering answered:", asked)
+    by_iteration = {k: (shape, patch) for k, shape, patch, _ in records}
+    assert np.all(by_iteration[asked["inject"]][1] == 77.0), by_iteration[asked["inject"]]
+    assert all(shape == (4, ny) for k, shape, _, _ in records if k >= asked["region"])
+    assert all(shape == (nx, ny) for k, shape, _, _ in records if k < asked["region"])
+    assert records[-1][0] < asked["stop"], (records[-1][0], asked["stop"])
+    gaps = [b[3] - a[3] for a, b in zip(records, records[1:])]
+    assert max(gaps) >= 0.4, max(gaps)
+    print("PASS steer: status, set/get, unknown name refused, inject, pause/resume, region, "
+          "stop")
+
+
 def main():
     mode, nx, ny, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    {"views": views, "bad-use": bad_use, "callbacks": callbacks}[mode](nx, ny, iters)
+    modes = {"views": views, "bad-use": bad_use, "callbacks": callbacks, "steer": steer}
+    modes[mode](nx, ny, iters, *sys.argv[5:])
 
 
 if __name__ == "__main__":
