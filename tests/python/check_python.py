@@ -25,6 +25,8 @@ def main():
                         help="text the job's output must contain")
     parser.add_argument("--server", help="sluice-steering-server: put one in the job, and give "
                         "the reader the file holding its port")
+    parser.add_argument("--expect-failure", action="store_true",
+                        help="the job must fail (and not hang)")
     a = parser.parse_args()
     sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
     with tempfile.TemporaryDirectory() as scratch:
@@ -38,7 +40,7 @@ def main():
                              capture_output=True, text=True, timeout=240)
     output = job.stdout + job.stderr
     missing = [t for t in a.expect if t not in output]
-    if job.returncode != 0 or missing:
+    if (job.returncode == 0) != (not a.expect_failure) or missing:
         print(output)
         print(f"exit {job.returncode}; missing from the output: {missing}")
         sys.exit(1)

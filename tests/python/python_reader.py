@@ -6,6 +6,7 @@ usage: python_reader.py MODE NX NY ITERS
   views      zero-copy views into the producer's slot, copies, release, StepGroup, values
   bad-use    unknown stream, wrong dtype, bad regions, a callback that raises
   callbacks  an explicit runtime, several callbacks, OR and AND windows
+  uncaught   an exception reaches the top level: the whole job is aborted, not hung
   steer      (with a steering server and its port file as 5th argument) every request
 """
 import sys
@@ -39,8 +40,20 @@ def views(nx, ny, iters):
     strided = consumer.subscribe("temperature", region=((0, nx), (0, ny)), every=(2, 3))
     remote = consumer.subscribe("temperature", region="0:4,0:4")
     remote.force_remote()
-    time = consumer.subscribe_value("time")
-    group = sluice.StepGroup([time, whole, rows, strided, remote])
+    sim_time = consumer.subscribe_value("time")
+    plain = consumer.subscribe("temperature", region="0:2,0:2")
+    group = sluice.StepGroup([sim_time, whole, rows, strided, remote])
+    # (Subscribed before the first next(): every subscription gets every iteration.)
+    # A step is refused once the next next() released it; a closed subscription ends.
+    first = plain.next(timeout=30)
+    assert first.ok and first.array().shape == (2, 2)
+    second = plain.next(timeout=30)
+    assert second.ok and second.iteration == first.iteration + 1
+    expect_raises(sluice.StateError, ["released"], first.array)
+    plain.close()
+    assert plain.is_closed and plain.next(timeout=0).status == sluice.Status.error
+    print("PASS a step released by the next next(); closing a subscription")
+
     seen = []
     while True:
         steps = group.next(timeout=60)
@@ -217,9 +230,16 @@ def steer(nx, ny, iters, port_file):
           "stop")
 
 
+def uncaught(nx, ny, iters):
+    step = sluice.consumer().subscribe("temperature").next(timeout=30)
+    assert step.ok
+    raise RuntimeError("deliberate uncaught error")
+
+
 def main():
     mode, nx, ny, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    modes = {"views": views, "bad-use": bad_use, "callbacks": callbacks, "steer": steer}
+    modes = {"views": views, "bad-use": bad_use, "callbacks": callbacks, "steer": steer,
+             "uncaught": uncaught}
     modes[mode](nx, ny, iters, *sys.argv[5:])
 
 
