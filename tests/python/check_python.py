@@ -27,7 +27,12 @@ def main():
                         "the reader the file holding its port")
     parser.add_argument("--expect-failure", action="store_true",
                         help="the job must fail (and not hang)")
+    parser.add_argument("--needs", help="a Python module the test needs: skipped without it")
     a = parser.parse_args()
+    if a.needs and subprocess.run([a.python, "-c", f"import {a.needs}"],
+                                  capture_output=True).returncode != 0:
+        print(f"{a.python} has no {a.needs}: skipped")
+        sys.exit(77)
     sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
     with tempfile.TemporaryDirectory() as scratch:
         server, port_file = [], []

@@ -6,6 +6,7 @@ usage: python_reader.py MODE NX NY ITERS
   views      zero-copy views into the producer's slot, copies, release, StepGroup, values
   bad-use    unknown stream, wrong dtype, bad regions, a callback that raises
   callbacks  an explicit runtime, several callbacks, OR and AND windows
+  mpi4py     mpi4py imported first (it initialises MPI, sluice borrows it)
   uncaught   an exception reaches the top level: the whole job is aborted, not hung
   steer      (with a steering server and its port file as 5th argument) every request
 """
@@ -236,10 +237,27 @@ def uncaught(nx, ny, iters):
     raise RuntimeError("deliberate uncaught error")
 
 
+def with_mpi4py(nx, ny, iters):
+    from mpi4py import MPI  # initialises MPI (thread level multiple) before sluice
+
+    assert sluice._sluice.mpi_initialized()
+    reader = sluice.consumer().subscribe("temperature", region="0:2,0:2")
+    seen = []
+    while True:
+        step = reader.next(timeout=30)
+        if step.status == sluice.Status.end_of_stream:
+            break
+        with step:
+            seen.append(step.iteration)
+    assert seen == list(range(iters + 1)), seen
+    print(f"PASS mpi4py first: MPI initialised by mpi4py ({MPI.COMM_WORLD.Get_size()} "
+          "processes), left for it to finalise")
+
+
 def main():
     mode, nx, ny, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     modes = {"views": views, "bad-use": bad_use, "callbacks": callbacks, "steer": steer,
-             "uncaught": uncaught}
+             "uncaught": uncaught, "mpi4py": with_mpi4py}
     modes[mode](nx, ny, iters, *sys.argv[5:])
 
 
