@@ -16,7 +16,8 @@ Every change returns the iteration it holds from. Refused requests raise Steerin
 SimulationFinished, Timeout) with the server's message. Only the steering server talks
 to the simulation (an analytics process has no in-job steering line of its own), hence
 the server in the job. Needs python3-thrift and the generated package `sluice_steering`
-(found on sys.path, in $SLUICE_STEER_GEN_PY, or next to the build tree's module).
+(built and installed next to `sluice`; else $SLUICE_STEER_GEN_PY or the build tree's
+services/gen-py).
 """
 
 import os

@@ -67,5 +67,7 @@ if [ -n "$python_package" ] && [ "$sanitize" = none ]; then
     /usr/bin/python3 -c 'import sys, sluice
 assert sluice.__file__.startswith(sys.argv[1]), sluice.__file__
 assert not sluice._sluice.mpi_initialized()   # importing does not start MPI
+import sluice.steering, sluice_steering.Steering   # the steering client, installed with it
+assert sluice_steering.__file__.startswith(sys.argv[1]), sluice_steering.__file__
 print("python module OK:", sluice.__file__)' "$scratch/root"
 fi
