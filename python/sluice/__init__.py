@@ -110,6 +110,9 @@ def runtime():
     return _runtime if _runtime is not None else Runtime()
 
 
+_default_runtime = runtime
+
+
 def shutdown():
     """Ends sluice in this process: releases held steps, closes consumers, frees the
     runtime (collective over the job) and finalises MPI if sluice initialised it.
@@ -166,8 +169,8 @@ class Consumer:
     process of the job must reach that point; the first next() (or start()) ends the
     set-up, and subscriptions made before it get every iteration from the first."""
 
-    def __init__(self, runtime_=None, read_in_place=True):
-        self._runtime = runtime_ if runtime_ is not None else runtime()
+    def __init__(self, runtime=None, read_in_place=True):  # noqa: F811: the module's runtime()
+        self._runtime = runtime if runtime is not None else _default_runtime()
         self._c = _sluice.Consumer(self._runtime, read_in_place)
 
     def streams(self):
