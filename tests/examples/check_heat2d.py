@@ -3,7 +3,10 @@
 computation on the whole array (numpy), to 1e-9 relative; histogram counts exactly.
 
 usage: check_heat2d.py MPIRUN HEAT2D ANALYTICS --ranks P [--analytics A] --nx N --ny N
-                      --iters N --every N --dt X
+                      --iters N --every N --dt X [--interpreter PROGRAM]
+
+With --interpreter, ANALYTICS is a script that PROGRAM runs (the Python analytics:
+--interpreter /usr/bin/python3 examples/heat2d/heat2d_analytics.py).
 """
 import argparse
 import csv
@@ -81,12 +84,14 @@ def main():
     parser.add_argument("--schedulers", type=int, default=0,
                         help="sluice-scheduler processes in the job (they must not change the CSV)")
     parser.add_argument("--scheduler-program", help="path of sluice-scheduler")
+    parser.add_argument("--interpreter", help="the program that runs ANALYTICS (a script)")
     a = parser.parse_args()
+    analytics = [a.interpreter, a.analytics_program] if a.interpreter else [a.analytics_program]
 
     if a.expect_error:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
         job = subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, ":", "-np", "1",
-                              a.analytics_program],
+                              *analytics],
                              capture_output=True, text=True, timeout=120)
         output = job.stdout + job.stderr
         if job.returncode == 0 or a.expect_error not in output:
@@ -101,7 +106,7 @@ def main():
                "--every", str(a.every), "--dt", repr(a.dt)]
         ring = [":", "-np", str(a.schedulers), a.scheduler_program] if a.schedulers else []
         subprocess.run([a.mpirun, "-np", str(a.ranks), *sim, *ring, ":", "-np", str(a.analytics),
-                        a.analytics_program, "--out", out.name], check=True, timeout=600)
+                        *analytics, "--out", out.name], check=True, timeout=600)
         with open(out.name, newline="") as f:
             table = list(csv.reader(f))
 

@@ -57,3 +57,17 @@ fi
 grep -q "steering client OK" "$scratch/steer.log"
 "$mpirun" -np 2 "$scratch/build/consumer" | tee "$scratch/run.log"
 grep -q "consumer OK: sluice [0-9.]*, 2 simulation ranks" "$scratch/run.log"
+
+# The Python module, when built (and not sanitized: a sanitizer runtime must be the
+# first library of the process, which Python is not): importable from the installed
+# tree, finding the installed libsluice.
+python_package=$(find "$scratch/root" -path '*/sluice/__init__.py' | head -1)
+if [ -n "$python_package" ] && [ "$sanitize" = none ]; then
+  PYTHONPATH=$(dirname "$(dirname "$python_package")") LD_LIBRARY_PATH=$(dirname "$pcdir") \
+    /usr/bin/python3 -c 'import sys, sluice
+assert sluice.__file__.startswith(sys.argv[1]), sluice.__file__
+assert not sluice._sluice.mpi_initialized()   # importing does not start MPI
+import sluice.steering, sluice_steering.Steering   # the steering client, installed with it
+assert sluice_steering.__file__.startswith(sys.argv[1]), sluice_steering.__file__
+print("python module OK:", sluice.__file__)' "$scratch/root"
+fi

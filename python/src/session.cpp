@@ -1,0 +1,54 @@
+// The process's session of the `sluice._sluice` extension, and its orderly end.
+#include "bindings.hpp"
+#include "sluice/core/error.hpp"
+
+namespace sluice::python {
+
+Session& session() {
+  static Session instance;
+  return instance;
+}
+
+void check_alive(const char* asked) {
+  if (session().is_shut_down) {
+    throw StateError(asked, "sluice was shut down (sluice.shutdown() or the end of the program)",
+                     "do everything before the program ends");
+  }
+}
+
+void track(const std::shared_ptr<Step>& step) {
+  auto& steps = session().steps;
+  if (steps.size() > 64) {
+    steps.remove_if([](const auto& weak) { return weak.expired(); });
+  }
+  steps.push_back(step);
+}
+
+// ---- shutdown ------------------------------------------------------------------------
+
+void shutdown() {
+  auto& s = session();
+  if (s.is_shut_down) {
+    return;
+  }
+  s.is_shut_down = true;
+  for (auto& weak : s.steps) {
+    if (auto step = weak.lock()) {
+      step->release();
+    }
+  }
+  s.steps.clear();
+  for (auto& weak : s.consumers) {
+    if (auto consumer = weak.lock()) {
+      consumer->close();
+    }
+  }
+  if (s.runtime) {
+    py::gil_scoped_release unlocked;  // a collective: other threads may run meanwhile
+    s.runtime->free();
+  }
+  // The Runtime object stays (handles may still point to it); MPI ends here if we began it.
+  s.environment.reset();
+}
+
+}  // namespace sluice::python
