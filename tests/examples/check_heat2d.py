@@ -3,7 +3,10 @@
 computation on the whole array (numpy), to 1e-9 relative; histogram counts exactly.
 
 usage: check_heat2d.py MPIRUN HEAT2D ANALYTICS --ranks P [--analytics A] --nx N --ny N
-                      --iters N --every N --dt X
+                      --iters N --every N --dt X [--simulation PROGRAM]
+
+--simulation runs another implementation of heat2d (heat2d-c, heat2d-fortran) in place
+of HEAT2D: it must produce the same CSV, checked against the same reference.
 """
 import argparse
 import csv
@@ -81,7 +84,12 @@ def main():
     parser.add_argument("--schedulers", type=int, default=0,
                         help="sluice-scheduler processes in the job (they must not change the CSV)")
     parser.add_argument("--scheduler-program", help="path of sluice-scheduler")
+    parser.add_argument("--simulation",
+                        help="the simulation program to run instead of HEAT2D (heat2d-c, "
+                             "heat2d-fortran): same command line, same streams, same CSV")
     a = parser.parse_args()
+    if a.simulation:
+        a.heat2d = a.simulation
 
     if a.expect_error:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
@@ -127,7 +135,7 @@ def main():
     if failures:
         print("\n".join(failures[:20]))
         sys.exit(1)
-    print(f"heat2d CSV matches the serial reference: {len(expected)} iterations, "
+    print(f"{a.heat2d} CSV matches the serial reference: {len(expected)} iterations, "
           f"{a.nx} x {a.ny} on {a.ranks} ranks, every {a.every}, {a.analytics} analytics rank(s)")
 
 
