@@ -105,6 +105,9 @@ const char* sluice_last_error(void);
 const char* sluice_status_name(int status);
 /** The library's version, "MAJOR.MINOR.PATCH". */
 const char* sluice_version(void);
+/** Prints "sluice: <message>" on stderr and aborts the job (MPI_Abort on
+ *  MPI_COMM_WORLD with `code`), as MPI's default error handler does. */
+void sluice_abort(const char* message, int code);
 
 /* ---- start and end ---------------------------------------------------------- */
 
@@ -169,6 +172,12 @@ int sluice_publish_value(sluice_stream* stream, int64_t iteration, sluice_dtype 
 int sluice_slot(sluice_stream* stream, int64_t iteration, int32_t block, sluice_dtype dtype,
                 void** data);
 int sluice_commit(sluice_stream* stream, int64_t iteration);
+
+/** Checks that a buffer of `ndims` dimensions of shape `shape` (C order) is the local
+ *  buffer of block `block`: SLUICE_ERR_INVALID_ARGUMENT saying what differs otherwise.
+ *  The Fortran module calls it before every publish. Local. */
+int sluice_stream_check_buffer(const sluice_stream* stream, int32_t block, int32_t ndims,
+                               const int64_t* shape);
 
 /** Lets steering clients inject data into this stream (on every rank, before the
  *  first publish). */

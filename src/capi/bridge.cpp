@@ -1,6 +1,7 @@
 // The C API's start and end: a simulation process's Runtime and Bridge behind one handle.
 #include <mpi.h>
 
+#include <cstdio>
 #include <string>
 
 #include "handles.hpp"
@@ -68,6 +69,12 @@ using sluice::capi::require;
 extern "C" {
 
 const char* sluice_version(void) { return sluice::version_string().data(); }
+
+void sluice_abort(const char* message, int code) {
+  std::fprintf(stderr, "sluice: %s\n", message != nullptr ? message : "aborting");
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, code);
+}
 
 int sluice_init(MPI_Comm sim_comm, sluice_bridge** bridge) {
   constexpr const char* call = "sluice_init";

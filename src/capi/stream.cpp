@@ -213,6 +213,29 @@ int sluice_stream_layout(const sluice_stream* stream, int32_t block, sluice_layo
   });
 }
 
+int sluice_stream_check_buffer(const sluice_stream* stream, int32_t block, int32_t ndims,
+                               const int64_t* shape) {
+  constexpr const char* call = "sluice_stream_check_buffer";
+  return guarded(call, [&] {
+    require_stream(stream, call);
+    if (block < 0 || ndims < 0 || (ndims > 0 && shape == nullptr)) {
+      throw sluice::InvalidArgument(call, "negative block or ndims, or a NULL shape");
+    }
+    const auto& layout = stream->channel->layout(static_cast<std::size_t>(block));
+    const sluice::Extents given(shape, shape + ndims);
+    if (given != layout.local_shape) {
+      throw sluice::InvalidArgument("publishing block " + std::to_string(block) + " of stream '" +
+                                        stream->channel->info().name + "'",
+                                    "the buffer's shape " + sluice::to_string(given) +
+                                        " is not the local shape " +
+                                        sluice::to_string(layout.local_shape) +
+                                        " it was exposed with (C order: a Fortran array's "
+                                        "dimensions reversed)",
+                                    "pass an array of the local shape given to sluice_expose");
+    }
+  });
+}
+
 int sluice_publish(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
                    const void* local) {
   constexpr const char* call = "sluice_publish";
