@@ -32,10 +32,7 @@ std::unique_ptr<sluice_bridge> make_bridge(const char* call) {
   return handle;
 }
 
-sluice_bridge* registered(std::unique_ptr<sluice_bridge> handle) {
-  register_handle(handle.get(), Kind::bridge);
-  return handle.release();
-}
+sluice_bridge* registered(std::unique_ptr<sluice_bridge> handle) { return handle.release(); }
 
 // Every rank of the simulation agrees whether the communicator the simulation gave
 // holds exactly the simulation's processes.
@@ -141,17 +138,13 @@ int sluice_finalize(sluice_bridge** bridge) {
       throw sluice::InvalidArgument(call, "the pointer to the bridge is NULL");
     }
     require(*bridge, Kind::bridge, "bridge", call);
-    sluice_bridge* handle = *bridge;
-    // Unregistered first: whatever happens below, the handle is no longer usable.
-    for (const auto& stream : handle->streams) {
-      sluice::capi::unregister_handle(stream.get());
-    }
-    for (const auto& param : handle->params) {
-      sluice::capi::unregister_handle(param.get());
-    }
-    sluice::capi::unregister_handle(handle);
+    std::unique_ptr<sluice_bridge> owned(*bridge);
     *bridge = nullptr;
-    const std::unique_ptr<sluice_bridge> owned(handle);
+    // Whatever happens below, the handles are dead afterwards and their memory kept.
+    struct RetireAtExit {
+      std::unique_ptr<sluice_bridge>& bridge;
+      ~RetireAtExit() { sluice::capi::retire(std::move(bridge)); }
+    } retire_at_exit{owned};
     if (!owned->bridge->is_closed()) {
       owned->bridge->close();
     }

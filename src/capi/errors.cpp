@@ -2,7 +2,7 @@
 #include <mutex>
 #include <new>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "handles.hpp"
 
@@ -12,13 +12,14 @@ namespace {
 
 thread_local std::string t_last_error;
 
-std::mutex& table_mutex() {
+// Finalized bridges, their handles' magic cleared (see handles.hpp).
+std::mutex& retired_mutex() {
   static std::mutex mutex;
   return mutex;
 }
-std::unordered_map<const void*, Kind>& table() {
-  static std::unordered_map<const void*, Kind> live;
-  return live;
+std::vector<std::unique_ptr<sluice_bridge>>& retired() {
+  static std::vector<std::unique_ptr<sluice_bridge>> bridges;
+  return bridges;
 }
 
 const char* kind_name(Kind kind) {
@@ -29,37 +30,43 @@ const char* kind_name(Kind kind) {
       return "sluice_stream";
     case Kind::param:
       return "sluice_param";
+    case Kind::dead:
+      break;
   }
   return "handle";
 }
 
 }  // namespace
 
-void register_handle(const void* handle, Kind kind) {
-  const std::lock_guard lock(table_mutex());
-  table()[handle] = kind;
-}
-
-void unregister_handle(const void* handle) {
-  const std::lock_guard lock(table_mutex());
-  table().erase(handle);
-}
-
-bool is_live(const void* handle, Kind kind) noexcept {
-  const std::lock_guard lock(table_mutex());
-  const auto found = table().find(handle);
-  return found != table().end() && found->second == kind;
-}
-
-void require(const void* handle, Kind kind, const char* what, const char* call) {
+void bad_handle(const void* handle, Kind kind, const char* what, const char* call) {
   if (handle == nullptr) {
     throw HandleError(std::string(call), std::string("the ") + what + " is NULL",
-                      std::string("pass the ") + kind_name(kind) + " its constructor returned");
+                      std::string("pass the ") + kind_name(kind) + " sluice gave you");
   }
-  if (!is_live(handle, kind)) {
-    throw HandleError(std::string(call),
-                      std::string("the ") + what + " is not a live " + kind_name(kind),
-                      "it was finalized, or is another kind of handle");
+  throw HandleError(std::string(call),
+                    std::string("the ") + what + " is not a live " + kind_name(kind),
+                    "it was finalized, or is another kind of handle");
+}
+
+void retire(std::unique_ptr<sluice_bridge> bridge) noexcept {
+  if (!bridge) {
+    return;
+  }
+  bridge->magic = Kind::dead;
+  for (const auto& stream : bridge->streams) {
+    stream->magic = Kind::dead;
+    stream->channel = nullptr;
+  }
+  for (const auto& param : bridge->params) {
+    param->magic = Kind::dead;
+  }
+  bridge->bridge.reset();  // before the runtime it refers to
+  bridge->runtime.reset();
+  try {
+    const std::lock_guard lock(retired_mutex());
+    retired().push_back(std::move(bridge));
+  } catch (...) {
+    (void)bridge.release();  // kept all the same: stale handles may still point here
   }
 }
 

@@ -23,11 +23,10 @@ sluice_param* add_param(sluice_bridge* bridge, const char* name, T initial, cons
   if (doc != nullptr) {
     spec.doc = doc;
   }
-  auto handle =
-      std::make_unique<sluice_param>(sluice_param{bridge->bridge->param<T>(name, initial, spec)});
+  auto handle = std::make_unique<sluice_param>(
+      sluice_param{Kind::param, bridge->bridge->param<T>(name, initial, spec)});
   bridge->params.push_back(std::move(handle));
   sluice_param* param = bridge->params.back().get();
-  register_handle(param, Kind::param);
   return param;
 }
 

@@ -112,7 +112,6 @@ sluice_stream* add_stream(sluice_bridge* bridge, channel::Channel& channel) {
   handle->bridge = bridge;
   bridge->streams.push_back(std::move(handle));
   sluice_stream* stream = bridge->streams.back().get();
-  register_handle(stream, Kind::stream);
   return stream;
 }
 
