@@ -31,6 +31,7 @@ program heat2d_fortran
   integer(8) :: started, ended, rate
   real(c_double) :: seconds
   character(len=256) :: message
+  character(len=16) :: timing, rate_text
 
   call parse()
   call MPI_Init(ierr)
@@ -147,10 +148,12 @@ program heat2d_fortran
   call system_clock(ended)
   seconds = real(ended - started, c_double) / real(rate, c_double)
   if (rank == 0) then
-    write(error_unit, '(a,a,i0,a,i0,a,i0,a,i0,a,i0,a,f0.3,a,f0.1,a)') program_name, ': ', nx, &
-      ' x ', ny, ' grid on ', px, ' x ', py, ' ranks, ', last, ' iterations in ', seconds, &
-      ' s (', real(nx, c_double) * real(ny, c_double) * real(last, c_double) / seconds / 1e6, &
-      ' Mcell updates/s)'
+    write(timing, '(f12.3)') seconds
+    write(rate_text, '(f14.1)') real(nx, c_double) * real(ny, c_double) * real(last, c_double) &
+      / seconds / 1e6
+    write(error_unit, '(a,a,i0,a,i0,a,i0,a,i0,a,i0,a,a,a,a,a)') program_name, ': ', nx, &
+      ' x ', ny, ' grid on ', px, ' x ', py, ' ranks, ', last, ' iterations in ', &
+      trim(adjustl(timing)), ' s (', trim(adjustl(rate_text)), ' Mcell updates/s)'
   end if
   call MPI_Type_free(column_type, ierr)
   call sluice_finalize(bridge)
