@@ -113,9 +113,11 @@ void sluice_abort(const char* message, int code);
 
 /**
  * Declares this process a simulation rank whose communicator is `sim_comm`, which
- * must hold exactly the job's simulation processes (those calling sluice_init*).
- * Collective over MPI_COMM_WORLD (every process of the job declares its role).
- * SLUICE_ERR_ROLE if `sim_comm` is not the simulation's processes.
+ * must hold exactly the job's simulation processes (those calling sluice_init*), in
+ * any order. Collective over MPI_COMM_WORLD (every process of the job declares its
+ * role). SLUICE_ERR_ROLE, on every simulation rank alike, if `sim_comm` is not the
+ * simulation's processes. After a failed sluice_init* the rest of the job is still
+ * in its set-up: abort it (sluice_abort).
  */
 int sluice_init(MPI_Comm sim_comm, sluice_bridge** bridge);
 /**
