@@ -156,6 +156,7 @@ program heat2d_fortran
       trim(adjustl(timing)), ' s (', trim(adjustl(rate_text)), ' Mcell updates/s)'
   end if
   call MPI_Type_free(column_type, ierr)
+  deallocate(spare_a, spare_b)
   call sluice_finalize(bridge)
   call MPI_Finalize(ierr)
 

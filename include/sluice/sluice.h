@@ -56,7 +56,9 @@ typedef enum sluice_status {
   SLUICE_ERR_OTHER = 7             /**< anything else (out of memory, ...) */
 } sluice_status;
 
-/** Element types, as sluice::Dtype. */
+/** Element types, as sluice::Dtype. Functions take them as `int dtype` (and options
+ *  the policy as an int32_t): a value outside the enumeration is then an error code
+ *  rather than undefined behaviour on the C++ side. */
 typedef enum sluice_dtype {
   SLUICE_F32 = 0,
   SLUICE_F64 = 1,
@@ -91,8 +93,8 @@ typedef struct sluice_layout {
 
 /** Stream options; pass NULL for the defaults (depth 2, SLUICE_POLICY_BLOCK). */
 typedef struct sluice_stream_options {
-  int32_t depth;        /**< slots per producing rank, at least 1 (0: the default) */
-  sluice_policy policy; /**< slow-reader policy */
+  int32_t depth;  /**< slots per producing rank, at least 1 (0: the default) */
+  int32_t policy; /**< a sluice_policy: the slow-reader policy */
 } sluice_stream_options;
 
 typedef struct sluice_bridge sluice_bridge; /**< the simulation's sluice (runtime + bridge) */
@@ -147,11 +149,10 @@ int sluice_finalize(sluice_bridge** bridge);
  * Collective over the simulation ranks, in the same order on every rank.
  * `options` may be NULL. `*stream` stays valid until sluice_finalize.
  */
-int sluice_expose(sluice_bridge* bridge, const char* name, sluice_dtype dtype,
-                  const sluice_layout* blocks, int32_t nblocks,
-                  const sluice_stream_options* options, sluice_stream** stream);
+int sluice_expose(sluice_bridge* bridge, const char* name, int dtype, const sluice_layout* blocks,
+                  int32_t nblocks, const sluice_stream_options* options, sluice_stream** stream);
 /** Exposes a single value per iteration (the simulation time). Collective as above. */
-int sluice_expose_value(sluice_bridge* bridge, const char* name, sluice_dtype dtype,
+int sluice_expose_value(sluice_bridge* bridge, const char* name, int dtype,
                         const sluice_stream_options* options, sluice_stream** stream);
 
 /** The number of blocks this rank produces, and the layout of one (normalised). */
@@ -160,19 +161,17 @@ int sluice_stream_layout(const sluice_stream* stream, int32_t block, sluice_layo
 
 /** Copies the owned region of `local` (a buffer of the layout's local_shape, of type
  *  `dtype`) and publishes iteration `iteration` (rank with at most one block). */
-int sluice_publish(sluice_stream* stream, int64_t iteration, sluice_dtype dtype, const void* local);
+int sluice_publish(sluice_stream* stream, int64_t iteration, int dtype, const void* local);
 /** The same with one buffer per block, in the order they were exposed. */
-int sluice_publish_blocks(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
+int sluice_publish_blocks(sluice_stream* stream, int64_t iteration, int dtype,
                           const void* const* locals, int32_t nblocks);
 /** Publishes the value `*value` (of type `dtype`) of a single-value stream: every
  *  simulation rank calls it with the same value. */
-int sluice_publish_value(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
-                         const void* value);
+int sluice_publish_value(sluice_stream* stream, int64_t iteration, int dtype, const void* value);
 
 /** Zero-copy: `*data` is the buffer (local_shape of block `block`) in which to compute
  *  iteration `iteration`; readers see it after sluice_commit(stream, iteration). */
-int sluice_slot(sluice_stream* stream, int64_t iteration, int32_t block, sluice_dtype dtype,
-                void** data);
+int sluice_slot(sluice_stream* stream, int64_t iteration, int32_t block, int dtype, void** data);
 int sluice_commit(sluice_stream* stream, int64_t iteration);
 
 /** Checks that a buffer of `ndims` dimensions of shape `shape` (C order) is the local
@@ -186,8 +185,8 @@ int sluice_stream_check_buffer(const sluice_stream* stream, int32_t block, int32
 int sluice_accept_injections(sluice_stream* stream);
 /** Writes the injections holding from `iteration` into `local` (local_shape, of
  *  `dtype`); `*written` (may be NULL) gets the number of elements written. */
-int sluice_apply_injections(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
-                            void* local, int64_t* written);
+int sluice_apply_injections(sluice_stream* stream, int64_t iteration, int dtype, void* local,
+                            int64_t* written);
 
 /* ---- steering ----------------------------------------------------------------- */
 

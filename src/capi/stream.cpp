@@ -150,9 +150,8 @@ using sluice::capi::with_type;
 
 extern "C" {
 
-int sluice_expose(sluice_bridge* bridge, const char* name, sluice_dtype dtype,
-                  const sluice_layout* blocks, int32_t nblocks,
-                  const sluice_stream_options* options, sluice_stream** stream) {
+int sluice_expose(sluice_bridge* bridge, const char* name, int dtype, const sluice_layout* blocks,
+                  int32_t nblocks, const sluice_stream_options* options, sluice_stream** stream) {
   constexpr const char* call = "sluice_expose";
   return guarded(call, [&] {
     require(bridge, Kind::bridge, "bridge", call);
@@ -175,7 +174,7 @@ int sluice_expose(sluice_bridge* bridge, const char* name, sluice_dtype dtype,
   });
 }
 
-int sluice_expose_value(sluice_bridge* bridge, const char* name, sluice_dtype dtype,
+int sluice_expose_value(sluice_bridge* bridge, const char* name, int dtype,
                         const sluice_stream_options* options, sluice_stream** stream) {
   constexpr const char* call = "sluice_expose_value";
   return guarded(call, [&] {
@@ -235,8 +234,7 @@ int sluice_stream_check_buffer(const sluice_stream* stream, int32_t block, int32
   });
 }
 
-int sluice_publish(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
-                   const void* local) {
+int sluice_publish(sluice_stream* stream, int64_t iteration, int dtype, const void* local) {
   constexpr const char* call = "sluice_publish";
   return guarded(call, [&] {
     require_stream(stream, call);
@@ -250,7 +248,7 @@ int sluice_publish(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
   });
 }
 
-int sluice_publish_blocks(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
+int sluice_publish_blocks(sluice_stream* stream, int64_t iteration, int dtype,
                           const void* const* locals, int32_t nblocks) {
   constexpr const char* call = "sluice_publish_blocks";
   return guarded(call, [&] {
@@ -273,8 +271,7 @@ int sluice_publish_blocks(sluice_stream* stream, int64_t iteration, sluice_dtype
   });
 }
 
-int sluice_publish_value(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
-                         const void* value) {
+int sluice_publish_value(sluice_stream* stream, int64_t iteration, int dtype, const void* value) {
   constexpr const char* call = "sluice_publish_value";
   return guarded(call, [&] {
     require_stream(stream, call);
@@ -290,8 +287,7 @@ int sluice_publish_value(sluice_stream* stream, int64_t iteration, sluice_dtype 
   });
 }
 
-int sluice_slot(sluice_stream* stream, int64_t iteration, int32_t block, sluice_dtype dtype,
-                void** data) {
+int sluice_slot(sluice_stream* stream, int64_t iteration, int32_t block, int dtype, void** data) {
   constexpr const char* call = "sluice_slot";
   return guarded(call, [&] {
     require_stream(stream, call);
@@ -321,8 +317,8 @@ int sluice_accept_injections(sluice_stream* stream) {
   });
 }
 
-int sluice_apply_injections(sluice_stream* stream, int64_t iteration, sluice_dtype dtype,
-                            void* local, int64_t* written) {
+int sluice_apply_injections(sluice_stream* stream, int64_t iteration, int dtype, void* local,
+                            int64_t* written) {
   constexpr const char* call = "sluice_apply_injections";
   return guarded(call, [&] {
     require_stream(stream, call);

@@ -48,6 +48,7 @@ program fortran_producer
     call sluice_publish_value(step, k, int(k, c_int64_t))
     call sluice_end_iteration(bridge, k)
   end do
+  deallocate(local)
   call sluice_finalize(bridge)
   call expect(.not. c_associated(bridge%ptr), 'sluice_finalize clears the handle')
   if (rank == 0) print '(a)', 'fortran producer OK'

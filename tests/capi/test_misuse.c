@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
   four_dims.ndims = 4;
   expect("4 dimensions", sluice_expose(bridge, "bad", SLUICE_F64, &four_dims, 1, NULL, &none),
          SLUICE_ERR_INVALID_ARGUMENT, "1 to 3 dimensions");
-  expect("dtype 42", sluice_expose(bridge, "bad", (sluice_dtype)42, &layout, 1, NULL, &none),
+  expect("dtype 42", sluice_expose(bridge, "bad", 42, &layout, 1, NULL, &none),
          SLUICE_ERR_INVALID_ARGUMENT, "not a sluice_dtype");
-  const sluice_stream_options bad_policy = {.depth = 2, .policy = (sluice_policy)9};
+  const sluice_stream_options bad_policy = {.depth = 2, .policy = 9};
   expect("policy 9", sluice_expose(bridge, "bad", SLUICE_F64, &layout, 1, &bad_policy, &none),
          SLUICE_ERR_INVALID_ARGUMENT, "not a sluice_policy");
   expect("empty stream name", sluice_expose(bridge, "", SLUICE_F64, &layout, 1, NULL, &none),
