@@ -4,9 +4,12 @@ computation on the whole array (numpy), to 1e-9 relative; histogram counts exact
 
 usage: check_heat2d.py MPIRUN HEAT2D ANALYTICS --ranks P [--analytics A] --nx N --ny N
                       --iters N --every N --dt X [--interpreter PROGRAM]
+                      [--simulation PROGRAM]
 
 With --interpreter, ANALYTICS is a script that PROGRAM runs (the Python analytics:
 --interpreter /usr/bin/python3 examples/heat2d/heat2d_analytics.py).
+--simulation runs another implementation of heat2d (heat2d-c, heat2d-fortran) in place
+of HEAT2D: it must produce the same CSV, checked against the same reference.
 """
 import argparse
 import csv
@@ -85,7 +88,12 @@ def main():
                         help="sluice-scheduler processes in the job (they must not change the CSV)")
     parser.add_argument("--scheduler-program", help="path of sluice-scheduler")
     parser.add_argument("--interpreter", help="the program that runs ANALYTICS (a script)")
+    parser.add_argument("--simulation",
+                        help="the simulation program to run instead of HEAT2D (heat2d-c, "
+                             "heat2d-fortran): same command line, same streams, same CSV")
     a = parser.parse_args()
+    if a.simulation:
+        a.heat2d = a.simulation
     analytics = [a.interpreter, a.analytics_program] if a.interpreter else [a.analytics_program]
 
     if a.expect_error:
@@ -132,7 +140,7 @@ def main():
     if failures:
         print("\n".join(failures[:20]))
         sys.exit(1)
-    print(f"heat2d CSV matches the serial reference: {len(expected)} iterations, "
+    print(f"{a.heat2d} CSV matches the serial reference: {len(expected)} iterations, "
           f"{a.nx} x {a.ny} on {a.ranks} ranks, every {a.every}, {a.analytics} analytics rank(s)")
 
 
