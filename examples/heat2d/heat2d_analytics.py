@@ -13,6 +13,7 @@ reads the whole field.
 import argparse
 import math
 import sys
+import time as clock
 
 import numpy as np
 
@@ -49,11 +50,15 @@ def main():
         if field.size:
             out.write(row(iteration, field, dtdt))
 
+    started = clock.perf_counter()
     summary = sluice.run()
+    seconds = clock.perf_counter() - started
     out.flush()
     if out is not sys.stdout:
         out.close()
     failed = sum(s["failures"] for s in summary.values())
+    calls = sum(s["calls"] for s in summary.values())
+    print(f"heat2d_analytics.py: {calls} iterations analysed in {seconds:.3f} s", file=sys.stderr)
     if failed:
         print(f"heat2d_analytics.py: {failed} iteration(s) failed", file=sys.stderr)
         sys.exit(1)
