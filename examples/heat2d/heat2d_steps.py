@@ -24,6 +24,7 @@ import numpy as np
 
 BINS = 16
 RANGE = (0.0, 100.0)
+WIDTH = (RANGE[1] - RANGE[0]) / BINS  # 6.25: bins start at RANGE[0] = 0
 
 
 def arrays_of(step):
@@ -36,23 +37,45 @@ def arrays_of(step):
     return [step.array()]
 
 
+CHUNK = 1 << 17  # elements per pass: every statistic of a chunk is computed while it is in cache
+
+
 def statistics(arrays):
-    """(sum, count, min, max, histogram) over the arrays together."""
+    """(sum, count, min, max, histogram) over the arrays together, a band of rows at a
+    time. Bins as numpy.histogram(range=(0, 100), bins=16): floor(v / 100 * 16), 100 in
+    the last bin, values outside [0, 100] left out (a band holding some goes through
+    numpy.histogram itself)."""
     total = 0.0
     count = 0
     lo = math.inf
     hi = -math.inf
-    hist = np.zeros(BINS, dtype=np.int64)
+    hist = np.zeros(BINS + 1, dtype=np.int64)
     for a in arrays:
         if not a.size:
             continue
-        total += float(np.add.reduce(a, axis=None))
+        if a.ndim != 2:
+            a = a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
+        rows = max(1, CHUNK // max(1, a.shape[1]))
+        index = np.empty((rows, a.shape[1]), dtype=np.intp)
         count += a.size
-        lo = min(lo, float(a.min()))
-        hi = max(hi, float(a.max()))
-        h, _ = np.histogram(a, bins=BINS, range=RANGE)  # last bin closed
-        hist += h
-    return total, count, lo, hi, hist
+        for r in range(0, a.shape[0], rows):
+            band = a[r:r + rows]
+            n = band.shape[0]
+            total += float(np.add.reduce(band, axis=None))
+            band_lo = float(band.min())
+            band_hi = float(band.max())
+            lo = min(lo, band_lo)
+            hi = max(hi, band_hi)
+            if band_lo < RANGE[0] or band_hi > RANGE[1]:
+                hist[:BINS] += np.histogram(band, bins=BINS, range=RANGE)[0]
+                continue
+            # v / 100 * 16 rounds as v / 6.25 does (16 is a power of two): one division,
+            # truncated to an integer (floor: every value is >= 0) on the way out.
+            i = index[:n]
+            np.divide(band, WIDTH, out=i, casting="unsafe")
+            hist += np.bincount(i.ravel(), minlength=BINS + 1)
+    hist[BINS - 1] += hist[BINS]  # 100 itself: the last bin is closed
+    return total, count, lo, hi, hist[:BINS]
 
 
 def main():
