@@ -59,12 +59,13 @@ from ._sluice import (
     Step,
     StepGroup,
     Subscription,
+    step_statistics,
 )
 
 __all__ = [
     "Consumer", "Error", "GroupStep", "InvalidArgument", "NotFound", "RoleError", "Runtime",
     "StateError", "Status", "Step", "StepGroup", "Subscription", "Window", "consumer",
-    "register", "run", "runtime", "shutdown", "parse_region",
+    "register", "run", "runtime", "shutdown", "parse_region", "step_statistics",
 ]
 
 _runtime = None

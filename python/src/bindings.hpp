@@ -122,4 +122,12 @@ py::list step_blocks(py::object self);
 PyStep make_step(std::shared_ptr<Step> step, const PySubscription& sub, py::object owner);
 py::dict stream_dict(const channel::StreamInfo& info);
 
+// ---- the fused statistics kernel (statistics.cpp) ------------------------------------
+
+/// Sum, min, max, count, mean, the histogram over `range` and, with `previous` (the
+/// last iteration's values, row-major over the step's selection, overwritten with this
+/// one's), the sum and count of the changes: one pass over the step where it lies.
+py::dict step_statistics(const PyStep& s, std::optional<py::array> previous, bool compare,
+                         std::pair<double, double> range, std::size_t bins);
+
 }  // namespace sluice::python

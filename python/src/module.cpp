@@ -57,6 +57,14 @@ PYBIND11_MODULE(_sluice, m) {
         "Releases held steps, closes consumers, frees the runtime (collective over the job) "
         "and finalises MPI if sluice initialised it. Idempotent.");
   m.def("is_shut_down", [] { return session().is_shut_down; });
+  m.def("step_statistics", &step_statistics, py::arg("step"), py::arg("previous") = py::none(),
+        py::arg("compare") = true, py::arg("range") = std::pair<double, double>(0.0, 1.0),
+        py::arg("bins") = 16,
+        "One pass over an f32/f64 step where it lies (in place: the producers' slots): a dict "
+        "of sum, count, min, max, mean, histogram (numpy.histogram's bins over `range`) and, "
+        "given `previous` (a writable C-contiguous array of the step's shape), change_sum and "
+        "change_count against it (unless compare=False), which it then overwrites with this "
+        "step's values. The GIL is released while it runs.");
   m.def(
       "abort",
       [](int code) {
