@@ -10,6 +10,7 @@ usage: python_reader.py MODE NX NY ITERS
   uncaught   an exception reaches the top level: the whole job is aborted, not hung
   steer      (with a steering server and its port file as 5th argument) every request
 """
+import math
 import sys
 import threading
 import time
@@ -93,6 +94,23 @@ def views(nx, ny, iters):
                 assert np.all(field == 0.0)
             else:
                 assert field[0].max() > 0.0  # the hot boundary warms the first row
+            # The fused kernel over the step where it lies, against numpy; the strided
+            # and the pulled steps too.
+            before = np.full((nx, ny), 1.0)
+            st = sluice.step_statistics(w, previous=before, range=(0.0, 100.0), bins=16)
+            assert st["count"] == nx * ny and math.isclose(st["sum"], float(field.sum()))
+            assert st["min"] == field.min() and st["max"] == field.max()
+            assert np.array_equal(st["histogram"], np.histogram(field, 16, (0.0, 100.0))[0])
+            assert math.isclose(st["change_sum"], float((field - 1.0).sum()))
+            assert st["change_count"] == nx * ny and np.array_equal(before, field)
+            for step, expected in ((s, field[::2, ::3]), (m, field[0:4, 0:4])):
+                st = sluice.step_statistics(step)
+                assert st["count"] == expected.size and st["max"] == expected.max()
+                assert "change_sum" in st and st["change_count"] == 0
+            expect_raises(sluice.InvalidArgument, ["shape"],
+                          lambda: sluice.step_statistics(w, previous=np.zeros((nx, ny + 1))))
+            expect_raises(sluice.InvalidArgument, ["writable C-contiguous"],
+                          lambda: sluice.step_statistics(w, previous=np.zeros((ny, nx)).T))
         # Released by `with`: refused now.
         expect_raises(sluice.StateError, ["released"], w.array)
         expect_raises(sluice.StateError, ["released"], w.blocks)
