@@ -23,16 +23,17 @@ py::dict statistics_of(Step& step, std::optional<py::array> previous, bool compa
   }
   if (previous) {
     py::array& p = *previous;
-    if (!py::isinstance<py::array_t<T>>(p) || !p.writeable() ||
-        !(p.flags() & py::array::c_style) || static_cast<std::size_t>(p.ndim()) != shape.size()) {
-      throw InvalidArgument(asked, "`previous` must be a writable C-contiguous array of the "
-                                   "step's dtype with " +
-                                       std::to_string(shape.size()) + " dimensions");
+    if (!py::isinstance<py::array_t<T>>(p) || !p.writeable() || !(p.flags() & py::array::c_style) ||
+        static_cast<std::size_t>(p.ndim()) != shape.size()) {
+      throw InvalidArgument(asked,
+                            "`previous` must be a writable C-contiguous array of the "
+                            "step's dtype with " +
+                                std::to_string(shape.size()) + " dimensions");
     }
     for (std::size_t d = 0; d < shape.size(); ++d) {
       if (p.shape(static_cast<py::ssize_t>(d)) != shape[d]) {
-        throw InvalidArgument(asked, "`previous` has another shape than the step's " +
-                                         to_string(shape));
+        throw InvalidArgument(asked,
+                              "`previous` has another shape than the step's " + to_string(shape));
       }
     }
     before = static_cast<T*>(p.mutable_data());
