@@ -179,9 +179,7 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
     if (source == state->sources.end()) {
       detail::Source added;
       added.world_rank = producer.world_rank;
-      added.window_layout.depth = info.options.depth;
-      added.window_layout.slot_bytes = producer.slot_bytes;
-      added.window_layout.base_bytes = producer.window_offset_bytes;
+      added.window_layout = detail::window_layout_of(info, producer);
       state->sources.push_back(added);
     }
     state->parts.push_back(std::move(part));

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sluice/channel/stream_info.hpp"
 #include "sluice/core/dtype.hpp"
 #include "sluice/mpi/atomic_words.hpp"
 #include "sluice/mpi/check.hpp"
@@ -101,6 +102,16 @@ struct WindowLayout {
     return control_words + max_subscribers * subscriber_words + slot * slot_words + word;
   }
 };
+
+// The layout of the stream's part of `block`'s producer pool (every block of a rank
+// shares it).
+inline WindowLayout window_layout_of(const StreamInfo& stream, const ProducerBlock& block) {
+  WindowLayout layout;
+  layout.depth = stream.options.depth;
+  layout.slot_bytes = block.slot_bytes;
+  layout.base_bytes = block.window_offset_bytes;
+  return layout;
+}
 
 // Word operations on `rank`'s window, inside a lock_all epoch; each completes before
 // returning (flush), so the protocol's order is the program's order. The generic part

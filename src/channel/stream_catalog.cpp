@@ -79,10 +79,7 @@ StreamProgress StreamCatalog::progress(const StreamInfo& stream) const {
   for (int rank : stream.producer_ranks()) {
     const auto block = std::find_if(stream.producers.begin(), stream.producers.end(),
                                     [&](const ProducerBlock& p) { return p.world_rank == rank; });
-    detail::WindowLayout layout;
-    layout.depth = stream.options.depth;
-    layout.slot_bytes = block->slot_bytes;
-    layout.base_bytes = block->window_offset_bytes;
+    const detail::WindowLayout layout = detail::window_layout_of(stream, *block);
     std::uint64_t control[detail::control_words] = {};
     words.load_many(rank, layout.control_word(0), detail::control_words, control);
     ProducerProgress one;

@@ -6,27 +6,16 @@ namespace sluice::channel::detail {
 
 using sluice::detail::ByteReader;
 using sluice::detail::put_bytes;
+using sluice::detail::put_extents;
 
-void put_extents(std::string& out, const Extents& extents) {
-  put_bytes(out, static_cast<std::uint32_t>(extents.size()));
-  for (std::int64_t extent : extents) {
-    put_bytes(out, extent);
-  }
-}
+namespace {
 
+// Streams have 0 to 3 dimensions (0: an optional local shape or offset left out).
 bool get_extents(ByteReader& in, Extents& extents) {
-  std::uint32_t size = 0;
-  if (!in.get(size) || size > 3) {
-    return false;
-  }
-  extents.resize(size);
-  for (auto& extent : extents) {
-    if (!in.get(extent)) {
-      return false;
-    }
-  }
-  return true;
+  return sluice::detail::get_extents(in, extents, 3);
 }
+
+}  // namespace
 
 void put_stream_info(std::string& out, const StreamInfo& info) {
   sluice::detail::put_text(out, info.name);

@@ -15,8 +15,4 @@ void put_stream_info(std::string& out, const StreamInfo& info);
 // False if the bytes do not hold a stream description; `in` is then left anywhere.
 bool get_stream_info(sluice::detail::ByteReader& in, StreamInfo& info);
 
-void put_extents(std::string& out, const Extents& extents);
-// 0 to 3 dimensions.
-bool get_extents(sluice::detail::ByteReader& in, Extents& extents);
-
 }  // namespace sluice::channel::detail

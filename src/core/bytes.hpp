@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace sluice::detail {
 
@@ -61,5 +62,28 @@ class ByteReader {
  private:
   std::string_view m_bytes;
 };
+
+// A u32 count, then the extents (sizes or coordinates of an array).
+inline void put_extents(std::string& out, const std::vector<std::int64_t>& extents) {
+  put_bytes(out, static_cast<std::uint32_t>(extents.size()));
+  for (const auto extent : extents) {
+    put_bytes(out, extent);
+  }
+}
+
+// The inverse of put_extents; false for more than `max_dims` extents or too few bytes.
+inline bool get_extents(ByteReader& in, std::vector<std::int64_t>& extents, std::size_t max_dims) {
+  std::uint32_t count = 0;
+  if (!in.get_count(count, sizeof(std::int64_t)) || count > max_dims) {
+    return false;
+  }
+  extents.assign(count, 0);
+  for (auto& extent : extents) {
+    if (!in.get(extent)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace sluice::detail

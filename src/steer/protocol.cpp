@@ -8,6 +8,7 @@ namespace {
 
 using sluice::detail::ByteReader;
 using sluice::detail::put_bytes;
+using sluice::detail::put_extents;
 using sluice::detail::put_text;
 
 void put_value(std::string& out, const std::optional<Value>& value) {
@@ -29,25 +30,8 @@ bool get_value(ByteReader& in, std::optional<Value>& value) {
   return value.has_value();
 }
 
-void put_extents(std::string& out, const std::vector<std::int64_t>& extents) {
-  put_bytes(out, static_cast<std::uint32_t>(extents.size()));
-  for (auto e : extents) {
-    put_bytes(out, e);
-  }
-}
-
 bool get_extents(ByteReader& in, std::vector<std::int64_t>& extents) {
-  std::uint32_t count = 0;
-  if (!in.get_count(count, sizeof(std::int64_t)) || count > 8) {
-    return false;
-  }
-  extents.assign(count, 0);
-  for (auto& e : extents) {
-    if (!in.get(e)) {
-      return false;
-    }
-  }
-  return true;
+  return sluice::detail::get_extents(in, extents, 8);
 }
 
 void put_region(std::string& out, const Box& region) {
