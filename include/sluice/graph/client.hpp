@@ -1,0 +1,95 @@
+#pragma once
+/// @file
+/// sluice::graph::Client: submits graphs and runs them.
+///
+/// submit() compiles a graph against the job's streams (every check before anything
+/// runs: a CompileError names the node and the fix), plans its per-block work,
+/// subscribes to its inputs and allocates what it needs, once. poll() then triggers it
+/// for each iteration its inputs commit: one fused pass over each block of the inputs
+/// (read in place where they lie), the partials combined, the outputs published as
+/// derived streams and handed to the callbacks, with the iteration. Iterations an input
+/// skips or withholds are skipped by the graph alike.
+///
+/// The graph runs in this process, as one partition (as Dask falls back to its local
+/// scheduler).
+///
+/// @code
+/// sluice::Runtime runtime(sluice::Role::analytics);
+/// sluice::channel::Consumer consumer(runtime);
+/// sluice::graph::Client client(runtime, consumer);
+/// sluice::graph::Graph g("stats");
+/// auto T = g.stream("temperature");
+/// g.on(mean(T), [](std::int64_t k, auto v) { std::printf("%lld %g\n", (long long)k,
+/// v[0].scalar()); }); const auto id = client.submit(g); client.run(); // until the simulation ends
+/// std::printf("%llu iterations\n", (unsigned long long)client.status(id).iterations);
+/// @endcode
+///
+/// Not thread-safe; callbacks run inside poll()/run(). Nothing is collective.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "sluice/channel/consumer.hpp"
+#include "sluice/graph/graph.hpp"
+#include "sluice/graph/status.hpp"
+#include "sluice/runtime/runtime.hpp"
+
+namespace sluice::graph {
+
+/// How a submitted graph is run.
+enum class Mode {
+  compiled,  ///< built once, triggered per iteration
+  rebuilt,   ///< compiled, planned and allocated again every iteration (for comparison)
+};
+
+struct GraphOptions {
+  Mode mode = Mode::compiled;
+  /// Iterations over which the status's times are kept.
+  std::size_t timing_window = 1024;
+};
+
+/// Which graph: what submit() returns.
+using GraphId = std::size_t;
+
+/// What poll() did.
+enum class PollStatus {
+  progressed,  ///< at least one iteration of a graph ran (completed or failed)
+  idle,        ///< nothing was ready within the timeout
+  ended,       ///< every graph's inputs ended: nothing more will run
+};
+
+class Client {
+ public:
+  /// A client reading the job's streams through `consumer` and producing derived
+  /// streams from this process. Both must outlive it. Local.
+  Client(const Runtime& runtime, channel::Consumer& consumer);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  /// Compiles, plans and instantiates `graph` (copied with its callbacks: it need not
+  /// outlive the call). The graph gets the iterations its inputs publish after this
+  /// call. Throws CompileError for a graph that cannot run, InvalidArgument for a name
+  /// another submitted graph or derived stream has. Local.
+  GraphId submit(const Graph& graph, GraphOptions options = {});
+
+  /// Runs every graph for the iterations ready, waiting up to `timeout` for one.
+  PollStatus poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  /// Polls until every graph's inputs ended (the simulation closed its streams), then
+  /// closes the derived streams. Throws sluice::Error if an input fails (a reader
+  /// error), or nothing arrives within `silence` (default: 10 minutes).
+  void run(std::chrono::milliseconds silence = std::chrono::minutes(10));
+
+  /// Ends a graph: its subscriptions are closed, its derived streams end. Local.
+  void cancel(GraphId id);
+  [[nodiscard]] GraphStatus status(GraphId id) const;
+  /// Whether the graph's inputs ended (or it was cancelled).
+  [[nodiscard]] bool has_ended(GraphId id) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+
+}  // namespace sluice::graph
