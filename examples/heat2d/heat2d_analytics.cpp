@@ -1,158 +1,123 @@
-// heat2d-analytics: reads heat2d's temperature field and writes, for every published
-// iteration, mean / min / max, the mean time derivative since the previous published
-// iteration and a 16-bin histogram over [0, 100], as CSV (DESIGN.md §7). Statistics
-// use the vectorised kernels, one fused pass per block, reading steps in place where
-// they are (band_statistics.hpp). Run on several ranks, each reads a band of rows and
-// rank 0 writes the combined results.
-#include <chrono>
-#include <cmath>
+// heat2d-analytics: heat2d's analytics (DESIGN.md §7) as a stream graph. For every
+// published iteration: mean / min / max of the temperature, the mean time derivative
+// since the previous published iteration and a 16-bin histogram over [0, 100], as CSV.
+//
+// The graph is described once, compiled against the job's streams, instantiated once
+// and triggered per iteration: one fused pass over each block of the field, read in
+// place where it lies. heat2d-analytics-direct computes the same by hand on plain
+// subscriptions. With several analytics ranks, the first runs the graph and the others
+// only join the job's set-up.
+#include <cerrno>
 #include <cstdio>
-#include <limits>
+#include <cstring>
 #include <span>
 #include <string>
-#include <vector>
 
-#include "band_statistics.hpp"
 #include "sluice/channel/consumer.hpp"
-#include "sluice/channel/step_group.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/graph/client.hpp"
+#include "sluice/graph/graph.hpp"
 #include "sluice/mpi/environment.hpp"
 #include "sluice/runtime/runtime.hpp"
 
 namespace {
 
-using heat2d::bins;
+constexpr int bins = 16;
 
-sluice::Extents stream_shape(const sluice::channel::Consumer& consumer, std::string_view name) {
-  for (const auto& stream : consumer.streams()) {
-    if (stream.name == name) {
-      return stream.global_shape;
-    }
-  }
-  throw sluice::NotFound("finding stream '" + std::string(name) + "'",
-                         "the simulation did not expose it", "is the simulation heat2d?");
-}
-
-std::string parse_out(int argc, char** argv) {
+struct Options {
   std::string out = "-";
+  bool rebuild = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::printf(
-          "usage: heat2d-analytics [--out FILE]\n"
-          "  --out FILE  where to write the CSV (default '-', standard output)\n"
+          "usage: heat2d-analytics [--out FILE] [--rebuild]\n"
+          "  --out FILE  where to write the CSV (default '-', standard output); written row by\n"
+          "              row once the job has started\n"
+          "  --rebuild   compile and instantiate the graph again every iteration (to compare)\n"
           "Columns: iteration,mean,min,max,dTdt_mean,hist0..hist15 (bins of width 6.25 over\n"
           "[0, 100], the last closed on both sides). Run in one MPMD job with heat2d.\n");
       std::exit(0);
     }
     if (arg == "--out" && i + 1 < argc) {
-      out = argv[++i];
+      options.out = argv[++i];
+    } else if (arg == "--rebuild") {
+      options.rebuild = true;
     } else {
       std::fprintf(stderr, "heat2d-analytics: unknown or incomplete option %s (see --help)\n",
                    arg.c_str());
       std::exit(2);
     }
   }
-  return out;
+  return options;
+}
+
+// One CSV row per iteration, written whole: a job that ends early leaves complete rows.
+void write_row(std::FILE* out, std::int64_t iteration, std::span<const sluice::graph::Value> v) {
+  std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(iteration),
+               v[0].scalar(), v[1].scalar(), v[2].scalar(), v[3].scalar());
+  for (double count : v[4].data) {
+    std::fprintf(out, ",%.0f", count);
+  }
+  std::fprintf(out, "\n");
+  std::fflush(out);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string out_path = parse_out(argc, argv);
-  std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "w");
-  if (out == nullptr) {
-    std::fprintf(stderr, "heat2d-analytics: cannot write %s\n", out_path.c_str());
-    return 2;
-  }
+  const Options options = parse(argc, argv);
   sluice::mpi::Environment mpi(argc, argv);
-  using sluice::channel::StepStatus;
+  std::FILE* out = nullptr;
   try {
     sluice::Runtime runtime(sluice::Role::analytics,
                             {.required_roles = {sluice::Role::simulation}});
     sluice::channel::Consumer consumer(runtime);
-    // Each analytics rank reads a band of rows (a selection crossing the simulation's
-    // blocks) and the ranks combine their partial results: more analytics ranks, less
-    // work each.
-    const auto& comm = runtime.comm();
-    const int ranks = comm.size();
-    const int me = comm.rank();
-    const auto shape = stream_shape(consumer, "temperature");
-    const std::int64_t first_row = shape[0] * me / ranks;
-    const std::int64_t band_rows = shape[0] * (me + 1) / ranks - first_row;
-    // A rank without rows (more analytics ranks than rows) still reads one row, which
-    // it leaves out: every rank then sees the same iterations of both streams.
-    auto& temperature = consumer.subscribe<double>(
-        "temperature", sluice::Selection{{std::min(first_row, shape[0] - 1), 0},
-                                         {std::max<std::int64_t>(band_rows, 1), shape[1]},
-                                         {}});
-    auto& time = consumer.subscribe_value<double>("time");
-    // Time and temperature of the same iteration, together; iterations steering
-    // withholds from either are skipped by both (never waited for).
-    sluice::channel::StepGroup steps({&time, &temperature});
+    if (runtime.comm().rank() == 0) {
+      out = options.out == "-" ? stdout : std::fopen(options.out.c_str(), "w");
+      if (out == nullptr) {
+        throw sluice::Error("writing the CSV to " + options.out, std::strerror(errno),
+                            "give a path in a directory that exists and can be written");
+      }
+      sluice::graph::Client client(runtime, consumer);
 
-    if (me == 0) {
+      sluice::graph::Graph g("heat2d");
+      auto T = g.stream("temperature");
+      auto t = g.value("time");
+      auto stats = summary(T);
+      auto dTdt = mean(T - T.previous()) / (t - t.previous());  // NaN at the first iteration
+      auto hist = histogram(T, 0.0, 100.0, bins);
+      g.on(
+          {stats.mean, stats.min, stats.max, dTdt, hist},
+          [out](std::int64_t k, std::span<const sluice::graph::Value> v) { write_row(out, k, v); });
+
       std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
-      for (std::size_t b = 0; b < bins; ++b) {
-        std::fprintf(out, ",hist%zu", b);
+      for (int b = 0; b < bins; ++b) {
+        std::fprintf(out, ",hist%d", b);
       }
       std::fprintf(out, "\n");
-    }
-
-    heat2d::PreviousBand previous;
-    double previous_time = 0.0;
-    bool is_first = true;
-    bool has_previous = false;
-    std::int64_t rows = 0;
-    const auto started = std::chrono::steady_clock::now();
-    for (;;) {
-      auto now = steps.next(std::chrono::minutes(10));
-      if (now.status() == StepStatus::end_of_stream) {
-        break;
-      }
-      if (!now.ok()) {
-        throw sluice::Error("reading time and temperature", now.status() == StepStatus::error
-                                                                ? now.error()
-                                                                : "no iteration within 10 minutes");
-      }
-      const double t_now = now[0].value<double>();
-      heat2d::Partial partial;
-      if (band_rows > 0) {
-        partial = heat2d::band_statistics(now[1], previous, t_now - previous_time, has_previous);
-      }
-      // dT/dt only where every rank compared the same cells as before (a rank without
-      // a band has nothing to compare).
-      int comparable = (band_rows == 0 ? !is_first : has_previous) ? 1 : 0;
-      MPI_Allreduce(MPI_IN_PLACE, &comparable, 1, MPI_INT, MPI_MIN, comm.get());
-      const heat2d::Partial total = partial.reduce(comm);
-      if (me == 0) {
-        const double cells = static_cast<double>(total.count);
-        const double dtdt = comparable == 0 ? std::nan("") : total.dtdt_sum / cells;
-        std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(now.iteration()),
-                     total.sum / cells, total.min, total.max, dtdt);
-        for (auto c : total.counts) {
-          std::fprintf(out, ",%llu", static_cast<unsigned long long>(c));
-        }
-        std::fprintf(out, "\n");
-      }
-      previous_time = t_now;
-      is_first = false;
-      ++rows;
-    }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto c = band_rows > 0 ? temperature.counters() : sluice::channel::SubscriptionCounters{};
-    std::uint64_t pulled[3] = {c.bytes_pulled, c.torn_reads, c.read_in_place};
-    std::uint64_t pulled_total[3] = {0, 0, 0};
-    MPI_Reduce(pulled, pulled_total, 3, MPI_UINT64_T, MPI_SUM, 0, comm.get());
-    if (me == 0) {
+      const auto id = client.submit(g, {.mode = options.rebuild ? sluice::graph::Mode::rebuilt
+                                                                : sluice::graph::Mode::compiled});
+      client.run();
+      const auto status = client.status(id);
       std::fprintf(stderr,
-                   "heat2d-analytics: %lld iterations analysed on %d rank(s) in %.3f s: %.1f MiB "
-                   "pulled with MPI_Get, %llu steps read in place, %llu torn reads\n",
-                   static_cast<long long>(rows), ranks, seconds,
-                   static_cast<double>(pulled_total[0]) / (1 << 20),
-                   static_cast<unsigned long long>(pulled_total[2]),
-                   static_cast<unsigned long long>(pulled_total[1]));
+                   "heat2d-analytics: graph '%s' ran %llu iterations (%llu failed, %llu skipped), "
+                   "%.1f us per iteration (median; min %.1f, max %.1f), %llu tasks per "
+                   "iteration, compiled %llu time(s), %.1f MiB pulled with MPI_Get\n",
+                   status.name.c_str(), static_cast<unsigned long long>(status.iterations),
+                   static_cast<unsigned long long>(status.failed_iterations),
+                   static_cast<unsigned long long>(status.skipped_iterations),
+                   status.iteration_time.median_us, status.iteration_time.min_us,
+                   status.iteration_time.max_us,
+                   static_cast<unsigned long long>(status.tasks_per_iteration),
+                   static_cast<unsigned long long>(status.compilations),
+                   static_cast<double>(status.bytes_pulled) / (1 << 20));
+    } else {
+      consumer.start();
     }
     consumer.close();
     runtime.free();
@@ -160,7 +125,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "heat2d-analytics: %s\n", e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
-  if (out != stdout) {
+  if (out != nullptr && out != stdout) {
     std::fclose(out);
   }
   return 0;

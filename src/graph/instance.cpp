@@ -307,6 +307,7 @@ Instance::Instance(Template compiled, const Graph& graph, channel::Consumer& con
       m_callbacks(graph.callbacks()),
       m_timing_window(std::max<std::size_t>(timing_window, 1)) {
   m_status.name = m_template.name;
+  m_times_us.reserve(m_timing_window);
   subscribe(consumer);
   expose(producer);
   prepare();
@@ -455,8 +456,6 @@ void Instance::prepare() {
     largest = std::max(largest, static_cast<std::size_t>(product(nodes[out.nodes.front()].shape)));
   }
   m_staging.assign(largest * sizeof(double), 0);
-  m_times_us.clear();
-  m_times_us.reserve(m_timing_window);
   ++m_status.placements;
 }
 

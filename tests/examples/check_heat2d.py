@@ -88,6 +88,8 @@ def main():
                         help="sluice-scheduler processes in the job (they must not change the CSV)")
     parser.add_argument("--scheduler-program", help="path of sluice-scheduler")
     parser.add_argument("--interpreter", help="the program that runs ANALYTICS (a script)")
+    parser.add_argument("--analytics-arg", action="append", default=[],
+                        help="an argument for ANALYTICS (repeatable), e.g. --rebuild")
     parser.add_argument("--simulation",
                         help="the simulation program to run instead of HEAT2D (heat2d-c, "
                              "heat2d-fortran): same command line, same streams, same CSV")
@@ -95,6 +97,7 @@ def main():
     if a.simulation:
         a.heat2d = a.simulation
     analytics = [a.interpreter, a.analytics_program] if a.interpreter else [a.analytics_program]
+    analytics += a.analytics_arg
 
     if a.expect_error:
         sim = [a.heat2d, "--nx", str(a.nx), "--ny", str(a.ny), "--iters", str(a.iters)]
