@@ -4,7 +4,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "instance.hpp"
+#include "partition.hpp"
+#include "root.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/mpi/comm.hpp"
 #include "template.hpp"
@@ -17,11 +18,18 @@ struct Client::State {
   mpi::Comm self = mpi::Comm::borrow(MPI_COMM_SELF);
   std::unique_ptr<channel::Producer> producer;  // the derived streams of this process
   struct Running {
-    std::unique_ptr<Graph> description;  // rebuild mode compiles it again
-    std::unique_ptr<detail::Instance> instance;
+    std::unique_ptr<Graph> description;            // rebuild mode compiles it again
+    std::unique_ptr<detail::Partition> partition;  // the graph in this process: one
+    std::unique_ptr<detail::Root> root;            // partition and its root
+    detail::Partial partial;
     GraphOptions options;
-    std::uint64_t compilations = 0;
     bool has_ended = false;
+
+    void close() {
+      has_ended = true;
+      partition->close();
+      root->close();
+    }
   };
   std::vector<Running> graphs;
 
@@ -43,9 +51,7 @@ Client::Client(const Runtime& runtime, channel::Consumer& consumer)
 
 Client::~Client() {
   for (auto& g : m_state->graphs) {
-    if (g.instance) {
-      g.instance->close();
-    }
+    g.close();
   }
 }
 
@@ -64,9 +70,19 @@ GraphId Client::submit(const Graph& graph, GraphOptions options) {
   running.description =
       std::make_unique<Graph>(graph.name(), graph.nodes(), graph.outputs(), graph.callbacks());
   running.options = options;
-  running.compilations = 1;
-  running.instance = std::make_unique<detail::Instance>(
-      std::move(compiled), graph, *m_state->consumer, *m_state->producer, options.timing_window);
+  detail::Ownership everything = detail::Ownership::everything(compiled);
+  running.partition = std::make_unique<detail::Partition>(compiled, everything, *m_state->consumer);
+  int me = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  const Graph* description = running.description.get();
+  running.root = std::make_unique<detail::Root>(
+      std::move(compiled), std::vector<detail::PartitionPlace>{{me, std::move(everything)}},
+      *m_state->producer,
+      [description](std::size_t output, std::int64_t iteration, std::span<const Value> values) {
+        const auto& out = description->outputs()[output];
+        description->callbacks()[out.callback](iteration, values);
+      },
+      options.timing_window);
   m_state->graphs.push_back(std::move(running));
   return m_state->graphs.size() - 1;
 }
@@ -81,10 +97,10 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
         continue;
       }
       any_running = true;
-      auto step = g.instance->next(std::chrono::milliseconds(0));
+      auto step = g.partition->next(std::chrono::milliseconds(0));
       if (step.status() == channel::StepStatus::end_of_stream) {
-        g.has_ended = true;
-        g.instance->close();
+        g.root->partition_ended(0);
+        g.close();
         continue;
       }
       if (step.status() == channel::StepStatus::error) {
@@ -97,10 +113,12 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
       if (g.options.mode == Mode::rebuilt) {
         // The comparison Doreisa makes every iteration: the same description compiled,
         // planned and allocated again.
-        g.instance->rebuild(detail::compile(*g.description, m_state->consumer->streams()));
-        ++g.compilations;
+        detail::Template again = detail::compile(*g.description, m_state->consumer->streams());
+        g.partition->rebuild(again);
+        g.root->rebuild(std::move(again));
       }
-      g.instance->trigger(step);
+      g.partition->run(step, g.partial);
+      g.root->add(0, g.partial);
       progressed = true;
     }
     if (!any_running) {
@@ -133,18 +151,9 @@ void Client::run(std::chrono::milliseconds silence) {
   }
 }
 
-void Client::cancel(GraphId id) {
-  auto& g = m_state->graph(id);
-  g.has_ended = true;
-  g.instance->close();
-}
+void Client::cancel(GraphId id) { m_state->graph(id).close(); }
 
-GraphStatus Client::status(GraphId id) const {
-  auto& g = m_state->graph(id);
-  GraphStatus status = g.instance->status();
-  status.compilations = g.compilations;
-  return status;
-}
+GraphStatus Client::status(GraphId id) const { return m_state->graph(id).root->status(); }
 
 bool Client::has_ended(GraphId id) const { return m_state->graph(id).has_ended; }
 

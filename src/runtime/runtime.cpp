@@ -192,6 +192,11 @@ Role Runtime::role_of(int world_rank) const {
   return m_roles[static_cast<std::size_t>(world_rank)];
 }
 
+int Runtime::node_of(int world_rank) const {
+  (void)role_of(world_rank);  // the range check
+  return m_node_of[static_cast<std::size_t>(world_rank)];
+}
+
 bool Runtime::shares_node_with(int world_rank) const {
   (void)role_of(world_rank);  // the range check
   return m_node_of[static_cast<std::size_t>(world_rank)] ==

@@ -89,6 +89,8 @@ class Runtime {
   /// Whether a world rank runs on this process's node (shares memory with it,
   /// MPI_COMM_TYPE_SHARED). Throws InvalidArgument if out of range.
   [[nodiscard]] bool shares_node_with(int world_rank) const;
+  /// The node a world rank runs on, named by the lowest world rank there. Local.
+  [[nodiscard]] int node_of(int world_rank) const;
   /// Whether the whole job runs on one node.
   [[nodiscard]] bool single_node() const noexcept { return m_single_node; }
 

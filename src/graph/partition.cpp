@@ -1,0 +1,616 @@
+// The pass over the blocks: per iteration nothing is allocated, compiled or planned
+// (unless steering moved an input's region, which plans the chunks again): the
+// scalars, then one pass per domain over its chunks, a tile of a row at a time,
+// computing every node, reduction and array output that reads the tile while it is in
+// cache.
+#include "partition.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "evaluate.hpp"
+#include "sluice/core/error.hpp"
+
+namespace sluice::graph::detail {
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+using Clock = std::chrono::steady_clock;
+
+template <typename T>
+void load_as_double(const void* base, std::int64_t offset, std::int64_t stride, std::size_t n,
+                    double* out) {
+  const T* p = static_cast<const T*>(base) + offset;
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<double>(p[static_cast<std::int64_t>(i) * stride]);
+  }
+}
+
+void load(Dtype dtype, const void* base, std::int64_t offset, std::int64_t stride, std::size_t n,
+          double* out) {
+  switch (dtype) {
+    case Dtype::f32:
+      return load_as_double<float>(base, offset, stride, n, out);
+    case Dtype::f64:
+      return load_as_double<double>(base, offset, stride, n, out);
+    case Dtype::i32:
+      return load_as_double<std::int32_t>(base, offset, stride, n, out);
+    case Dtype::i64:
+      return load_as_double<std::int64_t>(base, offset, stride, n, out);
+    case Dtype::u8:
+      return load_as_double<std::uint8_t>(base, offset, stride, n, out);
+  }
+}
+
+double value_of(channel::Step& step, Dtype dtype) {
+  switch (dtype) {
+    case Dtype::f32:
+      return step.value<float>();
+    case Dtype::f64:
+      return step.value<double>();
+    case Dtype::i32:
+      return step.value<std::int32_t>();
+    case Dtype::i64:
+      return static_cast<double>(step.value<std::int64_t>());
+    case Dtype::u8:
+      return step.value<std::uint8_t>();
+  }
+  return nan;
+}
+
+const void* data_of(channel::Step& step, Dtype dtype) {
+  switch (dtype) {
+    case Dtype::f32:
+      return step.data<float>().data();
+    case Dtype::f64:
+      return step.data<double>().data();
+    case Dtype::i32:
+      return step.data<std::int32_t>().data();
+    case Dtype::i64:
+      return step.data<std::int64_t>().data();
+    case Dtype::u8:
+      return step.data<std::uint8_t>().data();
+  }
+  return nullptr;
+}
+
+std::string failure_message(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
+// The part of `outer`'s elements selected by `box` (relative to them), as a selection.
+Selection compose(const Selection& outer, const Box& box) {
+  Selection s;
+  for (std::size_t d = 0; d < outer.start.size(); ++d) {
+    s.start.push_back(outer.start[d] + box.start[d] * outer.every[d]);
+    s.count.push_back(box.count[d]);
+    s.every.push_back(outer.every[d]);
+  }
+  return s;
+}
+
+// The smallest box holding every box (empty count if there is none).
+Box bounding_box(const std::vector<Box>& boxes) {
+  if (boxes.empty()) {
+    return {};
+  }
+  Box b = boxes.front();
+  for (const auto& box : boxes) {
+    for (std::size_t d = 0; d < b.start.size(); ++d) {
+      const auto end = std::max(b.start[d] + b.count[d], box.start[d] + box.count[d]);
+      b.start[d] = std::min(b.start[d], box.start[d]);
+      b.count[d] = end - b.start[d];
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+// A part of a domain's array that every input of the domain holds in one block and
+// this partition owns: the unit of leaf work.
+struct Chunk {
+  Extents start;  // in the partition's region (3 dimensions)
+  Extents count;
+  std::vector<int> view;             // per domain input: which of its views
+  std::vector<std::int64_t> offset;  // per domain input: the chunk's first element there
+};
+
+// Where an input's data lies this iteration: a box of the partition's region.
+struct View {
+  const void* data = nullptr;
+  Extents count;    // 3 dimensions
+  Extents strides;  // elements, 3 dimensions
+  Extents start;    // in the region, 3 dimensions
+};
+
+struct Partition::InputState {
+  channel::Subscription* subscription = nullptr;
+  int slots = 1;                             // depth + 1: the current iteration and the window
+  int cursor = 0;                            // the slot of the current iteration
+  int filled = 0;                            // earlier iterations in the window
+  std::vector<std::vector<double>> history;  // arrays with a window, row-major over the region
+  std::vector<double> values;                // single values: one per slot
+  std::vector<View> views;                   // this iteration's data
+  bool is_clipped = false;
+  Selection selection;  // what is subscribed: the input's part of the region
+};
+
+struct Partition::DomainState {
+  Box region;               // of the domain's array: the bounding box of the owned boxes
+  std::vector<Box> owned;   // relative to the region, 3-D
+  bool owns_region = true;  // the owned boxes cover the region (no clipping of chunks)
+  Extents shape;            // the region's count, 3-D
+  Extents origin;           // the region's start, 3-D
+  std::vector<Chunk> chunks;
+  std::vector<std::vector<View>> signature;  // the views the chunks were planned for
+  bool is_planned = false;
+  std::vector<int> position;  // per input index: its place in the domain's inputs
+  std::vector<std::vector<double>> registers;
+  std::vector<int> register_of;        // per template node
+  std::vector<const double*> operand;  // per template node: this tile's values
+  std::unique_ptr<Accumulators> accumulators;
+  std::vector<std::vector<double>> arrays;  // per Domain::arrays, over the region
+  std::vector<std::uint32_t> broadcasts;    // scalar nodes the pass reads, one register each
+};
+
+Ownership Ownership::everything(const Template& compiled) {
+  Ownership o;
+  for (const auto& domain : compiled.domains) {
+    o.boxes.push_back({Box{Extents(domain.shape.size(), 0), domain.shape}});
+  }
+  return o;
+}
+
+Partition::Partition(Template compiled, Ownership ownership, channel::Consumer& consumer)
+    : m_template(std::move(compiled)), m_ownership(std::move(ownership)) {
+  m_counters.compilations = 1;
+  m_domains.resize(m_template.domains.size());
+  for (std::size_t di = 0; di < m_domains.size(); ++di) {
+    auto& d = m_domains[di];
+    const auto& boxes = m_ownership.boxes[di];
+    d.region = bounding_box(boxes);
+    for (const auto& box : boxes) {
+      Box local = box;
+      for (std::size_t dim = 0; dim < local.start.size(); ++dim) {
+        local.start[dim] -= d.region.start[dim];
+      }
+      d.owned.push_back({padded(local.start, 0), padded(local.count, 1)});
+    }
+    d.owns_region = boxes.size() == 1;
+  }
+  subscribe(consumer);
+  prepare();
+}
+
+Partition::~Partition() = default;
+
+void Partition::subscribe(channel::Consumer& consumer) {
+  std::vector<channel::Subscription*> members;
+  for (const auto& input : m_template.inputs) {
+    InputState state;
+    state.slots = input.depth + 1;
+    state.cursor = state.slots - 1;
+    if (input.is_value) {
+      state.subscription = &consumer.subscribe_value_dtype(input.stream, input.dtype);
+      state.values.assign(static_cast<std::size_t>(state.slots), nan);
+    } else {
+      const auto& d = m_domains[static_cast<std::size_t>(input.domain)];
+      if (!d.region.count.empty() && product(d.region.count) > 0) {
+        state.selection = compose(input.selection, d.region);
+        state.subscription = &consumer.subscribe_dtype(input.stream, input.dtype, &state.selection);
+        if (input.depth > 0) {
+          state.history.assign(
+              static_cast<std::size_t>(state.slots),
+              std::vector<double>(static_cast<std::size_t>(state.selection.elements()), nan));
+          m_counters.allocations += static_cast<std::uint64_t>(state.slots);
+        }
+      }
+    }
+    if (state.subscription != nullptr) {
+      members.push_back(state.subscription);
+      ++m_counters.subscriptions;
+    }
+    m_inputs.push_back(std::move(state));
+  }
+  if (members.empty()) {
+    throw InvalidArgument("placing graph '" + m_template.name + "'", "a partition reads no input",
+                          "report this: the placement is wrong");
+  }
+  m_group = std::make_unique<channel::StepGroup>(std::move(members));
+}
+
+void Partition::prepare() {
+  const auto& nodes = m_template.nodes;
+  m_values.assign(nodes.size(), Value{});
+  for (auto id : m_template.scalar_order) {
+    m_values[id].dtype = nodes[id].dtype;
+    m_values[id].shape = nodes[id].shape;
+    m_values[id].data.assign(static_cast<std::size_t>(product(nodes[id].shape)), nan);
+  }
+  ++m_counters.allocations;
+  for (std::size_t di = 0; di < m_template.domains.size(); ++di) {
+    const Domain& domain = m_template.domains[di];
+    DomainState& d = m_domains[di];
+    d.shape = padded(d.region.count.empty() ? Extents{0} : d.region.count, 1);
+    d.origin = padded(d.region.start.empty() ? Extents{0} : d.region.start, 0);
+    d.chunks.clear();
+    d.signature.clear();
+    d.is_planned = false;
+    d.registers.clear();
+    d.broadcasts.clear();
+    d.arrays.clear();
+    d.position.assign(m_template.inputs.size(), -1);
+    for (std::size_t p = 0; p < domain.inputs.size(); ++p) {
+      d.position[static_cast<std::size_t>(domain.inputs[p])] = static_cast<int>(p);
+    }
+    d.register_of.assign(nodes.size(), -1);
+    d.operand.assign(nodes.size(), nullptr);
+    const auto add_register = [&](std::uint32_t node) {
+      if (d.register_of[node] < 0) {
+        d.register_of[node] = static_cast<int>(d.registers.size());
+        d.registers.emplace_back(tile_elements, nan);  // stays NaN: an empty window
+        ++m_counters.allocations;
+      }
+    };
+    for (auto id : domain.program) {
+      add_register(id);
+      for (auto a : nodes[id].args) {
+        if (nodes[a].phase == Phase::scalar) {
+          add_register(a);
+          if (std::find(d.broadcasts.begin(), d.broadcasts.end(), a) == d.broadcasts.end()) {
+            d.broadcasts.push_back(a);
+          }
+        }
+      }
+    }
+    d.accumulators = std::make_unique<Accumulators>(m_template, domain);
+    m_counters.allocations += d.accumulators->list.size();
+    for (auto id : domain.arrays) {
+      (void)id;
+      d.arrays.emplace_back(static_cast<std::size_t>(product(d.shape)), nan);
+      ++m_counters.allocations;
+    }
+  }
+}
+
+void Partition::rebuild(Template compiled) {
+  m_template = std::move(compiled);
+  ++m_counters.compilations;
+  prepare();
+}
+
+channel::GroupStep Partition::next(std::chrono::milliseconds timeout) {
+  return m_group->next(timeout);
+}
+
+void Partition::gather_views(channel::GroupStep& step) {
+  std::size_t member = 0;
+  for (std::size_t i = 0; i < m_inputs.size(); ++i) {
+    const Input& input = m_template.inputs[i];
+    InputState& state = m_inputs[i];
+    if (state.subscription == nullptr) {
+      continue;
+    }
+    state.cursor = (state.cursor + 1) % state.slots;
+    channel::Step& s = step[member++];
+    if (input.is_value) {
+      state.values[static_cast<std::size_t>(state.cursor)] = value_of(s, input.dtype);
+      continue;
+    }
+    const Selection& asked = state.selection;
+    const Selection& got = s.selection();
+    state.views.clear();
+    state.is_clipped = got.count != asked.count;
+    if (got.elements() == 0) {
+      continue;
+    }
+    Extents offset(asked.start.size(), 0);
+    for (std::size_t dim = 0; dim < offset.size(); ++dim) {
+      offset[dim] = (got.start[dim] - asked.start[dim]) / asked.every[dim];
+    }
+    const auto shifted = [&](const Extents& start) {
+      Extents r(start.size());
+      for (std::size_t dim = 0; dim < start.size(); ++dim) {
+        r[dim] = start[dim] + offset[dim];
+      }
+      return padded(r, 0);
+    };
+    if (s.in_place()) {
+      for (const auto& b : s.blocks()) {
+        state.views.push_back(
+            {b.data, padded(b.count, 1), padded(b.strides, 0), shifted(b.result_start)});
+      }
+    } else {
+      state.views.push_back({data_of(s, input.dtype), padded(got.count, 1),
+                             padded(row_major_strides(got.count), 0),
+                             shifted(Extents(got.count.size(), 0))});
+    }
+  }
+}
+
+namespace {
+
+// The part of `chunk` inside the box (start, count), if any.
+bool clip_chunk(Chunk& chunk, const Extents& start, const Extents& count) {
+  for (std::size_t dim = 0; dim < 3; ++dim) {
+    const auto lo = std::max(chunk.start[dim], start[dim]);
+    const auto hi = std::min(chunk.start[dim] + chunk.count[dim], start[dim] + count[dim]);
+    if (hi <= lo) {
+      return false;
+    }
+    chunk.start[dim] = lo;
+    chunk.count[dim] = hi - lo;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Partition::plan(std::size_t di) {
+  const Domain& domain = m_template.domains[di];
+  DomainState& d = m_domains[di];
+  bool same = d.is_planned;
+  for (std::size_t p = 0; same && p < domain.inputs.size(); ++p) {
+    const auto& now = m_inputs[static_cast<std::size_t>(domain.inputs[p])].views;
+    const auto& then = d.signature[p];
+    same = now.size() == then.size();
+    for (std::size_t v = 0; same && v < now.size(); ++v) {
+      same = now[v].count == then[v].count && now[v].strides == then[v].strides &&
+             now[v].start == then[v].start;
+    }
+  }
+  if (same) {
+    return;
+  }
+  // The common refinement of the inputs' views and the owned boxes: each chunk lies in
+  // one view of each input and in one owned box.
+  d.signature.clear();
+  std::vector<Chunk> chunks;
+  for (const auto& box : d.owned) {
+    chunks.push_back({box.start, box.count, {}, {}});
+  }
+  for (std::size_t p = 0; p < domain.inputs.size(); ++p) {
+    const auto& views = m_inputs[static_cast<std::size_t>(domain.inputs[p])].views;
+    d.signature.push_back(views);
+    std::vector<Chunk> refined;
+    for (const auto& chunk : chunks) {
+      for (std::size_t v = 0; v < views.size(); ++v) {
+        Chunk part = chunk;
+        if (clip_chunk(part, views[v].start, views[v].count)) {
+          part.view.push_back(static_cast<int>(v));
+          refined.push_back(std::move(part));
+        }
+      }
+    }
+    chunks = std::move(refined);
+  }
+  for (auto& chunk : chunks) {
+    for (std::size_t p = 0; p < domain.inputs.size(); ++p) {
+      const auto& view = d.signature[p][static_cast<std::size_t>(chunk.view[p])];
+      std::int64_t offset = 0;
+      for (std::size_t dim = 0; dim < 3; ++dim) {
+        offset += (chunk.start[dim] - view.start[dim]) * view.strides[dim];
+      }
+      chunk.offset.push_back(offset);
+    }
+  }
+  d.chunks = std::move(chunks);
+  d.is_planned = true;
+  ++m_counters.replans;
+}
+
+void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chunk, bool& failed) {
+  const auto& nodes = m_template.nodes;
+  for_each_tile(chunk.count, [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
+    const std::int64_t r0 = chunk.start[0] + i;
+    const std::int64_t r1 = chunk.start[1] + j;
+    const std::int64_t r2 = chunk.start[2] + k;
+    const auto index = static_cast<std::size_t>((r0 * d.shape[1] + r1) * d.shape[2] + r2);
+    for (auto id : domain.program) {
+      const TemplateNode& node = nodes[id];
+      double* reg = d.registers[static_cast<std::size_t>(d.register_of[id])].data();
+      if (node.op == Op::stream) {
+        InputState& input = m_inputs[static_cast<std::size_t>(node.input)];
+        const auto slot =
+            static_cast<std::size_t>((input.cursor - node.lag + input.slots) % input.slots);
+        if (node.lag > 0) {
+          d.operand[id] = input.filled >= node.lag ? input.history[slot].data() + index : reg;
+          continue;
+        }
+        const auto p = static_cast<std::size_t>(d.position[static_cast<std::size_t>(node.input)]);
+        const View& view = input.views[static_cast<std::size_t>(chunk.view[p])];
+        const std::int64_t offset =
+            chunk.offset[p] + i * view.strides[0] + j * view.strides[1] + k * view.strides[2];
+        const Dtype dtype = m_template.inputs[static_cast<std::size_t>(node.input)].dtype;
+        if (input.slots > 1) {
+          double* kept = input.history[slot].data() + index;
+          load(dtype, view.data, offset, view.strides[2], n, kept);
+          d.operand[id] = kept;
+        } else if (dtype == Dtype::f64 && view.strides[2] == 1) {
+          d.operand[id] = static_cast<const double*>(view.data) + offset;
+        } else {
+          load(dtype, view.data, offset, view.strides[2], n, reg);
+          d.operand[id] = reg;
+        }
+        continue;
+      }
+      if (failed) {
+        continue;  // the inputs are still kept for the next iterations' windows
+      }
+      const double* args[3] = {nullptr, nullptr, nullptr};
+      for (std::size_t a = 0; a < node.args.size(); ++a) {
+        const auto arg = node.args[a];
+        args[a] = nodes[arg].phase == Phase::scalar
+                      ? d.registers[static_cast<std::size_t>(d.register_of[arg])].data()
+                      : d.operand[arg];
+      }
+      try {
+        apply(node, args, reg, n);
+      } catch (...) {
+        failed = true;
+        m_failure = std::current_exception();
+        continue;
+      }
+      d.operand[id] = reg;
+    }
+    if (failed) {
+      return;
+    }
+    try {
+      for (auto& acc : d.accumulators->list) {
+        acc.add(d.operand[acc.operand()], n, d.origin[0] + r0, d.origin[1] + r1, d.origin[2] + r2);
+      }
+    } catch (...) {
+      failed = true;
+      m_failure = std::current_exception();
+      return;
+    }
+    for (std::size_t a = 0; a < domain.arrays.size(); ++a) {
+      std::memcpy(d.arrays[a].data() + index, d.operand[domain.arrays[a]], n * sizeof(double));
+    }
+  });
+}
+
+void Partition::run_domain(std::size_t di, bool& failed) {
+  const Domain& domain = m_template.domains[di];
+  DomainState& d = m_domains[di];
+  if (d.owned.empty()) {
+    return;
+  }
+  plan(di);
+  bool is_clipped = false;
+  for (int input : domain.inputs) {
+    auto& state = m_inputs[static_cast<std::size_t>(input)];
+    if (state.is_clipped) {
+      is_clipped = true;
+      if (state.slots > 1) {  // cells steering hid this iteration are NaN in the window
+        auto& kept = state.history[static_cast<std::size_t>(state.cursor)];
+        std::fill(kept.begin(), kept.end(), nan);
+      }
+    }
+  }
+  if (is_clipped) {
+    for (auto& array : d.arrays) {
+      std::fill(array.begin(), array.end(), nan);
+    }
+  }
+  for (auto id : d.broadcasts) {
+    auto& reg = d.registers[static_cast<std::size_t>(d.register_of[id])];
+    std::fill(reg.begin(), reg.end(), m_values[id].data[0]);
+  }
+  for (auto& acc : d.accumulators->list) {
+    acc.reset();
+  }
+  for (const auto& chunk : d.chunks) {
+    run_chunk(d, domain, chunk, failed);
+  }
+}
+
+void Partition::run(channel::GroupStep& step, Partial& out) {
+  const auto started = Clock::now();
+  out.iteration = step.iteration();
+  gather_views(step);
+  bool failed = false;
+  m_failure = nullptr;
+  try {
+    for (auto id : m_template.scalar_order) {
+      const TemplateNode& node = m_template.nodes[id];
+      if (node.op == Op::value) {
+        const InputState& input = m_inputs[static_cast<std::size_t>(node.input)];
+        const auto slot =
+            static_cast<std::size_t>((input.cursor - node.lag + input.slots) % input.slots);
+        m_values[id].data[0] =
+            (node.lag == 0 || input.filled >= node.lag) ? input.values[slot] : nan;
+      } else {
+        evaluate_small(m_template, id, m_values);
+      }
+    }
+  } catch (...) {
+    failed = true;
+    m_failure = std::current_exception();
+  }
+  for (std::size_t di = 0; di < m_domains.size(); ++di) {
+    run_domain(di, failed);
+  }
+  for (auto& input : m_inputs) {
+    input.filled = std::min(input.filled + 1, input.slots - 1);
+  }
+  out.failed = failed;
+  out.error = failed ? failure_message(m_failure) : std::string();
+  pack(out);
+  out.time_us = std::chrono::duration<double, std::micro>(Clock::now() - started).count();
+}
+
+void Partition::pack(Partial& out) const {
+  out.scalars.resize(m_template.scalar_order.size());
+  for (std::size_t s = 0; s < m_template.scalar_order.size(); ++s) {
+    out.scalars[s] = m_values[m_template.scalar_order[s]].data[0];
+  }
+  out.reductions.resize(m_domains.size());
+  std::size_t array_count = 0;
+  for (const auto& domain : m_template.domains) {
+    array_count += domain.arrays.size();
+  }
+  out.arrays.resize(array_count);
+  std::size_t a = 0;
+  for (std::size_t di = 0; di < m_domains.size(); ++di) {
+    const auto& d = m_domains[di];
+    auto& reductions = out.reductions[di];
+    reductions.resize(d.accumulators->list.size());
+    for (std::size_t r = 0; r < reductions.size(); ++r) {
+      reductions[r] = d.accumulators->list[r].data();  // copies reuse capacity
+    }
+    for (const auto& array : d.arrays) {
+      auto& part = out.arrays[a++];
+      part.clear();
+      for (const auto& box : d.owned) {
+        for (std::int64_t i = 0; i < box.count[0]; ++i) {
+          for (std::int64_t j = 0; j < box.count[1]; ++j) {
+            const auto at = static_cast<std::size_t>(
+                ((box.start[0] + i) * d.shape[1] + box.start[1] + j) * d.shape[2] + box.start[2]);
+            part.insert(part.end(), array.begin() + static_cast<std::ptrdiff_t>(at),
+                        array.begin() + static_cast<std::ptrdiff_t>(at) + box.count[2]);
+          }
+        }
+      }
+    }
+  }
+  out.counters = counters();
+}
+
+void Partition::close() {
+  if (m_is_closed) {
+    return;
+  }
+  m_is_closed = true;
+  for (auto& input : m_inputs) {
+    if (input.subscription != nullptr) {
+      input.subscription->close();
+    }
+  }
+}
+
+PartitionCounters Partition::counters() const {
+  PartitionCounters c = m_counters;
+  c.tasks = 0;
+  for (const auto& d : m_domains) {
+    c.tasks += d.chunks.size();
+  }
+  for (const auto& input : m_inputs) {
+    if (input.subscription != nullptr) {
+      c.bytes_pulled += input.subscription->counters().bytes_pulled;
+    }
+  }
+  c.skipped = m_group->counters().incomplete;
+  return c;
+}
+
+}  // namespace sluice::graph::detail
