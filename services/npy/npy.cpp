@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -151,6 +152,13 @@ Array read(const std::string& path) {
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) {
     throw NotFound(asked, std::string("cannot open the file: ") + std::strerror(errno));
+  }
+  // A directory opens like a file on Linux, but reading it fails (EISDIR): say so,
+  // rather than "not a .npy file" or an exception from the stream.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw InvalidArgument(asked, std::string("cannot read the file: ") + std::strerror(EISDIR),
+                          "give the path of a .npy file");
   }
   const auto end = file.tellg();
   if (end < 0) {

@@ -423,6 +423,10 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "sluice-steer: %s\n", e.what());
     return usage_error;
+  } catch (const std::exception& e) {
+    // The library's own failures (std::ios_base::failure reading the file): bad input
+    // too, never an abort.
+    return fail(bad_request, "bad request", "reading " + o.file + ": " + e.what());
   }
 
   std::unique_ptr<steering::Client> client;

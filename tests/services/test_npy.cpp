@@ -174,6 +174,21 @@ Test(npy, missing_file_is_not_found) {
   }
 }
 
+Test(npy, a_directory_is_refused_with_the_reason) {
+  char dir[] = "/tmp/sluice-test-npy-dir-XXXXXX";
+  cr_assert(mkdtemp(dir) != nullptr);
+  try {
+    (void)sluice::npy::read(dir);
+    cr_expect_fail("read a directory");
+  } catch (const sluice::InvalidArgument& e) {
+    const std::string message = e.what();
+    const std::string expected =
+        std::string("reading ") + dir + ": cannot read the file: Is a directory";
+    cr_expect(message.find(expected) != std::string::npos, "%s", e.what());
+  }
+  rmdir(dir);
+}
+
 Test(npy, written_file_reads_back) {
   char dir[] = "/tmp/sluice-test-npy-dir-XXXXXX";
   cr_assert(mkdtemp(dir) != nullptr);

@@ -2,7 +2,8 @@
 """End-to-end steering through Thrift: heat2d + sluice-steering-server + heat2d-analytics.
 
 While the job runs, a table of bad requests (wrong or missing token, unknown name,
-wrong type, NaN, out of range, bad regions, wrong dtypes, random bytes and an
+wrong type, NaN, out of range, bad regions, wrong dtypes, a
+directory for a .npy file, random bytes and an
 oversized frame on the port, a client that disconnects mid-call) each gets its
 documented exit code or is survived; 8 clients call at once; then an injected patch
 (from a .npy file), a real change and a stop. The analytics CSV must equal the
@@ -108,6 +109,8 @@ def main():
                 (["inject", "temperature", os.path.join(tmp, "not.npy")], TOKEN, 10,
                  "not a .npy file"),
                 (["inject", "temperature", patch_file, "at", "x"], TOKEN, 2, "not a corner"),
+                (["inject", "temperature", tmp], TOKEN, 10, f"{tmp}: cannot read the file: "
+                 "Is a directory"),
             ]
             for args, token, want, text in table:
                 code, out, err = cli(*args, token=token)
