@@ -25,6 +25,7 @@
 #include "npy.hpp"
 #include "region_text.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/steer/stream_request_check.hpp"
 #include "sluice/steering/client.hpp"
 
 namespace {
@@ -54,7 +55,8 @@ constexpr const char* exit_codes_help =
     "  3   cannot reach the server (no port in --port-file, refused, connection lost)\n"
     "  4   unknown name: no such parameter or stream\n"
     "  5   wrong type: a value or .npy dtype of another type than the target's\n"
-    "  6   out of range: outside the parameter's bounds, not finite, every < 1\n"
+    "  6   out of range: outside the parameter's bounds, not finite (a value, or injected\n"
+    "      data without --allow-nonfinite), every < 1\n"
     "  7   not permitted: wrong or missing token\n"
     "  8   the simulation has finished\n"
     "  9   timeout: the simulation did not reach an iteration boundary in time\n"
@@ -278,6 +280,7 @@ struct Options {
   std::string file;                // inject: the .npy file
   std::string at;                  // inject: the word "at"...
   std::string corner;              // ...and I,J,...
+  bool allow_nonfinite = false;    // inject: NaN and infinities too
 };
 
 // The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
@@ -337,6 +340,9 @@ std::variant<Options, int> parse_command_line(int argc, char** argv) {
                    "I,J,...: where the array's corner goes (default the origin)")
       ->type_name("")
       ->needs(at);
+  inject->add_flag("--allow-nonfinite", o.allow_nonfinite,
+                   "inject NaN and infinite values too (refused otherwise: they spread through "
+                   "the field)");
   command("pause", "pause the simulation before its next iteration");
   command("resume", "resume a paused simulation");
   command("stop", "stop the simulation before its next iteration");
@@ -417,6 +423,12 @@ int main(int argc, char** argv) {
         region.start.assign(array.shape.size(), 0);
       }
       region.count = array.shape;
+      if (!o.allow_nonfinite) {
+        const auto verdict = sluice::steer::check_injection_values(o.name, array.dtype, array.data);
+        if (verdict.code != sluice::steer::Code::ok) {
+          return fail(out_of_range, "out of range", verdict.message);
+        }
+      }
     }
   } catch (const sluice::Error& e) {
     return fail(bad_request, "bad request", e.what());
@@ -480,7 +492,8 @@ int main(int argc, char** argv) {
     } else if (o.command == "stream") {
       print_iteration("from_iteration", client->control_stream(o.name, change));
     } else if (o.command == "inject") {
-      print_iteration("from_iteration", client->inject(o.name, region, array.dtype, array.data));
+      print_iteration("from_iteration",
+                      client->inject(o.name, region, array.dtype, array.data, o.allow_nonfinite));
     } else if (o.command == "pause") {
       print_iteration("paused_before_iteration", client->pause());
     } else if (o.command == "resume") {

@@ -2,7 +2,7 @@
 """End-to-end steering through Thrift: heat2d + sluice-steering-server + heat2d-analytics.
 
 While the job runs, a table of bad requests (wrong or missing token, unknown name,
-wrong type, NaN, out of range, bad regions, wrong dtypes, a
+wrong type, NaN, out of range, bad regions, wrong dtypes, NaN in an injection, a
 directory for a .npy file, random bytes and an
 oversized frame on the port, a client that disconnects mid-call) each gets its
 documented exit code or is survived; 8 clients call at once; then an injected patch
@@ -54,6 +54,8 @@ def main():
         np.save(patch_file, PATCH)
         np.save(os.path.join(tmp, "f32.npy"), PATCH.astype("<f4"))
         np.save(os.path.join(tmp, "fortran.npy"), np.asfortranarray(PATCH))
+        nan_file = os.path.join(tmp, "nan.npy")
+        np.save(nan_file, np.where(PATCH > 50, np.nan, PATCH))
         with open(os.path.join(tmp, "not.npy"), "wb") as f:
             f.write(b"not a numpy file")
         with open(token_file, "w") as f:
@@ -111,6 +113,11 @@ def main():
                 (["inject", "temperature", patch_file, "at", "x"], TOKEN, 2, "not a corner"),
                 (["inject", "temperature", tmp], TOKEN, 10, f"{tmp}: cannot read the file: "
                  "Is a directory"),
+                (["inject", "temperature", nan_file], TOKEN, 6,
+                 "must hold finite numbers; element 9 (row-major) is nan"),
+                # Allowed, the NaN goes to the server, which refuses the region.
+                (["inject", "temperature", nan_file, "at", "46,0", "--allow-nonfinite"], TOKEN,
+                 11, "outside"),
             ]
             for args, token, want, text in table:
                 code, out, err = cli(*args, token=token)
