@@ -45,6 +45,12 @@ def main():
                              env={**os.environ, "SLUICE_STEER_TOKEN": ""}, timeout=30)
     expect(refused.returncode == 2 and "needs a token" in refused.stderr,
            f"--bind 0.0.0.0 without a token: exit {refused.returncode} {refused.stderr!r}")
+    # So is a port file that cannot be written, which no client would ever find.
+    refused = subprocess.run([server, "--port-file", "/no/such/dir/port"], capture_output=True,
+                             text=True, timeout=30)
+    expect(refused.returncode == 2 and "cannot write the port file /no/such/dir/port: No such "
+           "file or directory" in refused.stderr,
+           f"--port-file in a missing directory: exit {refused.returncode} {refused.stderr!r}")
 
     with tempfile.TemporaryDirectory() as tmp:
         port_file = os.path.join(tmp, "port")
