@@ -260,6 +260,8 @@ steering::StreamChange parse_stream_change(const std::vector<std::string>& words
     } else if (word == "region" && i + 1 < words.size()) {
       const auto region = sluice::cli::parse_region(words[++i]);
       change.region = region;
+    } else if (word == "every" || word == "region") {
+      throw std::invalid_argument("'" + word + "' needs a value: every N or region R");
     } else {
       throw std::invalid_argument("'" + word + "': say on, off, every N or region R");
     }

@@ -120,6 +120,9 @@ def main():
         code, _, err = run_tap("--job", id_b, "dump", "field", "/no/such/dir/f.npy")
         expect(code == 8 and "cannot create /no/such/dir/f.npy.partial: No such file or "
                "directory" in err, f"dump into a missing directory: {code} {err!r}")
+        code, _, err = run_tap("bogus")
+        expect(code == 2 and "unknown command 'bogus'; the commands are list stats dump watch"
+               in err, f"an unknown command: {code} {err!r}")
         for count in ("0", "-1"):
             code, out, err = run_tap("--job", id_b, "watch", "field", "--count", count)
             expect(code == 2 and f"takes a whole number of at least 1, not '{count}'" in err

@@ -102,7 +102,11 @@ def main():
                 (["set", "dt", "nan"], TOKEN, 6, "finite"),
                 (["set", "dt", "0.3"], TOKEN, 6, "[1e-06, 0.25]"),
                 (["set", "hot", "abc"], TOKEN, 5, "not a number"),
-                (["bogus"], TOKEN, 2, "bad command line"),
+                # A usage error says what is wrong.
+                (["bogus"], TOKEN, 2, "bad command line: unknown command 'bogus'; the commands "
+                 "are status params get set stream inject pause resume stop"),
+                (["set", "hot"], TOKEN, 2, "bad command line: VALUE is required"),
+                (["stream", "temperature", "every"], TOKEN, 2, "'every' needs a value"),
                 (["stream", "nope", "off"], TOKEN, 4, "streams: temperature, time"),
                 (["stream", "temperature", "every", "0"], TOKEN, 6, "'every' must be in"),
                 (["stream", "temperature", "region", "40:50,0:8"], TOKEN, 11, "outside [0, 48)"),
