@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -217,30 +216,33 @@ void print_status(const steering::Status& status) {
   std::printf("\n");
 }
 
+// Whether all of `text` reads as a T (std::from_chars: decimal only, no leading space
+// or '+', no hexadecimal, nothing after the number).
+template <typename T>
+bool parse_whole(const std::string& text, T& value) {
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  return error == std::errc() && stop == end;
+}
+
 // Parses VALUE as the parameter's type; a value of another type is sent as it reads,
-// for the simulation to refuse with its own message.
+// for the simulation to refuse with its own message. Numbers are decimal integers or
+// floats ("nan" and "inf" read too, for the simulation to refuse as not finite).
 steering::Value parse_value(const std::string& text, std::optional<steering::ValueType> type) {
   if (text == "true" || text == "false") {
     return text == "true";
   }
   std::int64_t integer = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
-  const bool is_integer = error == std::errc() && end == text.data() + text.size();
-  if (is_integer && type != steering::ValueType::f64) {
+  if (parse_whole(text, integer) && type != steering::ValueType::f64) {
     return integer;
   }
-  try {
-    std::size_t used = 0;
-    const double real = std::stod(text, &used);
-    if (used == text.size()) {
-      return real;
-    }
-  } catch (const std::exception&) {
+  double real = 0;
+  if (parse_whole(text, real)) {
+    return real;
   }
-  if (text == "nan" || text == "NaN") {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  throw std::invalid_argument("'" + text + "' is not a number or true/false");
+  throw std::invalid_argument("'" + text +
+                              "' is not a number or true/false (numbers are decimal: 50, -3, "
+                              "0.25, 1e-3)");
 }
 
 // on | off | every N | region R, in any order: a change to a stream.
@@ -253,7 +255,7 @@ steering::StreamChange parse_stream_change(const std::vector<std::string>& words
     } else if (word == "every" && i + 1 < words.size()) {
       const std::string& n = words[++i];
       std::int64_t every = 0;
-      if (std::from_chars(n.data(), n.data() + n.size(), every).ptr != n.data() + n.size()) {
+      if (!parse_whole(n, every)) {
         throw std::invalid_argument("every takes a whole number, not '" + n + "'");
       }
       change.every = every;

@@ -102,6 +102,13 @@ def main():
                 (["set", "dt", "nan"], TOKEN, 6, "finite"),
                 (["set", "dt", "0.3"], TOKEN, 6, "[1e-06, 0.25]"),
                 (["set", "hot", "abc"], TOKEN, 5, "not a number"),
+                # Numbers are decimal, whole: no hexadecimal, no trailing junk, not empty.
+                (["set", "hot", "0x10"], TOKEN, 5, "'0x10' is not a number"),
+                (["set", "hot", "50abc"], TOKEN, 5, "'50abc' is not a number"),
+                (["set", "hot", ""], TOKEN, 5, "'' is not a number"),
+                (["set", "dt", "0x1p-4"], TOKEN, 5, "'0x1p-4' is not a number"),
+                (["stream", "temperature", "every", "0x2"], TOKEN, 2,
+                 "every takes a whole number, not '0x2'"),
                 # A usage error says what is wrong.
                 (["bogus"], TOKEN, 2, "bad command line: unknown command 'bogus'; the commands "
                  "are status params get set stream inject pause resume stop"),
