@@ -160,9 +160,10 @@ class Steering:
                                                     count=[b - a for a, b in pairs])
         return self._call("control_stream", name, control)
 
-    def inject(self, stream, array, at):
+    def inject(self, stream, array, at, allow_nonfinite=False):
         """Writes `array` into the simulation's array of `stream` with its first element
-        at `at` (global indices); returns the iteration holding it."""
+        at `at` (global indices); returns the iteration holding it. NaN or infinite
+        values are refused (OutOfRange) unless `allow_nonfinite`."""
         dtypes = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
                   np.dtype(np.int32): "i32", np.dtype(np.int64): "i64",
                   np.dtype(np.uint8): "u8"}
@@ -172,7 +173,8 @@ class Steering:
                                           "float32, float64, int32, int64 or uint8")
         data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()
         region = self._types.Region(start=[int(a) for a in at], count=list(values.shape))
-        injection = self._call("open_injection", stream, region, dtypes[values.dtype])
+        injection = self._call("open_injection", stream, region, dtypes[values.dtype],
+                               bool(allow_nonfinite))
         for offset in range(0, len(data), _CHUNK):
             self._call("add_injection_data", injection, data[offset:offset + _CHUNK])
         return self._call("commit_injection", injection)

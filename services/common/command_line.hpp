@@ -57,8 +57,19 @@ inline std::optional<int> parse_command_line(CLI::App& app, int argc, const char
       sub = sub->get_subcommands().front();
       where += " " + sub->get_name();
     }
+    std::string problem = e.what();
+    // CLI11 says only "A subcommand is required" when the word given is not one.
+    if (const auto words = app.remaining();
+        app.get_subcommands().empty() && app.get_require_subcommand_min() > 0 && !words.empty()) {
+      problem = "unknown command '" + words.front() + "'; the commands are";
+      const CLI::App& defined = app;
+      for (const auto* sub : defined.get_subcommands(
+               [](const CLI::App* candidate) { return !candidate->get_name().empty(); })) {
+        problem += " " + sub->get_name();
+      }
+    }
     std::fprintf(stderr, "%s: bad command line: %s\nSee '%s --help'.\n", app.get_name().c_str(),
-                 e.what(), where.c_str());
+                 problem.c_str(), where.c_str());
     return usage_exit_code;
   }
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -152,6 +153,13 @@ Array read(const std::string& path) {
   if (!file) {
     throw NotFound(asked, std::string("cannot open the file: ") + std::strerror(errno));
   }
+  // A directory opens like a file on Linux, but reading it fails (EISDIR): say so,
+  // rather than "not a .npy file" or an exception from the stream.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw InvalidArgument(asked, std::string("cannot read the file: ") + std::strerror(EISDIR),
+                          "give the path of a .npy file");
+  }
   const auto end = file.tellg();
   if (end < 0) {
     throw InvalidArgument(asked, "cannot tell the file's size (is it a regular file?)");
@@ -234,26 +242,32 @@ void write(const std::string& path, sluice::Dtype dtype, const std::vector<std::
   const std::size_t unpadded = magic_bytes + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
+  // Written whole under another name, then renamed: a reader never sees half a file,
+  // and a failure leaves nothing behind.
   const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw InvalidArgument("writing " + path, "cannot create " + partial);
-    }
-    out.write(magic, magic_bytes);
-    const char version[2] = {1, 0};
-    out.write(version, 2);
-    const auto length = static_cast<std::uint16_t>(header.size());
-    const char length_bytes[2] = {static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
-    out.write(length_bytes, 2);
-    out << header;
-    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
-    if (!out.flush()) {
-      throw InvalidArgument("writing " + path, "the write failed (disk full?)");
-    }
+  const std::string asked = "writing " + path;
+  auto fail = [&](const std::string& what, int error) {
+    std::remove(partial.c_str());
+    throw InvalidArgument(asked, what + ": " + std::strerror(error));
+  };
+  std::FILE* out = std::fopen(partial.c_str(), "wb");
+  if (out == nullptr) {
+    throw InvalidArgument(asked, "cannot create " + partial + ": " + std::strerror(errno));
+  }
+  const char version[2] = {1, 0};
+  const auto length = static_cast<std::uint16_t>(header.size());
+  const char length_bytes[2] = {static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
+  const bool written = std::fwrite(magic, 1, magic_bytes, out) == magic_bytes &&
+                       std::fwrite(version, 1, 2, out) == 2 &&
+                       std::fwrite(length_bytes, 1, 2, out) == 2 &&
+                       std::fwrite(header.data(), 1, header.size(), out) == header.size() &&
+                       std::fwrite(data, 1, bytes, out) == bytes && std::fflush(out) == 0;
+  const int write_error = errno;
+  if (std::fclose(out) != 0 || !written) {
+    fail("cannot write " + partial, written ? errno : write_error);
   }
   if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    throw InvalidArgument("writing " + path, "cannot rename " + partial + " to it");
+    fail("cannot rename " + partial + " to it", errno);
   }
 }
 

@@ -22,7 +22,8 @@ struct Array {
 [[nodiscard]] Array read(const std::string& path);
 
 // Writes `data` (row-major elements of `dtype`) as `path`, atomically (a partial file
-// is never left under that name).
+// is never left under that name, nor as `path`.partial after a failure);
+// sluice::InvalidArgument naming the file and the system's reason otherwise.
 void write(const std::string& path, sluice::Dtype dtype, const std::vector<std::int64_t>& shape,
            const void* data, std::size_t bytes);
 

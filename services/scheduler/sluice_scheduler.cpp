@@ -3,11 +3,13 @@
 //
 //   mpirun -np 4 heat2d : -np 2 sluice-scheduler : -np 1 sluice-scheduler --spare : ...
 //
-// It serves the keys the ring gives it until a Directory stops the schedulers, or, in
-// a job with a simulation, until the simulation closes its streams. A spare holds no
-// key until Directory::join makes it a member.
+// It serves the keys the ring gives it until the simulation closes its streams (or a
+// Directory stops the schedulers). A job without a simulation is an error, reported
+// by every process, unless --no-simulation says that Directory users alone run it and
+// stop it. A spare holds no key until Directory::join makes it a member.
 #include <cstdio>
 #include <variant>
+#include <vector>
 
 #include "command_line.hpp"
 #include "sluice/channel/stream_catalog.hpp"
@@ -22,14 +24,20 @@ namespace {
 constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  stopped by a Directory, or the simulation closed its streams\n"
-    "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
-    "     says what went wrong)\n"
+    "  1  an error: the job has no simulation (without --no-simulation), or one once\n"
+    "     running (the job is aborted through MPI_Abort; the message says what went\n"
+    "     wrong)\n"
     "  2  usage: a bad command line";
+
+struct Options {
+  sluice::ring::SchedulerOptions scheduler;
+  bool without_simulation = false;
+};
 
 // The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
 // Runs before MPI is initialised.
-std::variant<sluice::ring::SchedulerOptions, int> parse_command_line(int argc, char** argv) {
-  sluice::ring::SchedulerOptions options;
+std::variant<Options, int> parse_command_line(int argc, char** argv) {
+  Options options;
   CLI::App app(
       "A member of sluice's scheduler ring, started in the job's mpirun command line.\n"
       "It owns the keys the consistent-hash ring maps to it and answers directory\n"
@@ -37,8 +45,11 @@ std::variant<sluice::ring::SchedulerOptions, int> parse_command_line(int argc, c
       "sluice-scheduler");
   sluice::cli::use_sluice_help_style(app);
   app.footer(exit_codes_help);
-  app.add_flag("--spare", options.spare,
+  app.add_flag("--spare", options.scheduler.spare,
                "start outside the ring, until a join makes this process a member");
+  app.add_flag("--no-simulation", options.without_simulation,
+               "run in a job without a simulation, for Directory users, until one of them "
+               "stops the schedulers (otherwise a missing simulation is an error)");
   if (const auto code = sluice::cli::parse_command_line(app, argc, argv)) {
     return *code;
   }
@@ -52,10 +63,16 @@ int main(int argc, char** argv) {
   if (const int* code = std::get_if<int>(&parsed)) {
     return *code;
   }
-  const sluice::ring::SchedulerOptions options = std::get<sluice::ring::SchedulerOptions>(parsed);
+  const Options options = std::get<Options>(parsed);
   sluice::mpi::Environment mpi(argc, argv);
   try {
-    sluice::Runtime runtime(sluice::Role::scheduler, {.required_roles = {sluice::Role::scheduler}});
+    // Without a simulation nothing would ever stop this process but a Directory: a
+    // scheduler started by mistake alone would run forever, silently.
+    std::vector<sluice::Role> required = {sluice::Role::scheduler};
+    if (!options.without_simulation) {
+      required.push_back(sluice::Role::simulation);
+    }
+    sluice::Runtime runtime(sluice::Role::scheduler, {.required_roles = required});
     // With a simulation in the job, end the job's set-up with everybody, answer
     // queries about the streams this process owns, and stop when they are closed.
     sluice::channel::StreamCatalog streams(runtime);
@@ -63,7 +80,7 @@ int main(int argc, char** argv) {
     if (has_simulation) {
       runtime.start();
     }
-    sluice::ring::Scheduler scheduler(runtime, options);
+    sluice::ring::Scheduler scheduler(runtime, options.scheduler);
     if (has_simulation) {
       scheduler.serve_streams(streams);
     }

@@ -20,6 +20,7 @@ struct StagedInjection {
   std::string dtype;
   sluice::Box region;  ///< resolved
   std::size_t expected_bytes = 0;
+  bool allow_nonfinite = false;  ///< NaN and infinities pass the commit's check
   std::vector<std::byte> data;
   std::chrono::steady_clock::time_point touched;
 };

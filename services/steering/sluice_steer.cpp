@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,6 +24,7 @@
 #include "npy.hpp"
 #include "region_text.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/steer/stream_request_check.hpp"
 #include "sluice/steering/client.hpp"
 
 namespace {
@@ -54,7 +54,8 @@ constexpr const char* exit_codes_help =
     "  3   cannot reach the server (no port in --port-file, refused, connection lost)\n"
     "  4   unknown name: no such parameter or stream\n"
     "  5   wrong type: a value or .npy dtype of another type than the target's\n"
-    "  6   out of range: outside the parameter's bounds, not finite, every < 1\n"
+    "  6   out of range: outside the parameter's bounds, not finite (a value, or injected\n"
+    "      data without --allow-nonfinite), every < 1\n"
     "  7   not permitted: wrong or missing token\n"
     "  8   the simulation has finished\n"
     "  9   timeout: the simulation did not reach an iteration boundary in time\n"
@@ -215,30 +216,33 @@ void print_status(const steering::Status& status) {
   std::printf("\n");
 }
 
+// Whether all of `text` reads as a T (std::from_chars: decimal only, no leading space
+// or '+', no hexadecimal, nothing after the number).
+template <typename T>
+bool parse_whole(const std::string& text, T& value) {
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  return error == std::errc() && stop == end;
+}
+
 // Parses VALUE as the parameter's type; a value of another type is sent as it reads,
-// for the simulation to refuse with its own message.
+// for the simulation to refuse with its own message. Numbers are decimal integers or
+// floats ("nan" and "inf" read too, for the simulation to refuse as not finite).
 steering::Value parse_value(const std::string& text, std::optional<steering::ValueType> type) {
   if (text == "true" || text == "false") {
     return text == "true";
   }
   std::int64_t integer = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
-  const bool is_integer = error == std::errc() && end == text.data() + text.size();
-  if (is_integer && type != steering::ValueType::f64) {
+  if (parse_whole(text, integer) && type != steering::ValueType::f64) {
     return integer;
   }
-  try {
-    std::size_t used = 0;
-    const double real = std::stod(text, &used);
-    if (used == text.size()) {
-      return real;
-    }
-  } catch (const std::exception&) {
+  double real = 0;
+  if (parse_whole(text, real)) {
+    return real;
   }
-  if (text == "nan" || text == "NaN") {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  throw std::invalid_argument("'" + text + "' is not a number or true/false");
+  throw std::invalid_argument("'" + text +
+                              "' is not a number or true/false (numbers are decimal: 50, -3, "
+                              "0.25, 1e-3)");
 }
 
 // on | off | every N | region R, in any order: a change to a stream.
@@ -251,13 +255,15 @@ steering::StreamChange parse_stream_change(const std::vector<std::string>& words
     } else if (word == "every" && i + 1 < words.size()) {
       const std::string& n = words[++i];
       std::int64_t every = 0;
-      if (std::from_chars(n.data(), n.data() + n.size(), every).ptr != n.data() + n.size()) {
+      if (!parse_whole(n, every)) {
         throw std::invalid_argument("every takes a whole number, not '" + n + "'");
       }
       change.every = every;
     } else if (word == "region" && i + 1 < words.size()) {
       const auto region = sluice::cli::parse_region(words[++i]);
       change.region = region;
+    } else if (word == "every" || word == "region") {
+      throw std::invalid_argument("'" + word + "' needs a value: every N or region R");
     } else {
       throw std::invalid_argument("'" + word + "': say on, off, every N or region R");
     }
@@ -278,6 +284,7 @@ struct Options {
   std::string file;                // inject: the .npy file
   std::string at;                  // inject: the word "at"...
   std::string corner;              // ...and I,J,...
+  bool allow_nonfinite = false;    // inject: NaN and infinities too
 };
 
 // The command line, as CLI11 reads it, or the code to exit with (--help, a usage error).
@@ -337,6 +344,9 @@ std::variant<Options, int> parse_command_line(int argc, char** argv) {
                    "I,J,...: where the array's corner goes (default the origin)")
       ->type_name("")
       ->needs(at);
+  inject->add_flag("--allow-nonfinite", o.allow_nonfinite,
+                   "inject NaN and infinite values too (refused otherwise: they spread through "
+                   "the field)");
   command("pause", "pause the simulation before its next iteration");
   command("resume", "resume a paused simulation");
   command("stop", "stop the simulation before its next iteration");
@@ -417,12 +427,22 @@ int main(int argc, char** argv) {
         region.start.assign(array.shape.size(), 0);
       }
       region.count = array.shape;
+      if (!o.allow_nonfinite) {
+        const auto verdict = sluice::steer::check_injection_values(o.name, array.dtype, array.data);
+        if (verdict.code != sluice::steer::Code::ok) {
+          return fail(out_of_range, "out of range", verdict.message);
+        }
+      }
     }
   } catch (const sluice::Error& e) {
     return fail(bad_request, "bad request", e.what());
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "sluice-steer: %s\n", e.what());
     return usage_error;
+  } catch (const std::exception& e) {
+    // The library's own failures (std::ios_base::failure reading the file): bad input
+    // too, never an abort.
+    return fail(bad_request, "bad request", "reading " + o.file + ": " + e.what());
   }
 
   std::unique_ptr<steering::Client> client;
@@ -476,7 +496,8 @@ int main(int argc, char** argv) {
     } else if (o.command == "stream") {
       print_iteration("from_iteration", client->control_stream(o.name, change));
     } else if (o.command == "inject") {
-      print_iteration("from_iteration", client->inject(o.name, region, array.dtype, array.data));
+      print_iteration("from_iteration",
+                      client->inject(o.name, region, array.dtype, array.data, o.allow_nonfinite));
     } else if (o.command == "pause") {
       print_iteration("paused_before_iteration", client->pause());
     } else if (o.command == "resume") {

@@ -128,8 +128,11 @@ service Steering {
   // the region) into a stream's simulation array, in as many chunks as the frame
   // bound requires: open, add every byte in order, commit. The commit returns the
   // iteration whose published field holds the injected values. An injection not
-  // committed within 60 s of its last chunk is dropped.
-  i64 open_injection(1: string token, 2: string stream, 3: Region region, 4: string dtype)
+  // committed within 60 s of its last chunk is dropped. Floating-point data must be
+  // finite (the commit throws OutOfRange at a NaN or an infinity) unless
+  // allow_nonfinite is true.
+  i64 open_injection(1: string token, 2: string stream, 3: Region region, 4: string dtype,
+                     5: bool allow_nonfinite = false)
       throws (1: NotPermitted denied, 2: SimulationFinished finished,
               4: UnknownName unknown, 5: WrongType wrong_type, 6: BadRegion bad_region,
               7: BadRequest bad),
@@ -139,5 +142,5 @@ service Steering {
   i64 commit_injection(1: string token, 2: i64 injection)
       throws (1: NotPermitted denied, 2: SimulationFinished finished, 3: Timeout late,
               4: UnknownName unknown, 5: WrongType wrong_type, 6: BadRegion bad_region,
-              7: BadRequest bad),
+              7: BadRequest bad, 8: OutOfRange out_of_range),
 }

@@ -16,9 +16,11 @@
 
 #include <sys/prctl.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -57,8 +59,8 @@ constexpr const char* exit_codes_help =
     "  0  the simulation finished (or stopped) and the server with it\n"
     "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
     "     says what went wrong)\n"
-    "  2  usage: a bad command line, an empty --token-file, a non-loopback --bind\n"
-    "     without a token";
+    "  2  usage: a bad command line, an empty --token-file, a --port-file that cannot\n"
+    "     be written, a non-loopback --bind without a token";
 
 bool is_loopback(const std::string& address) {
   return address == "127.0.0.1" || address == "localhost" || address == "::1";
@@ -103,6 +105,18 @@ std::variant<Options, int> parse(int argc, char** argv) {
       return sluice::cli::usage_exit_code;
     }
   }
+  if (!o.port_file.empty()) {
+    // Tried now rather than once listening, when a client would wait for it in vain.
+    const std::string partial = o.port_file + ".partial";
+    std::FILE* file = std::fopen(partial.c_str(), "w");
+    if (file == nullptr) {
+      std::fprintf(stderr, "sluice-steering-server: cannot write the port file %s: %s\n",
+                   o.port_file.c_str(), std::strerror(errno));
+      return sluice::cli::usage_exit_code;
+    }
+    std::fclose(file);
+    std::remove(partial.c_str());
+  }
   if (!is_loopback(o.bind) && o.token.empty()) {
     std::fprintf(stderr,
                  "sluice-steering-server: listening on %s needs a token (--token-file or "
@@ -140,7 +154,11 @@ class AnnouncePort : public th::server::TServerEventHandler {
       // Written then renamed, so a reader never sees half a number.
       const std::string partial = m_options.port_file + ".partial";
       std::ofstream(partial) << port << "\n";
-      std::rename(partial.c_str(), m_options.port_file.c_str());
+      if (std::rename(partial.c_str(), m_options.port_file.c_str()) != 0) {
+        sluice::log::error("sluice-steering-server: cannot write the port file ",
+                           m_options.port_file, ": ", std::strerror(errno));
+        std::remove(partial.c_str());
+      }
     }
   }
 

@@ -239,12 +239,12 @@ std::int64_t Client::control_stream(const std::string& stream, const StreamChang
 }
 
 std::int64_t Client::inject(const std::string& stream, const Box& region, sluice::Dtype dtype,
-                            std::span<const std::byte> data) {
+                            std::span<const std::byte> data, bool allow_nonfinite) {
   return translated([&] {
     auto& client = *m_impl->client;
     const std::string& token = m_impl->token;
-    const std::int64_t id = client.open_injection(token, stream, to_thrift(region),
-                                                  std::string(sluice::dtype_name(dtype)));
+    const std::int64_t id = client.open_injection(
+        token, stream, to_thrift(region), std::string(sluice::dtype_name(dtype)), allow_nonfinite);
     for (std::size_t sent = 0; sent < data.size();) {
       const std::size_t bytes = std::min(chunk_bytes, data.size() - sent);
       client.add_injection_data(

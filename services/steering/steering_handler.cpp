@@ -297,7 +297,8 @@ int64_t SteeringHandler::control_stream(const std::string& token, const std::str
 }
 
 int64_t SteeringHandler::open_injection(const std::string& token, const std::string& stream,
-                                        const gen::Region& region, const std::string& dtype) {
+                                        const gen::Region& region, const std::string& dtype,
+                                        bool allow_nonfinite) {
   check_token(token);
   // Checked here against what every process knows of the stream, so that a wrong
   // request fails before its data is sent; the simulation checks again.
@@ -310,6 +311,7 @@ int64_t SteeringHandler::open_injection(const std::string& token, const std::str
   staged.dtype = dtype;
   staged.region = box;
   staged.expected_bytes = steer::injection_bytes(known, box);
+  staged.allow_nonfinite = allow_nonfinite;
   auto opened = m_injections.open(std::move(staged));
   if (!opened.refused.empty()) {
     raise<gen::BadRequest>(opened.refused);
@@ -334,6 +336,11 @@ int64_t SteeringHandler::commit_injection(const std::string& token, int64_t inje
     raise<gen::BadRequest>(taken.refused);
   }
   const auto& staged = *taken.injection;
+  // Checked here, once every byte is in: the simulation writes what it is given.
+  if (!staged.allow_nonfinite) {
+    throw_unless_ok(steer::check_injection_values(
+        staged.stream, sluice::parse_dtype(staged.dtype).value_or(sluice::Dtype::u8), staged.data));
+  }
   const auto response =
       m_link->inject(staged.stream, staged.dtype, staged.region, staged.data, m_options.timeout);
   throw_unless_ok(response);

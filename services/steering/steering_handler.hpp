@@ -50,7 +50,8 @@ class SteeringHandler final : public gen::SteeringIf {
   int64_t control_stream(const std::string& token, const std::string& stream,
                          const gen::StreamControl& control) override;
   int64_t open_injection(const std::string& token, const std::string& stream,
-                         const gen::Region& region, const std::string& dtype) override;
+                         const gen::Region& region, const std::string& dtype,
+                         bool allow_nonfinite) override;
   int64_t add_injection_data(const std::string& token, int64_t injection,
                              const std::string& data) override;
   int64_t commit_injection(const std::string& token, int64_t injection) override;

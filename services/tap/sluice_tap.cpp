@@ -40,6 +40,7 @@ enum Exit : int {
   producer_gone = 5,
   bad_region = 6,
   ended = 7,
+  cannot_write = 8,
 };
 
 constexpr const char* exit_codes_help =
@@ -50,7 +51,8 @@ constexpr const char* exit_codes_help =
     "  4  timeout: no new iteration within --timeout-ms\n"
     "  5  a producer of the stream is gone (crashed or killed)\n"
     "  6  bad region: empty, outside the array or the wrong number of dimensions\n"
-    "  7  the stream ended before anything came";
+    "  7  the stream ended before anything came\n"
+    "  8  dump: cannot write FILE.npy (the message says why; nothing is left behind)";
 
 struct Options {
   std::string job;
@@ -97,7 +99,7 @@ std::variant<Options, int> parse_command_line(int argc, char** argv) {
   auto* watch = command("watch", "a line of stats per new iteration");
   watch->add_option("STREAM", o.stream, "the stream")->required();
   watch->add_option("--count", o.count, "stop after N lines (default: until the stream ends)")
-      ->check(sluice::cli::at_least(0))
+      ->check(sluice::cli::at_least(1))
       ->type_name("N");
   watch->add_option("--region", o.region, region_help)->type_name("R");
   if (const auto code = sluice::cli::parse_command_line(app, argc, argv)) {
@@ -262,7 +264,12 @@ int main(int argc, char** argv) {
         return exit_for(got.status, stream);
       }
       if (command == "dump") {
-        sluice::npy::write(o.file, info.dtype, shape, data.data(), data.size());
+        try {
+          sluice::npy::write(o.file, info.dtype, shape, data.data(), data.size());
+        } catch (const sluice::Error& e) {
+          std::fprintf(stderr, "sluice-tap: %s\n", e.what());
+          return cannot_write;
+        }
         std::printf("iteration %lld of %s %s -> %s\n", static_cast<long long>(got.iteration),
                     stream.c_str(), shape_text(shape).c_str(), o.file.c_str());
       } else {

@@ -1,6 +1,10 @@
 #include "sluice/steer/stream_request_check.hpp"
 
+#include <cmath>
+#include <cstring>
+
 #include "sluice/core/dtype.hpp"
+#include "sluice/steer/value.hpp"
 
 namespace sluice::steer {
 
@@ -56,6 +60,43 @@ Verdict check_injection(const SteeredStream& stream, std::string_view dtype, con
                                    std::to_string(*data_bytes) + " were sent"};
   }
   return {};
+}
+
+namespace {
+
+// The index of the first element of `data` (elements of T) that is not finite.
+template <typename T>
+std::optional<std::size_t> first_nonfinite(std::span<const std::byte> data, T& found) {
+  const std::size_t count = data.size() / sizeof(T);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::memcpy(&found, data.data() + i * sizeof(T), sizeof(T));  // data may be unaligned
+    if (!std::isfinite(found)) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Verdict check_injection_values(std::string_view stream, Dtype dtype,
+                               std::span<const std::byte> data) {
+  std::optional<std::size_t> at;
+  double value = 0;
+  if (dtype == Dtype::f64) {
+    at = first_nonfinite(data, value);
+  } else if (dtype == Dtype::f32) {
+    float single = 0;
+    at = first_nonfinite(data, single);
+    value = single;
+  }
+  if (!at) {
+    return {};
+  }
+  return {Code::out_of_range,
+          "an injection into '" + std::string(stream) + "' must hold finite numbers; element " +
+              std::to_string(*at) + " (row-major) is " + to_string(Value{value}) +
+              " (allow_nonfinite, or sluice-steer inject --allow-nonfinite, injects it anyway)"};
 }
 
 }  // namespace sluice::steer

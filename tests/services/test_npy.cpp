@@ -4,6 +4,7 @@
 // anything that large is allocated: a test that tried would crash, not fail.
 #include <criterion/criterion.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -172,6 +173,52 @@ Test(npy, missing_file_is_not_found) {
                   message.find("No such file") != std::string::npos,
               "%s", e.what());
   }
+}
+
+Test(npy, a_directory_is_refused_with_the_reason) {
+  char dir[] = "/tmp/sluice-test-npy-dir-XXXXXX";
+  cr_assert(mkdtemp(dir) != nullptr);
+  try {
+    (void)sluice::npy::read(dir);
+    cr_expect_fail("read a directory");
+  } catch (const sluice::InvalidArgument& e) {
+    const std::string message = e.what();
+    const std::string expected =
+        std::string("reading ") + dir + ": cannot read the file: Is a directory";
+    cr_expect(message.find(expected) != std::string::npos, "%s", e.what());
+  }
+  rmdir(dir);
+}
+
+Test(npy, a_failed_write_says_why_and_leaves_nothing_behind) {
+  char dir[] = "/tmp/sluice-test-npy-dir-XXXXXX";
+  cr_assert(mkdtemp(dir) != nullptr);
+  const double value = 1.0;
+  struct Case {
+    std::string path;
+    std::string message_part;
+  };
+  const std::string directory = std::string(dir) + "/sub";
+  cr_assert(mkdir(directory.c_str(), 0700) == 0);
+  const std::vector<Case> cases = {
+      {directory, ": cannot rename " + directory + ".partial to it: Is a directory"},
+      {std::string(dir) + "/missing/a.npy", "/missing/a.npy.partial: No such file or directory"},
+  };
+  for (const auto& c : cases) {
+    try {
+      sluice::npy::write(c.path, sluice::Dtype::f64, {1}, &value, sizeof(value));
+      cr_expect_fail("wrote %s", c.path.c_str());
+    } catch (const sluice::InvalidArgument& e) {
+      const std::string message = e.what();
+      cr_expect(message.find("writing " + c.path) != std::string::npos &&
+                    message.find(c.message_part) != std::string::npos,
+                "%s", e.what());
+    }
+    cr_expect(access((c.path + ".partial").c_str(), F_OK) != 0, "%s.partial is left behind",
+              c.path.c_str());
+  }
+  rmdir(directory.c_str());
+  rmdir(dir);
 }
 
 Test(npy, written_file_reads_back) {

@@ -10,7 +10,8 @@
    Segments are readable by the job's user only, and a reader killed mid-read
    changes nothing for the job or the other readers.
 3. `sluice-tap dump` writes a .npy that numpy loads with the right shape, dtype and
-   values; bad stream names and regions get their exit codes.
+   values; bad stream names and regions, a file that cannot be written and a watch
+   --count below 1 get their exit codes and messages.
 4. A reader attached to a job that is killed reports producer_gone instead of hanging.
 
 usage: check_external_readers.py MPIRUN TAP_PRODUCER TAP_READER SLUICE_TAP
@@ -109,6 +110,23 @@ def main():
         expect(code == 6 and "outside" in err, f"dump of a bad region: {code} {err!r}")
         code, _, err = run_tap("--job", "000000000000", "stats", "field")
         expect(code == 3, f"stats of an unknown job: {code} {err!r}")
+        # A file that cannot be written: the system's reason, and nothing left behind.
+        into = os.path.join(tmp, "into")
+        os.mkdir(into)
+        code, _, err = run_tap("--job", id_b, "dump", "field", into)
+        expect(code == 8 and f"writing {into}: cannot rename {into}.partial to it: Is a "
+               "directory" in err and not os.path.exists(into + ".partial"),
+               f"dump onto a directory: {code} {err!r}")
+        code, _, err = run_tap("--job", id_b, "dump", "field", "/no/such/dir/f.npy")
+        expect(code == 8 and "cannot create /no/such/dir/f.npy.partial: No such file or "
+               "directory" in err, f"dump into a missing directory: {code} {err!r}")
+        code, _, err = run_tap("bogus")
+        expect(code == 2 and "unknown command 'bogus'; the commands are list stats dump watch"
+               in err, f"an unknown command: {code} {err!r}")
+        for count in ("0", "-1"):
+            code, out, err = run_tap("--job", id_b, "watch", "field", "--count", count)
+            expect(code == 2 and f"takes a whole number of at least 1, not '{count}'" in err
+                   and out == "", f"watch --count {count}: {code} {out!r} {err!r}")
         code, out, _ = run_tap("--job", id_b, "watch", "field", "--count", "3")
         lines = out.splitlines()
         expect(code == 0 and len(lines) == 3

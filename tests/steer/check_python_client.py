@@ -6,13 +6,14 @@ sluice-steering-server + heat2d-analytics: it must exit 0 and print integer
 iterations, and the job must stop by steering. Typed errors are checked by calling
 the generated client directly: set_parameter on an unknown name raises UnknownName;
 an injection sent more bytes than it announced, or committed with bytes missing,
-raises BadRequest; a chunk above the 1 MiB frame bound costs that client its
+raises BadRequest; one holding NaN or inf raises OutOfRange, unless allow_nonfinite; a chunk above the 1 MiB frame bound costs that client its
 connection, and the server goes on answering others.
 
 usage: check_python_client.py MPIRUN HEAT2D SERVER ANALYTICS GEN_PY EXAMPLE
 """
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ def main():
     mpirun, heat2d, server, analytics, gen_py, example = sys.argv[1:7]
     sys.path.insert(0, gen_py)
     from sluice_steering import Steering
-    from sluice_steering.ttypes import BadRequest, Region, UnknownName, Value
+    from sluice_steering.ttypes import BadRequest, OutOfRange, Region, UnknownName, Value
     from thrift.protocol import TBinaryProtocol
     from thrift.transport import TSocket, TTransport
 
@@ -59,7 +60,7 @@ def main():
 
             # Oversized and short injections: refused, nothing reaches the simulation.
             patch = Region(start=[0, 0], count=[2, 2])  # 32 bytes of f64
-            injection = client.open_injection("any", "temperature", patch, "f64")
+            injection = client.open_injection("any", "temperature", patch, "f64", False)
             try:
                 client.add_injection_data("any", injection, b"\0" * 40)
                 expect(False, "40 bytes into a 32-byte injection raised nothing")
@@ -71,10 +72,26 @@ def main():
             except BadRequest as e:
                 expect("has 0 of its 32 bytes" in e.message, f"short commit: {e.message!r}")
             try:
-                client.open_injection("any", "temperature", Region(start=[], count=[]), "f32")
+                client.open_injection("any", "temperature", Region(start=[], count=[]), "f32",
+                                      False)
                 expect(False, "an f32 injection into f64 raised nothing")
             except Exception as e:  # WrongType
                 expect("not f32" in getattr(e, "message", ""), f"wrong dtype: {e!r}")
+            # Data that is not finite: refused by the server at the commit unless the
+            # caller allows it, and then written as sent.
+            nonfinite = struct.pack("<4d", 1.0, float("nan"), 2.0, float("inf"))
+            injection = client.open_injection("any", "temperature", patch, "f64", False)
+            client.add_injection_data("any", injection, nonfinite)
+            try:
+                client.commit_injection("any", injection)
+                expect(False, "an injection holding NaN raised nothing")
+            except OutOfRange as e:
+                expect("must hold finite numbers; element 1 (row-major) is nan" in e.message
+                       and "allow_nonfinite" in e.message, f"NaN injection: {e.message!r}")
+            injection = client.open_injection("any", "temperature", patch, "f64", True)
+            client.add_injection_data("any", injection, nonfinite)
+            expect(client.commit_injection("any", injection) > 0,
+                   "an injection holding NaN with allow_nonfinite")
             transport.close()
 
             # A frame above the bound: that connection is dropped...
@@ -82,7 +99,7 @@ def main():
             client = Steering.Client(TBinaryProtocol.TBinaryProtocol(transport))
             transport.open()
             big = client.open_injection("any", "temperature", Region(start=[0, 0],
-                                        count=[64, 64]), "f64")
+                                        count=[64, 64]), "f64", False)
             try:
                 client.add_injection_data("any", big, b"\0" * (2 << 20))
                 expect(False, "a 2 MiB frame was accepted")

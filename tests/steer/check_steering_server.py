@@ -2,7 +2,8 @@
 """End-to-end steering through Thrift: heat2d + sluice-steering-server + heat2d-analytics.
 
 While the job runs, a table of bad requests (wrong or missing token, unknown name,
-wrong type, NaN, out of range, bad regions, wrong dtypes, random bytes and an
+wrong type, NaN, out of range, bad regions, wrong dtypes, NaN in an injection, a
+directory for a .npy file, random bytes and an
 oversized frame on the port, a client that disconnects mid-call) each gets its
 documented exit code or is survived; 8 clients call at once; then an injected patch
 (from a .npy file), a real change and a stop. The analytics CSV must equal the
@@ -44,6 +45,12 @@ def main():
                              env={**os.environ, "SLUICE_STEER_TOKEN": ""}, timeout=30)
     expect(refused.returncode == 2 and "needs a token" in refused.stderr,
            f"--bind 0.0.0.0 without a token: exit {refused.returncode} {refused.stderr!r}")
+    # So is a port file that cannot be written, which no client would ever find.
+    refused = subprocess.run([server, "--port-file", "/no/such/dir/port"], capture_output=True,
+                             text=True, timeout=30)
+    expect(refused.returncode == 2 and "cannot write the port file /no/such/dir/port: No such "
+           "file or directory" in refused.stderr,
+           f"--port-file in a missing directory: exit {refused.returncode} {refused.stderr!r}")
 
     with tempfile.TemporaryDirectory() as tmp:
         port_file = os.path.join(tmp, "port")
@@ -53,6 +60,8 @@ def main():
         np.save(patch_file, PATCH)
         np.save(os.path.join(tmp, "f32.npy"), PATCH.astype("<f4"))
         np.save(os.path.join(tmp, "fortran.npy"), np.asfortranarray(PATCH))
+        nan_file = os.path.join(tmp, "nan.npy")
+        np.save(nan_file, np.where(PATCH > 50, np.nan, PATCH))
         with open(os.path.join(tmp, "not.npy"), "wb") as f:
             f.write(b"not a numpy file")
         with open(token_file, "w") as f:
@@ -93,7 +102,18 @@ def main():
                 (["set", "dt", "nan"], TOKEN, 6, "finite"),
                 (["set", "dt", "0.3"], TOKEN, 6, "[1e-06, 0.25]"),
                 (["set", "hot", "abc"], TOKEN, 5, "not a number"),
-                (["bogus"], TOKEN, 2, "bad command line"),
+                # Numbers are decimal, whole: no hexadecimal, no trailing junk, not empty.
+                (["set", "hot", "0x10"], TOKEN, 5, "'0x10' is not a number"),
+                (["set", "hot", "50abc"], TOKEN, 5, "'50abc' is not a number"),
+                (["set", "hot", ""], TOKEN, 5, "'' is not a number"),
+                (["set", "dt", "0x1p-4"], TOKEN, 5, "'0x1p-4' is not a number"),
+                (["stream", "temperature", "every", "0x2"], TOKEN, 2,
+                 "every takes a whole number, not '0x2'"),
+                # A usage error says what is wrong.
+                (["bogus"], TOKEN, 2, "bad command line: unknown command 'bogus'; the commands "
+                 "are status params get set stream inject pause resume stop"),
+                (["set", "hot"], TOKEN, 2, "bad command line: VALUE is required"),
+                (["stream", "temperature", "every"], TOKEN, 2, "'every' needs a value"),
                 (["stream", "nope", "off"], TOKEN, 4, "streams: temperature, time"),
                 (["stream", "temperature", "every", "0"], TOKEN, 6, "'every' must be in"),
                 (["stream", "temperature", "region", "40:50,0:8"], TOKEN, 11, "outside [0, 48)"),
@@ -108,6 +128,13 @@ def main():
                 (["inject", "temperature", os.path.join(tmp, "not.npy")], TOKEN, 10,
                  "not a .npy file"),
                 (["inject", "temperature", patch_file, "at", "x"], TOKEN, 2, "not a corner"),
+                (["inject", "temperature", tmp], TOKEN, 10, f"{tmp}: cannot read the file: "
+                 "Is a directory"),
+                (["inject", "temperature", nan_file], TOKEN, 6,
+                 "must hold finite numbers; element 9 (row-major) is nan"),
+                # Allowed, the NaN goes to the server, which refuses the region.
+                (["inject", "temperature", nan_file, "at", "46,0", "--allow-nonfinite"], TOKEN,
+                 11, "outside"),
             ]
             for args, token, want, text in table:
                 code, out, err = cli(*args, token=token)

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -97,6 +98,51 @@ Test(stream_request_check, an_injection_above_the_limit_is_refused_before_its_da
   const Verdict verdict = check_injection(huge, "f64", Box{}, std::nullopt);
   cr_expect(verdict.code == Code::bad_request);
   cr_expect(has(verdict.message, "at most 256 MiB"), "%s", verdict.message.c_str());
+}
+
+Test(stream_request_check, injected_values_must_be_finite) {
+  struct Case {
+    const char* what;
+    Dtype dtype;
+    std::vector<double> values;  // converted to the dtype
+    Code code;
+    const char* message_part;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<Case> cases = {
+      {"finite f64", Dtype::f64, {1.0, -2.5, 1e300}, Code::ok, ""},
+      {"no data", Dtype::f64, {}, Code::ok, ""},
+      {"NaN f64",
+       Dtype::f64,
+       {1.0, 2.0, nan},
+       Code::out_of_range,
+       "an injection into 'T' must hold finite numbers; element 2 (row-major) is nan"},
+      {"inf f64", Dtype::f64, {inf, nan}, Code::out_of_range, "element 0 (row-major) is inf"},
+      {"-inf f32", Dtype::f32, {0.5, -inf}, Code::out_of_range, "element 1 (row-major) is -inf"},
+      {"finite f32", Dtype::f32, {0.5, 3.0}, Code::ok, ""},
+      {"integers", Dtype::i64, {1.0, 2.0}, Code::ok, ""},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::byte> data(c.values.size() * sluice::dtype_size(c.dtype));
+    for (std::size_t i = 0; i < c.values.size(); ++i) {
+      if (c.dtype == Dtype::f32) {
+        const auto single = static_cast<float>(c.values[i]);
+        std::memcpy(data.data() + i * sizeof(float), &single, sizeof(float));
+      } else if (c.dtype == Dtype::f64) {
+        std::memcpy(data.data() + i * sizeof(double), &c.values[i], sizeof(double));
+      } else {
+        const auto integer = static_cast<std::int64_t>(c.values[i]);
+        std::memcpy(data.data() + i * sizeof(integer), &integer, sizeof(integer));
+      }
+    }
+    const Verdict verdict = check_injection_values("T", c.dtype, data);
+    cr_expect(verdict.code == c.code, "%s: got %s (%s)", c.what, code_name(verdict.code).data(),
+              verdict.message.c_str());
+    cr_expect(has(verdict.message, c.message_part), "%s: '%s'", c.what, verdict.message.c_str());
+    cr_expect(c.code == Code::ok || has(verdict.message, "--allow-nonfinite"), "%s: '%s'", c.what,
+              verdict.message.c_str());
+  }
 }
 
 Test(stream_request_check, unknown_stream_names_the_known_ones) {

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "sluice/core/box.hpp"
+#include "sluice/core/dtype.hpp"
 #include "sluice/steer/response.hpp"
 #include "sluice/steer/stream_control.hpp"
 
@@ -42,6 +43,15 @@ namespace sluice::steer {
 [[nodiscard]] Verdict check_injection(const SteeredStream& stream, std::string_view dtype,
                                       const Box& region,
                                       std::optional<std::size_t> data_bytes = std::nullopt);
+
+/// Whether the data of an injection into the stream `stream` may be written into the
+/// simulation's array: out_of_range at the first element of a floating-point `dtype`
+/// that is NaN or infinite, naming it, since one such value spreads through a field
+/// and nothing undoes it. A caller that means to inject them skips this check
+/// (`allow_nonfinite` in the steering IDL, `sluice-steer inject --allow-nonfinite`).
+/// Integer dtypes are always accepted.
+[[nodiscard]] Verdict check_injection_values(std::string_view stream, Dtype dtype,
+                                             std::span<const std::byte> data);
 
 /// Bytes of an injection over `region` (resolved) of `stream`.
 [[nodiscard]] std::size_t injection_bytes(const SteeredStream& stream, const Box& region);

@@ -74,7 +74,7 @@ def inject(client, token, stream, start, values):
     """Injects a numpy array at `start`, in chunks; returns the iteration holding it."""
     data = numpy.ascontiguousarray(values, dtype="<f8").tobytes()
     region = Region(start=list(start), count=list(values.shape))
-    injection = client.open_injection(token, stream, region, "f64")
+    injection = client.open_injection(token, stream, region, "f64", allow_nonfinite=False)
     for offset in range(0, len(data), CHUNK):
         client.add_injection_data(token, injection, data[offset:offset + CHUNK])
     return client.commit_injection(token, injection)

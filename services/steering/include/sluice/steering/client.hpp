@@ -150,12 +150,14 @@ class Client {
   std::int64_t set(const std::string& name, std::int64_t value) { return set(name, Value(value)); }
   std::int64_t set(const std::string& name, bool value) { return set(name, Value(value)); }
   std::int64_t control_stream(const std::string& stream, const StreamChange& change);
-  /// `data`: the region's elements, row-major, of the stream's dtype.
+  /// `data`: the region's elements, row-major, of the stream's dtype. Floating-point
+  /// data must be finite (out_of_range otherwise) unless `allow_nonfinite`.
   std::int64_t inject(const std::string& stream, const Box& region, sluice::Dtype dtype,
-                      std::span<const std::byte> data);
+                      std::span<const std::byte> data, bool allow_nonfinite = false);
   template <typename T>
-  std::int64_t inject(const std::string& stream, const Box& region, std::span<const T> data) {
-    return inject(stream, region, sluice::dtype_of<T>(), std::as_bytes(data));
+  std::int64_t inject(const std::string& stream, const Box& region, std::span<const T> data,
+                      bool allow_nonfinite = false) {
+    return inject(stream, region, sluice::dtype_of<T>(), std::as_bytes(data), allow_nonfinite);
   }
   std::int64_t pause();
   std::int64_t resume();
