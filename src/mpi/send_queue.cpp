@@ -63,8 +63,12 @@ std::size_t SendQueue::test() {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < m_requests.size(); ++i) {
     if (m_requests[i] != MPI_REQUEST_NULL) {
-      m_requests[kept] = m_requests[i];
-      m_buffers[kept] = std::move(m_buffers[i]);
+      // Never move a buffer onto itself: a vector moved onto itself is left empty
+      // (libstdc++), which would free the bytes of a send still in flight.
+      if (kept != i) {
+        m_requests[kept] = m_requests[i];
+        m_buffers[kept] = std::move(m_buffers[i]);
+      }
       ++kept;
     }
   }

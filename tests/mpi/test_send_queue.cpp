@@ -86,6 +86,31 @@ SLUICE_MPI_TEST(test_frees_completed_sends_without_waiting) {
   comm.free();
 }
 
+// A send still in flight ahead of one that completed keeps its buffer through test():
+// the queue once moved such a buffer onto itself, which emptied it under MPI.
+SLUICE_MPI_TEST(test_keeps_the_buffers_of_sends_in_flight_ahead_of_completed_ones) {
+  auto comm = mpi::Comm::borrow(MPI_COMM_WORLD).dup();
+  if (comm.size() < 2) {  // sends to one peer complete in order: it takes two
+    comm.free();
+    return;
+  }
+  const int right = (comm.rank() + 1) % comm.size();
+  const int left = (comm.rank() + comm.size() - 1) % comm.size();
+  mpi::SendQueue queue(comm, "sending test messages");
+  queue.send(right, tag, message_of(comm.rank(), 3));        // 1 MiB: waits for its receiver
+  queue.send(comm.rank(), tag, message_of(comm.rank(), 2));  // 100 bytes to itself: eager
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (queue.test() != 1 && std::chrono::steady_clock::now() < deadline) {
+  }
+  EXPECT_EQ(queue.pending(), 1u);  // the first still in flight, after the second completed
+  comm.barrier();
+  EXPECT_EQ(receive_and_compare(comm, left, 3, 1), 0);
+  EXPECT_EQ(receive_and_compare(comm, comm.rank(), 2, 1), 0);
+  queue.drain();
+  comm.barrier();
+  comm.free();
+}
+
 SLUICE_MPI_TEST(a_failed_send_throws_mpi_error_naming_the_call_and_the_purpose) {
   auto comm = mpi::Comm::borrow(MPI_COMM_WORLD).dup();  // MPI_ERRORS_RETURN
   mpi::SendQueue queue(comm, "sending to a rank that does not exist");
