@@ -4,9 +4,12 @@
 //
 // The graph is described once, compiled against the job's streams, instantiated once
 // and triggered per iteration: one fused pass over each block of the field, read in
-// place where it lies. heat2d-analytics-direct computes the same by hand on plain
-// subscriptions. With several analytics ranks, the first runs the graph and the others
-// only join the job's set-up.
+// place where it lies. In a job with sluice-scheduler processes the graph runs on the
+// scheduler ring (each scheduler reads the blocks of its node; callbacks come back
+// here), otherwise in this process. heat2d-analytics-direct computes the same by hand on
+// plain subscriptions. With several analytics ranks, the first submits the graph and
+// the others only join the job's set-up. Where steering narrows the exposed region, the
+// statistics cover the exposed cells and dT/dt the cells both iterations expose.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -104,18 +107,26 @@ int main(int argc, char** argv) {
                                                                 : sluice::graph::Mode::compiled});
       client.run();
       const auto status = client.status(id);
-      std::fprintf(stderr,
-                   "heat2d-analytics: graph '%s' ran %llu iterations (%llu failed, %llu skipped), "
-                   "%.1f us per iteration (median; min %.1f, max %.1f), %llu tasks per "
-                   "iteration, compiled %llu time(s), %.1f MiB pulled with MPI_Get\n",
-                   status.name.c_str(), static_cast<unsigned long long>(status.iterations),
-                   static_cast<unsigned long long>(status.failed_iterations),
-                   static_cast<unsigned long long>(status.skipped_iterations),
-                   status.iteration_time.median_us, status.iteration_time.min_us,
-                   status.iteration_time.max_us,
-                   static_cast<unsigned long long>(status.tasks_per_iteration),
-                   static_cast<unsigned long long>(status.compilations),
-                   static_cast<double>(status.bytes_pulled) / (1 << 20));
+      std::string where = "in this process";
+      if (client.runs_on_ring(id)) {
+        where = "on the scheduler ring, partitions on world ranks";
+        for (const auto& p : status.partitions) {
+          where += " " + std::to_string(p.world_rank);
+        }
+      }
+      std::fprintf(
+          stderr,
+          "heat2d-analytics: graph '%s' ran %s: %llu iterations (%llu failed, %llu "
+          "skipped), "
+          "%.1f us per iteration (median; min %.1f, max %.1f), %llu tasks per "
+          "iteration, compiled %llu time(s), %.1f MiB pulled with MPI_Get\n",
+          status.name.c_str(), where.c_str(), static_cast<unsigned long long>(status.iterations),
+          static_cast<unsigned long long>(status.failed_iterations),
+          static_cast<unsigned long long>(status.skipped_iterations),
+          status.iteration_time.median_us, status.iteration_time.min_us,
+          status.iteration_time.max_us, static_cast<unsigned long long>(status.tasks_per_iteration),
+          static_cast<unsigned long long>(status.compilations),
+          static_cast<double>(status.bytes_pulled) / (1 << 20));
     } else {
       consumer.start();
     }

@@ -4,8 +4,9 @@
 //   mpirun -np 4 heat2d : -np 2 sluice-scheduler : -np 1 sluice-scheduler --spare : ...
 //
 // It serves the keys the ring gives it until the simulation closes its streams (or a
-// Directory stops the schedulers). A job without a simulation is an error, reported
-// by every process, unless --no-simulation says that Directory users alone run it and
+// Directory stops the schedulers), and runs the parts of stream graphs that clients
+// place on it (graph::Executor). A job without a simulation is an error, reported by
+// every process, unless --no-simulation says that Directory users alone run it and
 // stop it. A spare holds no key until Directory::join makes it a member.
 #include <cstdio>
 #include <variant>
@@ -15,6 +16,7 @@
 #include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
+#include "sluice/graph/executor.hpp"
 #include "sluice/mpi/environment.hpp"
 #include "sluice/ring/scheduler.hpp"
 #include "sluice/runtime/runtime.hpp"
@@ -78,11 +80,17 @@ int main(int argc, char** argv) {
     sluice::channel::StreamCatalog streams(runtime);
     const bool has_simulation = runtime.has(sluice::Role::simulation);
     if (has_simulation) {
-      runtime.start();
+      runtime.finish_setup();
     }
     sluice::ring::Scheduler scheduler(runtime, options.scheduler);
+    // Graph partitions and roots clients place here. They are installed during the
+    // job's set-up too (this process takes the last step of the set-up without waiting
+    // in it), so that a graph submitted before the simulation starts reads every
+    // iteration from the first.
+    sluice::graph::Executor graphs(runtime);
     if (has_simulation) {
       scheduler.serve_streams(streams);
+      scheduler.also_serve([&] { return graphs.poll(); }, [&] { return graphs.is_busy(); });
     }
     scheduler.serve_until_stopped();
     sluice::log::info("scheduler stopped: ", scheduler.store().size(), " keys held, ",

@@ -59,15 +59,17 @@ struct Facts {
 
 class Compiler {
  public:
-  Compiler(const Graph& graph, const std::vector<channel::StreamInfo>& streams)
-      : m_graph(graph), m_streams(streams) {}
+  Compiler(const Graph& graph, const std::vector<channel::StreamInfo>& streams, bool is_new)
+      : m_graph(graph), m_streams(streams), m_is_new(is_new) {}
 
   Template run() {
     m_template.name = m_graph.name();
     for (std::size_t i = 0; i < m_graph.nodes().size(); ++i) {
       m_facts.push_back(analyse(static_cast<std::uint32_t>(i)));
     }
-    check_outputs();
+    if (m_is_new) {
+      check_outputs();
+    }
     for (const auto& out : m_graph.outputs()) {
       TemplateOutput lowered{
           .stream = out.stream, .callback = out.callback, .options = out.options};
@@ -566,6 +568,7 @@ class Compiler {
 
   const Graph& m_graph;
   const std::vector<channel::StreamInfo>& m_streams;
+  bool m_is_new;
   std::vector<Facts> m_facts;
   std::map<std::string, std::uint32_t> m_lowered;
   Template m_template;
@@ -573,8 +576,8 @@ class Compiler {
 
 }  // namespace
 
-Template compile(const Graph& graph, const std::vector<channel::StreamInfo>& streams) {
-  return Compiler(graph, streams).run();
+Template compile(const Graph& graph, const std::vector<channel::StreamInfo>& streams, bool is_new) {
+  return Compiler(graph, streams, is_new).run();
 }
 
 }  // namespace sluice::graph::detail

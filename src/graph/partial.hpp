@@ -17,7 +17,8 @@ struct PartitionCounters {
   std::uint64_t subscriptions = 0;
   std::uint64_t replans = 0;
   std::uint64_t compilations = 0;
-  std::uint64_t tasks = 0;  // chunks of its pass
+  std::uint64_t placements = 0;  // a rebuilt partition is placed again too
+  std::uint64_t tasks = 0;       // chunks of its pass
   std::uint64_t bytes_pulled = 0;
   std::uint64_t skipped = 0;  // iterations some input never had
 };

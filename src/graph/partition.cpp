@@ -172,6 +172,7 @@ Ownership Ownership::everything(const Template& compiled) {
 Partition::Partition(Template compiled, Ownership ownership, channel::Consumer& consumer)
     : m_template(std::move(compiled)), m_ownership(std::move(ownership)) {
   m_counters.compilations = 1;
+  m_counters.placements = 1;
   m_domains.resize(m_template.domains.size());
   for (std::size_t di = 0; di < m_domains.size(); ++di) {
     auto& d = m_domains[di];
@@ -284,6 +285,7 @@ void Partition::prepare() {
 void Partition::rebuild(Template compiled) {
   m_template = std::move(compiled);
   ++m_counters.compilations;
+  ++m_counters.placements;
   prepare();
 }
 

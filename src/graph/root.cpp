@@ -11,8 +11,10 @@ namespace sluice::graph::detail {
 namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-// Iterations the root merges at once: partitions run ahead of each other by this much.
-constexpr std::size_t max_pending = 4;
+// Iterations the root merges at once: partitions may run this far ahead of each other
+// (the ranks of a simulation are coupled by their halo exchanges, so its producers, and
+// the partitions reading them, stay within an iteration or two of each other).
+constexpr std::size_t max_pending = 8;
 
 }  // namespace
 
@@ -23,6 +25,7 @@ struct Root::Pending {
   bool failed = false;
   std::string error;
   std::vector<double> scalars;
+  std::vector<Partial> partials;  // per partition, merged in partition order once all are in
   std::vector<std::unique_ptr<Accumulators>> accumulators;  // per domain
   std::vector<std::vector<double>> arrays;                  // per array output, whole
   double slowest_us = 0.0;
@@ -80,6 +83,7 @@ void Root::prepare() {
   for (std::size_t p = 0; p < max_pending; ++p) {
     auto pending = std::make_unique<Pending>();
     pending->received.assign(m_places.size(), false);
+    pending->partials.resize(m_places.size());
     for (const auto& domain : m_template.domains) {
       pending->accumulators.push_back(std::make_unique<Accumulators>(m_template, domain));
       for (auto id : domain.arrays) {
@@ -167,13 +171,9 @@ void Root::add(std::size_t partition, const Partial& partial) {
     }
     pending->failed = true;
   }
-  for (std::size_t di = 0; di < pending->accumulators.size() && di < partial.reductions.size();
-       ++di) {
-    auto& list = pending->accumulators[di]->list;
-    for (std::size_t r = 0; r < list.size() && r < partial.reductions[di].size(); ++r) {
-      list[r].merge(partial.reductions[di][r]);
-    }
-  }
+  // Kept, and merged in the order of the partitions once all are in: the results do not
+  // depend on the order the partials arrive in (floating-point sums would).
+  pending->partials[partition].reductions = partial.reductions;
   // The partition's part of each array output, box by box.
   std::size_t a = 0;
   for (std::size_t di = 0; di < m_template.domains.size(); ++di) {
@@ -206,6 +206,15 @@ void Root::add(std::size_t partition, const Partial& partial) {
     }
   }
   if (pending->count == m_places.size()) {
+    for (const auto& from : pending->partials) {
+      for (std::size_t di = 0; di < pending->accumulators.size() && di < from.reductions.size();
+           ++di) {
+        auto& list = pending->accumulators[di]->list;
+        for (std::size_t r = 0; r < list.size() && r < from.reductions[di].size(); ++r) {
+          list[r].merge(from.reductions[di][r]);
+        }
+      }
+    }
     // Older iterations still in flight will not complete: a partition skipped them.
     for (auto& p : m_pending) {
       if (p->iteration >= 0 && p->iteration < pending->iteration) {
@@ -375,6 +384,7 @@ GraphStatus Root::status() const {
     status.replans += c.replans;
     status.bytes_pulled += c.bytes_pulled;
     status.compilations = std::max(status.compilations, c.compilations);
+    status.placements = std::max(status.placements, c.placements);
     partition_skips = std::max(partition_skips, c.skipped);
   }
   status.tasks_per_iteration += m_template.reduced_order.size() + m_template.outputs.size();

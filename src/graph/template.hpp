@@ -91,6 +91,10 @@ struct Template {
 inline constexpr int max_window = 16;
 
 /// Checks `graph` against `streams` and lowers it. Throws CompileError.
-[[nodiscard]] Template compile(const Graph& graph, const std::vector<channel::StreamInfo>& streams);
+/// `is_new` says that the graph's derived streams must not exist yet (a submission);
+/// false when the graph is compiled again (rebuild mode, or by each scheduler that
+/// runs a part of it), once they may.
+[[nodiscard]] Template compile(const Graph& graph, const std::vector<channel::StreamInfo>& streams,
+                               bool is_new = true);
 
 }  // namespace sluice::graph::detail

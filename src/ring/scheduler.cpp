@@ -96,10 +96,14 @@ void Scheduler::serve_until_stopped() {
         break;
       }
       m_outbox->test();
+      if (m_work && m_work()) {
+        backoff = sluice::detail::Backoff(std::chrono::microseconds(50));
+        continue;
+      }
       // Idle: has the simulation closed its streams? (A few atomic reads, 50 times a
       // second at most.)
       if (m_streams != nullptr && std::chrono::steady_clock::now() >= next_close_check) {
-        if (simulation_closed_every_stream()) {
+        if (!(m_is_busy && m_is_busy()) && simulation_closed_every_stream()) {
           m_outbox->drain();
           return;
         }

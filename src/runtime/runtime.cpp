@@ -214,12 +214,28 @@ void Runtime::finish_setup() const {
 }
 
 void Runtime::start() const {
+  while (!start_when_ready()) {
+    // Waits in MPI_Wait rather than spinning: MPI_Test in a loop would do the same
+    // with a core busy.
+    check_mpi(MPI_Wait(&m_start_request, MPI_STATUS_IGNORE), "MPI_Wait", "starting the job");
+    m_started = true;
+  }
+}
+
+bool Runtime::start_when_ready() const {
   if (m_started) {
-    return;
+    return true;
   }
   finish_setup();
-  m_world.barrier();
-  m_started = true;
+  // Every process takes the second step with MPI_Ibarrier: nonblocking and blocking
+  // collectives do not match each other.
+  if (m_start_request == MPI_REQUEST_NULL) {
+    check_mpi(MPI_Ibarrier(m_world.get(), &m_start_request), "MPI_Ibarrier", "starting the job");
+  }
+  int done = 0;
+  check_mpi(MPI_Test(&m_start_request, &done, MPI_STATUS_IGNORE), "MPI_Test", "starting the job");
+  m_started = done != 0;
+  return m_started;
 }
 
 void Runtime::free() {

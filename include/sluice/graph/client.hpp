@@ -10,8 +10,18 @@
 /// derived streams and handed to the callbacks, with the iteration. Iterations an input
 /// skips or withholds are skipped by the graph alike.
 ///
-/// The graph runs in this process, as one partition (as Dask falls back to its local
-/// scheduler).
+/// **Where it runs.** In a job with `sluice-scheduler` processes, the graph is placed on
+/// the scheduler ring: the work over each producer's blocks on a scheduler of the
+/// producer's node (read in place), the combine and the outputs on the scheduler the
+/// ring gives the graph's name; each of them gets its part once, and per iteration only
+/// the partials and the iteration move. Callback values come back to this process and
+/// run inside poll(). In a job without schedulers, or for a graph naming user operators
+/// (they are registered in this process, not in the schedulers), the graph runs here,
+/// as one partition (as Dask falls back to its local scheduler). The outputs are the
+/// same.
+///
+/// Submit before the job starts (before Consumer::start() or the first poll()) to get
+/// every iteration from the first.
 ///
 /// @code
 /// sluice::Runtime runtime(sluice::Role::analytics);
@@ -43,8 +53,16 @@ enum class Mode {
   rebuilt,   ///< compiled, planned and allocated again every iteration (for comparison)
 };
 
+/// Where a submitted graph runs (see the file comment).
+enum class RunsOn {
+  automatic,   ///< the scheduler ring if the job has one and the graph allows it
+  client,      ///< this process
+  schedulers,  ///< the scheduler ring (StateError if the job has no scheduler)
+};
+
 struct GraphOptions {
   Mode mode = Mode::compiled;
+  RunsOn runs_on = RunsOn::automatic;
   /// Iterations over which the status's times are kept.
   std::size_t timing_window = 1024;
 };
@@ -68,13 +86,16 @@ class Client {
   Client& operator=(const Client&) = delete;
   ~Client();
 
-  /// Compiles, plans and instantiates `graph` (copied with its callbacks: it need not
+  /// Compiles, places and instantiates `graph` (copied with its callbacks: it need not
   /// outlive the call). The graph gets the iterations its inputs publish after this
-  /// call. Throws CompileError for a graph that cannot run, InvalidArgument for a name
-  /// another submitted graph or derived stream has. Local.
+  /// call. Throws CompileError for a graph that cannot run (checked here, before
+  /// anything is shipped), InvalidArgument for a name another submitted graph or
+  /// derived stream has, StateError if a scheduler refused it or did not answer.
+  /// Local (on the ring: one message to each scheduler involved, and its answer).
   GraphId submit(const Graph& graph, GraphOptions options = {});
 
-  /// Runs every graph for the iterations ready, waiting up to `timeout` for one.
+  /// Runs every graph for the iterations ready (on the ring: delivers the callback
+  /// values that arrived), waiting up to `timeout` for one.
   PollStatus poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   /// Polls until every graph's inputs ended (the simulation closed its streams), then
   /// closes the derived streams. Throws sluice::Error if an input fails (a reader
@@ -83,7 +104,10 @@ class Client {
 
   /// Ends a graph: its subscriptions are closed, its derived streams end. Local.
   void cancel(GraphId id);
+  /// The graph's status (on the ring: asked of its root, waiting up to 10 s).
   [[nodiscard]] GraphStatus status(GraphId id) const;
+  /// Whether the graph runs on the scheduler ring (else in this process).
+  [[nodiscard]] bool runs_on_ring(GraphId id) const;
   /// Whether the graph's inputs ended (or it was cancelled).
   [[nodiscard]] bool has_ended(GraphId id) const;
 

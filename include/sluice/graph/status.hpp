@@ -38,10 +38,9 @@ struct GraphStatus {
   std::int64_t last_error_iteration = -1;
   std::uint64_t callbacks_dropped = 0;  ///< callback values not delivered (queue full)
 
-  /// From the moment every input of the iteration was in hand to its outputs.
-  Durations iteration_time;
-  /// From the commit of the iteration's inputs (seen by the graph) to its outputs.
-  Durations latency;
+  /// The work of an iteration: its slowest partition's pass plus the root's combine
+  /// and outputs (waits for the inputs and messages are not in it).
+  Durations iteration_time{};
   std::vector<PartitionStatus> partitions{};
 
   std::uint64_t bytes_pulled = 0;         ///< input bytes moved with MPI_Get, all iterations

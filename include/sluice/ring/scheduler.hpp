@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -87,6 +88,15 @@ class Scheduler {
   /// caller can end with the rest of the job. `streams` must outlive the serving.
   void serve_streams(channel::StreamCatalog& streams) noexcept { m_streams = &streams; }
 
+  /// Other work to do between requests (graph partitions: graph::Executor): `work`
+  /// is called whenever no request is waiting and returns whether it did something
+  /// (the loop then polls again at once); while `is_busy` returns true, the end of
+  /// the simulation's streams does not end the serving. Both must outlive the serving.
+  void also_serve(std::function<bool()> work, std::function<bool()> is_busy) {
+    m_work = std::move(work);
+    m_is_busy = std::move(is_busy);
+  }
+
   /// Serves requests and membership changes until a stop request arrives. Malformed,
   /// oversized or misdirected requests get a `rejected` reply and are otherwise
   /// ignored; the loop never stops because of what a client sent. Not thread-safe.
@@ -142,6 +152,8 @@ class Scheduler {
 
   const Runtime* m_runtime;
   channel::StreamCatalog* m_streams = nullptr;
+  std::function<bool()> m_work;
+  std::function<bool()> m_is_busy;
   int m_me;
   int m_coordinator;
   std::vector<int> m_schedulers;  // every scheduler process, members and spares

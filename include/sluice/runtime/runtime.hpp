@@ -108,6 +108,12 @@ class Runtime {
   /// phase belongs to the job, not to this object, hence const.
   void finish_setup() const;
   void start() const;
+  /// start() without waiting for the others: takes the first step (blocking), then
+  /// returns whether every process has reached start(). Call it again until true; a
+  /// service keeps serving meanwhile (the scheduler ring installs graphs during the
+  /// set-up, so that they read every iteration from the first). start() and this are
+  /// the same collective (a nonblocking barrier) and may be mixed across processes.
+  bool start_when_ready() const;
   [[nodiscard]] bool is_setup_finished() const noexcept { return m_setup_finished; }
   [[nodiscard]] bool is_started() const noexcept { return m_started; }
 
@@ -132,6 +138,7 @@ class Runtime {
   std::unique_ptr<Catalog> m_catalog;
   mutable bool m_setup_finished = false;
   mutable bool m_started = false;
+  mutable MPI_Request m_start_request = MPI_REQUEST_NULL;  // the second step, in flight
 };
 
 }  // namespace sluice

@@ -1,0 +1,282 @@
+// The scheduler's side of graphs: installs the partitions and roots clients place here,
+// runs them, and exchanges their messages (wire.hpp).
+#include "sluice/graph/executor.hpp"
+
+#include <map>
+
+#include "partition.hpp"
+#include "placement.hpp"
+#include "root.hpp"
+#include "sluice/channel/consumer.hpp"
+#include "sluice/channel/producer.hpp"
+#include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/comm.hpp"
+#include "sluice/mpi/receive.hpp"
+#include "sluice/mpi/send_queue.hpp"
+#include "wire.hpp"
+
+namespace sluice::graph {
+namespace {
+
+// Callback values a root keeps in flight to a client that does not receive them; beyond
+// that they are dropped (and counted), so that a client that stops listening never
+// holds the graph, or the simulation, back.
+constexpr std::size_t max_outputs_in_flight = 256;
+
+std::vector<std::byte> bytes_of(const std::string& message) {
+  const auto* first = reinterpret_cast<const std::byte*>(message.data());
+  return {first, first + message.size()};
+}
+
+}  // namespace
+
+struct Executor::State {
+  const Runtime* runtime;
+  int me = 0;
+  mpi::Comm self = mpi::Comm::borrow(MPI_COMM_SELF);
+  std::unique_ptr<channel::Consumer> consumer;  // made at the first installation
+  std::unique_ptr<channel::Producer> producer;
+  mpi::SendQueue outbox;
+  std::vector<std::byte> message;
+
+  struct Hosted {
+    detail::Install install;
+    std::unique_ptr<Graph> description;
+    std::unique_ptr<detail::Partition> partition;
+    std::uint32_t partition_index = 0;
+    std::unique_ptr<detail::Root> root;
+    detail::Partial partial;   // what the partition computed
+    detail::Partial incoming;  // what another partition sent the root
+    bool partition_ended = false;
+    std::uint64_t dropped = 0;   // callback values not sent
+    std::uint64_t messages = 0;  // partials and outputs sent and received
+    [[nodiscard]] bool is_done() const {
+      return (partition == nullptr || partition_ended) && (root == nullptr || root->has_ended());
+    }
+  };
+  std::map<std::uint64_t, Hosted> graphs;
+
+  explicit State(const Runtime& rt) : runtime(&rt), outbox(rt.world(), "sending graph messages") {
+    me = rt.world_rank();
+  }
+
+  void send(int to, const std::string& message) {
+    outbox.send(to, detail::graph_tag, bytes_of(message));
+  }
+
+  void install(std::string_view message, int source) {
+    std::uint64_t key = 0;
+    try {
+      detail::Install install = detail::decode_install(message);
+      key = install.key;
+      if (graphs.contains(key)) {
+        throw InvalidArgument("installing graph '" + install.name + "'",
+                              "a graph with that key runs here", "");
+      }
+      if (!consumer) {
+        consumer = std::make_unique<channel::Consumer>(*runtime);
+        producer = std::make_unique<channel::Producer>(*runtime, self);
+      }
+      Hosted hosted;
+      hosted.description = std::make_unique<Graph>(install.name, install.nodes, install.outputs,
+                                                   std::vector<Callback>{});
+      detail::Template compiled = detail::compile(*hosted.description, consumer->discover(), false);
+      const auto& places = install.placement.partitions;
+      for (std::uint32_t p = 0; p < places.size(); ++p) {
+        if (places[p].world_rank == me) {
+          hosted.partition =
+              std::make_unique<detail::Partition>(compiled, places[p].ownership, *consumer);
+          hosted.partition_index = p;
+        }
+      }
+      if (install.placement.root == me) {
+        const int client = install.client;
+        auto sink = [this, key, client](std::size_t output, std::int64_t iteration,
+                                        std::span<const Value> values) {
+          auto& h = graphs.at(key);
+          outbox.test();
+          if (outbox.pending() >= max_outputs_in_flight) {
+            ++h.dropped;
+            return;
+          }
+          send(client,
+               detail::encode_output(key, static_cast<std::uint32_t>(output), iteration, values));
+          ++h.messages;
+        };
+        hosted.root = std::make_unique<detail::Root>(std::move(compiled), places, *producer,
+                                                     std::move(sink), install.timing_window);
+      }
+      hosted.install = std::move(install);
+      graphs.emplace(key, std::move(hosted));
+      send(source, detail::encode_installed(key, true, {}));
+    } catch (const Error& e) {
+      log::warn("graph installation from rank ", source, " refused: ", e.what());
+      send(source, detail::encode_installed(key, false, e.what()));
+    }
+  }
+
+  GraphStatus status_of(const Hosted& h) const {
+    GraphStatus status = h.root->status();
+    status.callbacks_dropped = h.dropped;
+    status.messages = h.messages;
+    return status;
+  }
+
+  void handle(std::string_view message, int source) {
+    detail::MessageKind kind{};
+    std::uint64_t key = 0;
+    if (!detail::read_header(message, kind, key)) {
+      log::warn("a graph message from rank ", source, " is malformed; dropped");
+      return;
+    }
+    if (kind == detail::MessageKind::install) {
+      install(message, source);
+      return;
+    }
+    const auto found = graphs.find(key);
+    if (found == graphs.end()) {
+      return;  // a graph cancelled or ended here already
+    }
+    Hosted& h = found->second;
+    switch (kind) {
+      case detail::MessageKind::partial:
+        if (h.root) {
+          const auto partition = detail::decode_partial(message, h.incoming);
+          ++h.messages;
+          h.root->add(partition, h.incoming);
+        }
+        return;
+      case detail::MessageKind::partition_ended:
+        if (h.root) {
+          root_partition_ended(key, h, detail::decode_simple(message));
+        }
+        return;
+      case detail::MessageKind::status_request:
+        if (h.root) {
+          send(source, detail::encode_status(detail::MessageKind::status_reply, key, status_of(h)));
+        }
+        return;
+      case detail::MessageKind::cancel:
+        if (h.partition) {
+          h.partition->close();
+        }
+        if (h.root) {
+          h.root->close();
+        }
+        graphs.erase(found);
+        return;
+      default:
+        log::warn("a graph message of kind ", static_cast<int>(kind), " from rank ", source,
+                  " was not for a scheduler; dropped");
+        return;
+    }
+  }
+
+  void root_partition_ended(std::uint64_t key, Hosted& h, std::uint32_t partition) {
+    h.root->partition_ended(partition);
+    if (h.root->has_ended()) {
+      send(h.install.client,
+           detail::encode_status(detail::MessageKind::graph_ended, key, status_of(h)));
+    }
+  }
+
+  // Runs the partitions hosted here for the iterations their inputs have.
+  bool run_partitions() {
+    bool progressed = false;
+    for (auto& [key, h] : graphs) {
+      if (!h.partition || h.partition_ended) {
+        continue;
+      }
+      auto step = h.partition->next(std::chrono::milliseconds(0));
+      if (step.status() == channel::StepStatus::end_of_stream ||
+          step.status() == channel::StepStatus::error) {
+        if (step.status() == channel::StepStatus::error) {
+          log::warn("graph '", h.install.name, "' stops reading its inputs: ", step.error());
+        }
+        h.partition_ended = true;
+        h.partition->close();
+        if (h.root) {
+          root_partition_ended(key, h, h.partition_index);
+        } else {
+          send(h.install.placement.root,
+               detail::encode_simple(detail::MessageKind::partition_ended, key, h.partition_index));
+        }
+        progressed = true;
+        continue;
+      }
+      if (!step.ok()) {
+        continue;
+      }
+      if (h.install.mode == Mode::rebuilt) {
+        // As a graph rebuilt every iteration would be: compiled and placed again, its
+        // partition re-allocated and re-planned.
+        detail::Template again = detail::compile(*h.description, consumer->streams(), false);
+        (void)detail::place(again, consumer->streams(), runtime->ranks_of(Role::scheduler),
+                            *runtime);
+        h.partition->rebuild(std::move(again));
+      }
+      h.partition->run(step, h.partial);
+      if (h.root) {
+        h.root->add(h.partition_index, h.partial);
+      } else {
+        send(h.install.placement.root, detail::encode_partial(key, h.partition_index, h.partial));
+        ++h.messages;
+      }
+      progressed = true;
+    }
+    return progressed;
+  }
+};
+
+Executor::Executor(const Runtime& runtime) : m_state(std::make_unique<State>(runtime)) {}
+
+Executor::~Executor() {
+  for (auto& [key, h] : m_state->graphs) {
+    if (h.partition) {
+      h.partition->close();
+    }
+    if (h.root) {
+      h.root->close();
+    }
+  }
+}
+
+bool Executor::poll() {
+  auto& s = *m_state;
+  bool progressed = false;
+  // A bounded number of messages per poll: the partitions run between bursts.
+  for (int i = 0; i < 64; ++i) {
+    const auto from = mpi::receive_if_any(s.runtime->world(), MPI_ANY_SOURCE, detail::graph_tag,
+                                          s.message, "receiving graph messages");
+    if (!from) {
+      break;
+    }
+    progressed = true;
+    try {
+      s.handle(std::string_view(reinterpret_cast<const char*>(s.message.data()), s.message.size()),
+               from->source);
+    } catch (const Error& e) {
+      log::warn("a graph message from rank ", from->source, " was refused: ", e.what());
+    }
+  }
+  // Partitions read only once the job has started (their first next() would wait for
+  // the start, and this process must go on receiving installations until then).
+  try {
+    if (s.runtime->start_when_ready()) {
+      progressed = s.run_partitions() || progressed;
+    }
+  } catch (const Error& e) {
+    log::error("running graphs: ", e.what());
+  }
+  s.outbox.test();
+  // Graphs whose inputs ended and whose root reported: forget them.
+  std::erase_if(s.graphs, [](const auto& entry) { return entry.second.is_done(); });
+  return progressed;
+}
+
+bool Executor::is_busy() const { return !m_state->graphs.empty(); }
+
+std::size_t Executor::graphs() const { return m_state->graphs.size(); }
+
+}  // namespace sluice::graph
