@@ -21,6 +21,8 @@
 //   trigger_us_per_task  the same less publish_only's time per iteration (measured earlier in
 //                        the same run): the trigger alone
 //   graph_us             the graph's own median time per iteration (status().iteration_time)
+//   allocs_per_iteration heap allocations (operator new, counted by this program) per
+//                        benchmark iteration: publish, poll and trigger together
 //   vs_rebuilt           (compiled rows) rebuilt time per iteration / compiled time per
 //                        iteration. Both are measured in the compiled row itself: right after
 //                        its timed loop, it runs the rebuilt graph of the same size on its own
@@ -37,11 +39,15 @@
 //   scripts/sluice-mpirun -np 1 build/bench/graph/bm_graph_trigger --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +60,25 @@
 namespace sg = sluice::graph;
 
 namespace {
+std::atomic<std::uint64_t> allocations{0};
+}  // namespace
+
+// Every operator new of the process (libsluice's too) comes here and is counted; the
+// deletes below free it.
+void* operator new(std::size_t bytes) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(bytes == 0 ? 1 : bytes)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t bytes) { return operator new(bytes); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
 
 constexpr const char* usage =
     "bm_graph_trigger: per-iteration cost of triggering a stream graph of 10, 100, 1000 and\n"
@@ -61,6 +86,9 @@ constexpr const char* usage =
     "\n"
     "  scripts/sluice-mpirun -np 1 build/bench/graph/bm_graph_trigger "
     "[--benchmark_min_time=0.2]\n"
+    "\n"
+    "  --no_rebuilt_side  leave out the compiled rows' rebuilt side run (and vs_rebuilt): to\n"
+    "                     profile the compiled graph alone\n"
     "\n"
     "Counters: us_per_task, trigger_us_per_task (less publishing), graph_us (the graph's own\n"
     "median per iteration), vs_rebuilt (compiled rows: rebuilt time / compiled time, both\n"
@@ -71,6 +99,7 @@ const std::vector<std::int64_t> task_counts{10, 100, 1000, 10000};
 
 std::unique_ptr<graph_bench::Job> job;
 std::uint64_t tasks_besides_chunks = 0;  // reductions and outputs: measured at start-up
+bool has_rebuilt_side = true;
 
 /// A stream of n blocks in this process, and how far it has been published.
 struct Stream {
@@ -170,27 +199,37 @@ void bm_publish_only(benchmark::State& state, std::int64_t tasks) {
     stream = std::make_unique<Stream>("publish." + std::to_string(tasks),
                                       tasks - static_cast<std::int64_t>(tasks_besides_chunks));
   }
+  const std::uint64_t allocated = allocations.load();
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     benchmark::DoNotOptimize(stream->publish());
   }
   const double seconds = seconds_since(start) / static_cast<double>(state.iterations());
+  state.counters["allocs_per_iteration"] =
+      static_cast<double>(allocations.load() - allocated) / static_cast<double>(state.iterations());
   publish_seconds[tasks] = seconds;
   state.counters["us_per_task"] = seconds * 1e6 / static_cast<double>(tasks);
 }
 
 void bm_compiled(benchmark::State& state, std::int64_t tasks) {
   Case& compiled = case_of(tasks, sg::Mode::compiled, "compiled");
-  Case& side = case_of(tasks, sg::Mode::rebuilt, "side");
   compiled.step();  // the first iteration plans the chunks: not what a trigger costs
-  side.step();
+  const std::uint64_t allocated = allocations.load();
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     compiled.step();
   }
   const double elapsed = seconds_since(start);
+  state.counters["allocs_per_iteration"] =
+      static_cast<double>(allocations.load() - allocated) / static_cast<double>(state.iterations());
   const double seconds = elapsed / static_cast<double>(state.iterations());
+  report(state, compiled, tasks, seconds);
+  if (!has_rebuilt_side) {
+    return;
+  }
   // The rebuilt graph of the same size, for about as long.
+  Case& side = case_of(tasks, sg::Mode::rebuilt, "side");
+  side.step();
   const auto side_start = std::chrono::steady_clock::now();
   std::int64_t side_iterations = 0;
   while (side_iterations < 5 || seconds_since(side_start) < elapsed) {
@@ -198,17 +237,19 @@ void bm_compiled(benchmark::State& state, std::int64_t tasks) {
     ++side_iterations;
   }
   const double side_seconds = seconds_since(side_start) / static_cast<double>(side_iterations);
-  report(state, compiled, tasks, seconds);
   state.counters["vs_rebuilt"] = side_seconds / seconds;
 }
 
 void bm_rebuilt(benchmark::State& state, std::int64_t tasks) {
   Case& rebuilt = case_of(tasks, sg::Mode::rebuilt, "rebuilt");
   rebuilt.step();
+  const std::uint64_t allocated = allocations.load();
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     rebuilt.step();
   }
+  state.counters["allocs_per_iteration"] =
+      static_cast<double>(allocations.load() - allocated) / static_cast<double>(state.iterations());
   report(state, rebuilt, tasks, seconds_since(start) / static_cast<double>(state.iterations()));
 }
 
@@ -228,6 +269,15 @@ std::uint64_t measure_tasks_besides_chunks() {
 
 int main(int argc, char** argv) {
   graph_bench::print_usage_on_help(argc, argv, usage);
+  // Our own flag, taken out before Google Benchmark sees the arguments.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--no_rebuilt_side") {
+      has_rebuilt_side = false;
+      std::copy(argv + i + 1, argv + argc + 1, argv + i);
+      --argc;
+      --i;
+    }
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
     return 1;
