@@ -14,6 +14,9 @@
 //   graph        heat2d-analytics' graph, compiled: summary(T),
 //                mean(T - T.previous()) / (t - t.previous()), histogram(T, 0, 100, 16), to
 //                a callback; the graph keeps its own copy of the previous field.
+//   graph_no_window  the same graph without dT/dt (summary and histogram only): no copy of
+//                the field is kept and no previous one read, so that the cost of the window
+//                (T.previous()) can be told apart; its own floor is half the memory pass.
 // One process produces the field as heat2d does (one block with a halo cell on every
 // side: rows 2050 doubles apart) with a Producer, and the time as a single value. Each
 // variant has its own streams, so that no subscriber of one holds back another. A
@@ -24,8 +27,8 @@
 // Counters (ratios of times per iteration measured earlier in the same run):
 //   vs_memory_pass  this row's time / memory_pass's time (1 = as fast as reading the bytes
 //                   once; the target for the graph is at most 2)
-//   vs_direct       (graph) the graph's time / direct's time
-//   graph_us        (graph) the graph's own median time per iteration (status())
+//   vs_direct       (graph rows) the graph's time / direct's time
+//   graph_us        (graph rows) the graph's own median time per iteration (status())
 // bytes_per_second counts the field once.
 //
 //   scripts/sluice-mpirun -np 1 build/bench/graph/bm_graph_heat2d --benchmark_min_time=0.2
@@ -115,9 +118,8 @@ struct Field {
 
 double memory_pass_seconds = 0.0;
 double direct_seconds = 0.0;
-// What reads the streams, made on first use; reset before the consumer closes.
+// What direct reads the streams with, made on first use; reset before the consumer closes.
 std::unique_ptr<sluice::channel::StepGroup> direct_steps;
-std::unique_ptr<sg::Client> graph_client;
 
 template <typename Body>
 double timed(benchmark::State& state, Field& field, Body&& body) {
@@ -183,37 +185,62 @@ void bm_direct(benchmark::State& state) {
   direct_seconds = timed(state, field, one);
 }
 
-void bm_graph(benchmark::State& state) {
-  static Field field("");
-  static std::int64_t last_run = -1;
-  if (!graph_client) {
-    graph_client = std::make_unique<sg::Client>(job->runtime(), job->consumer());
-  }
-  auto& client = *graph_client;
-  static const sg::GraphId id = [&client] {
-    sg::Graph g("heat2d");
-    auto T = g.stream("temperature");
-    auto t = g.value("time");
+/// A graph on its own streams (`suffix`) and client, made on first use.
+struct GraphCase {
+  Field field;
+  std::int64_t last_run = -1;
+  sg::Client client{job->runtime(), job->consumer()};
+  sg::GraphId id = 0;
+
+  GraphCase(const std::string& suffix, bool has_window) : field(suffix) {
+    sg::Graph g("heat2d" + suffix);
+    auto T = g.stream("temperature" + suffix);
     auto stats = summary(T);
-    auto dTdt = mean(T - T.previous()) / (t - t.previous());
     auto hist = histogram(T, 0.0, 100.0, 16);
-    g.on({stats.mean, stats.min, stats.max, dTdt, hist},
-         [](std::int64_t it, std::span<const sg::Value>) { last_run = it; });
-    return client.submit(g);
-  }();
-  const auto one = [&](std::int64_t it) {
-    while (last_run < it) {
-      if (client.poll(std::chrono::milliseconds(0)) == sg::PollStatus::ended) {
-        throw sluice::StateError("running graph heat2d", "the graph ended", "");
-      }
+    const auto done = [this](std::int64_t it, std::span<const sg::Value>) { last_run = it; };
+    if (has_window) {
+      auto t = g.value("time" + suffix);
+      auto dTdt = mean(T - T.previous()) / (t - t.previous());
+      g.on({stats.mean, stats.min, stats.max, dTdt, hist}, done);
+    } else {
+      g.on({stats.mean, stats.min, stats.max, hist}, done);
     }
-  };
-  one(field.publish());  // the first iteration has no previous values
-  const double seconds = timed(state, field, one);
-  if (direct_seconds > 0.0) {
-    state.counters["vs_direct"] = seconds / direct_seconds;
+    id = client.submit(g);
   }
-  state.counters["graph_us"] = client.status(id).iteration_time.median_us;
+
+  void run(benchmark::State& state) {
+    const auto one = [&](std::int64_t it) {
+      while (last_run < it) {
+        if (client.poll(std::chrono::milliseconds(0)) == sg::PollStatus::ended) {
+          throw sluice::StateError("running graph heat2d", "the graph ended", "");
+        }
+      }
+    };
+    one(field.publish());  // the first iteration has no previous values
+    const double seconds = timed(state, field, one);
+    if (direct_seconds > 0.0) {
+      state.counters["vs_direct"] = seconds / direct_seconds;
+    }
+    state.counters["graph_us"] = client.status(id).iteration_time.median_us;
+  }
+};
+
+// Made on first use; reset before the consumer closes.
+std::unique_ptr<GraphCase> graph_case;
+std::unique_ptr<GraphCase> no_window_case;
+
+void bm_graph(benchmark::State& state) {
+  if (!graph_case) {
+    graph_case = std::make_unique<GraphCase>("", true);
+  }
+  graph_case->run(state);
+}
+
+void bm_graph_no_window(benchmark::State& state) {
+  if (!no_window_case) {
+    no_window_case = std::make_unique<GraphCase>(".no_window", false);
+  }
+  no_window_case->run(state);
 }
 
 }  // namespace
@@ -227,7 +254,7 @@ int main(int argc, char** argv) {
   sluice::mpi::Environment mpi(argc, argv);
   int status = 0;
   try {
-    // Three fields of 2050 x 2050 doubles, two slots each.
+    // Four fields of 2050 x 2050 doubles, two slots each.
     job = std::make_unique<graph_bench::Job>(std::size_t{512} << 20);
     base.resize(static_cast<std::size_t>(n * n));
     for (std::int64_t i = 0; i < n; ++i) {
@@ -244,10 +271,13 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((key + "/direct").c_str(), bm_direct)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((key + "/graph").c_str(), bm_graph)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((key + "/graph_no_window").c_str(), bm_graph_no_window)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     direct_steps.reset();
-    graph_client.reset();
+    graph_case.reset();
+    no_window_case.reset();
     job->close();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "bm_graph_heat2d: %s\n", e.what());
