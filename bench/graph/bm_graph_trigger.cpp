@@ -14,6 +14,9 @@
 // Side by side, per task count:
 //   publish_only   filling and committing the same n blocks, nobody subscribed: the
 //                  part of every other row that is not the graph's
+//   read_only      publish, then read the iteration with a plain subscription in place
+//                  (Subscription::next, as the graph's inputs do), no graph: what
+//                  reading the blocks costs before any graph work
 //   compiled       publish, then trigger the compiled graph
 //   rebuilt        publish, then trigger the graph in Mode::rebuilt
 // Counters:
@@ -21,6 +24,7 @@
 //   trigger_us_per_task  the same less publish_only's time per iteration (measured earlier in
 //                        the same run): the trigger alone
 //   graph_us             the graph's own median time per iteration (status().iteration_time)
+//   read_us_per_task     (read_only) the same less publish_only's: reading alone
 //   allocs_per_iteration heap allocations (operator new, counted by this program) per
 //                        benchmark iteration: publish, poll and trigger together
 //   vs_rebuilt           (compiled rows) rebuilt time per iteration / compiled time per
@@ -162,6 +166,7 @@ struct Case {
 /// Cases by name, made on first use and kept (with their subscriptions) to the end.
 std::map<std::string, std::unique_ptr<Case>> cases;
 std::map<std::string, std::unique_ptr<Stream>> publish_streams;
+std::map<std::int64_t, sluice::channel::Subscription*> read_subscriptions;
 std::map<std::int64_t, double> publish_seconds;  // per task count, per iteration
 
 Case& case_of(std::int64_t tasks, sg::Mode mode, const char* role) {
@@ -209,6 +214,40 @@ void bm_publish_only(benchmark::State& state, std::int64_t tasks) {
       static_cast<double>(allocations.load() - allocated) / static_cast<double>(state.iterations());
   publish_seconds[tasks] = seconds;
   state.counters["us_per_task"] = seconds * 1e6 / static_cast<double>(tasks);
+}
+
+void bm_read_only(benchmark::State& state, std::int64_t tasks) {
+  const std::string name = "read." + std::to_string(tasks);
+  auto& stream = publish_streams[name];
+  if (!stream) {
+    stream =
+        std::make_unique<Stream>(name, tasks - static_cast<std::int64_t>(tasks_besides_chunks));
+    read_subscriptions[tasks] = &job->consumer().subscribe<double>(name);
+  }
+  auto& subscription = *read_subscriptions[tasks];
+  const auto read = [&] {
+    const std::int64_t k = stream->publish();
+    auto step = subscription.next(std::chrono::seconds(10));
+    if (!step.ok() || step.iteration() != k || !step.in_place()) {
+      throw sluice::StateError("reading " + name,
+                               "the step is not iteration " + std::to_string(k) + " read in place",
+                               "");
+    }
+    benchmark::DoNotOptimize(step.blocks().data());
+  };
+  read();
+  const std::uint64_t allocated = allocations.load();
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    read();
+  }
+  const double seconds = seconds_since(start) / static_cast<double>(state.iterations());
+  state.counters["allocs_per_iteration"] =
+      static_cast<double>(allocations.load() - allocated) / static_cast<double>(state.iterations());
+  state.counters["us_per_task"] = seconds * 1e6 / static_cast<double>(tasks);
+  if (const auto it = publish_seconds.find(tasks); it != publish_seconds.end()) {
+    state.counters["read_us_per_task"] = (seconds - it->second) * 1e6 / static_cast<double>(tasks);
+  }
 }
 
 void bm_compiled(benchmark::State& state, std::int64_t tasks) {
@@ -291,6 +330,7 @@ int main(int argc, char** argv) {
       const std::string n = "/tasks:" + std::to_string(tasks);
       benchmark::RegisterBenchmark(("graph_trigger/publish_only" + n).c_str(), bm_publish_only,
                                    tasks);
+      benchmark::RegisterBenchmark(("graph_trigger/read_only" + n).c_str(), bm_read_only, tasks);
       benchmark::RegisterBenchmark(("graph_trigger/compiled" + n).c_str(), bm_compiled, tasks);
       benchmark::RegisterBenchmark(("graph_trigger/rebuilt" + n).c_str(), bm_rebuilt, tasks);
     }
