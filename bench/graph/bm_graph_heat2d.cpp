@@ -29,6 +29,9 @@
 //                   once; the target for the graph is at most 2)
 //   vs_direct       (graph rows) the graph's time / direct's time
 //   graph_us        (graph rows) the graph's own median time per iteration (status())
+//   dTdt            (direct, graph) the last iteration's mean dT/dt, a check that both
+//                   compare with the previous iteration: 0.05 (every cell warms by 0.01
+//                   per iteration, the time advances by 0.2)
 // bytes_per_second counts the field once.
 //
 //   scripts/sluice-mpirun -np 1 build/bench/graph/bm_graph_heat2d --benchmark_min_time=0.2
@@ -118,6 +121,7 @@ struct Field {
 
 double memory_pass_seconds = 0.0;
 double direct_seconds = 0.0;
+double direct_dtdt = 0.0;  // the last iteration's mean dT/dt, as a check
 // What direct reads the streams with, made on first use; reset before the consumer closes.
 std::unique_ptr<sluice::channel::StepGroup> direct_steps;
 
@@ -178,26 +182,32 @@ void bm_direct(benchmark::State& state) {
     const auto partial =
         heat2d::band_statistics(now[1], previous, t - previous_time, is_comparable);
     previous_time = t;
-    benchmark::DoNotOptimize(partial.dtdt_sum);
+    direct_dtdt = partial.dtdt_sum / static_cast<double>(partial.count);
     benchmark::DoNotOptimize(partial.counts.data());
   };
   one(field.publish());  // the first iteration has no previous values
   direct_seconds = timed(state, field, one);
+  state.counters["dTdt"] = direct_dtdt;
 }
 
 /// A graph on its own streams (`suffix`) and client, made on first use.
 struct GraphCase {
   Field field;
   std::int64_t last_run = -1;
+  bool has_window = false;
+  double last_dtdt = 0.0;  // the last iteration's, as a check
   sg::Client client{job->runtime(), job->consumer()};
   sg::GraphId id = 0;
 
-  GraphCase(const std::string& suffix, bool has_window) : field(suffix) {
+  GraphCase(const std::string& suffix, bool with_window) : field(suffix), has_window(with_window) {
     sg::Graph g("heat2d" + suffix);
     auto T = g.stream("temperature" + suffix);
     auto stats = summary(T);
     auto hist = histogram(T, 0.0, 100.0, 16);
-    const auto done = [this](std::int64_t it, std::span<const sg::Value>) { last_run = it; };
+    const auto done = [this](std::int64_t it, std::span<const sg::Value> v) {
+      last_run = it;
+      last_dtdt = has_window ? v[3].scalar() : 0.0;
+    };
     if (has_window) {
       auto t = g.value("time" + suffix);
       auto dTdt = mean(T - T.previous()) / (t - t.previous());
@@ -222,6 +232,9 @@ struct GraphCase {
       state.counters["vs_direct"] = seconds / direct_seconds;
     }
     state.counters["graph_us"] = client.status(id).iteration_time.median_us;
+    if (has_window) {
+      state.counters["dTdt"] = last_dtdt;
+    }
   }
 };
 
