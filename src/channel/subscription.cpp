@@ -111,27 +111,33 @@ void view_in_place(detail::SubscriptionState& s, int slot) {
   // The slot heads were read with MPI atomics; the data is read with plain loads
   // after them (a barrier on weakly ordered CPUs; x86 keeps loads in order anyway).
   std::atomic_thread_fence(std::memory_order_acquire);
-  s.views.clear();
+  // The views are overwritten in place: their extents keep their capacity, so a step
+  // allocates nothing once the first has been read (a graph reads thousands per
+  // iteration).
+  std::size_t n = 0;
   for (const auto& part : s.parts) {
     if (part.idle) {
       continue;
     }
+    if (n == s.views.size()) {
+      s.views.emplace_back();
+    }
     const auto& source = s.sources[part.source];
-    InPlaceBlock view;
+    InPlaceBlock& view = s.views[n++];
     view.data = source.mapped + source.window_layout.slot_offset(slot) + part.box_offset_bytes;
-    view.count = part.overlap.count;
-    view.result_start = part.overlap.result_start;
+    view.count.assign(part.overlap.count.begin(), part.overlap.count.end());
+    view.result_start.assign(part.overlap.result_start.begin(), part.overlap.result_start.end());
     view.world_rank = source.world_rank;
     view.block = part.block->block;
     const Extents& shape = part.layout->local_shape;
-    view.strides.assign(shape.size(), 0);
+    view.strides.resize(shape.size());
     std::int64_t row_elements = 1;
     for (std::size_t d = shape.size(); d-- > 0;) {
       view.strides[d] = row_elements * s.effective.every[d];
       row_elements *= shape[d];
     }
-    s.views.push_back(std::move(view));
   }
+  s.views.resize(n);
 }
 
 // Clips the selection to the exposed region `region` (3 starts, 3 counts, from a slot

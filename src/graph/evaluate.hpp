@@ -22,8 +22,8 @@ void evaluate_small(const Template& compiled, std::uint32_t id, std::vector<Valu
 
 // Calls each(i, j, k, n) for the runs of at most tile_elements elements of the rows of a
 // box of `count` (3-D).
-template <typename Each>
-void for_each_tile(const Extents& count, Each each) {
+template <typename Count, typename Each>
+void for_each_tile(const Count& count, Each each) {
   for (std::int64_t i = 0; i < count[0]; ++i) {
     for (std::int64_t j = 0; j < count[1]; ++j) {
       for (std::int64_t k = 0; k < count[2]; k += static_cast<std::int64_t>(tile_elements)) {

@@ -29,6 +29,10 @@ void load_as_double(const void* base, std::int64_t offset, std::int64_t stride, 
 
 void load(Dtype dtype, const void* base, std::int64_t offset, std::int64_t stride, std::size_t n,
           double* out) {
+  if (dtype == Dtype::f64 && stride == 1) {
+    std::memcpy(out, static_cast<const double*>(base) + offset, n * sizeof(double));
+    return;
+  }
   switch (dtype) {
     case Dtype::f32:
       return load_as_double<float>(base, offset, stride, n, out);
@@ -112,43 +116,83 @@ Box bounding_box(const std::vector<Box>& boxes) {
   return b;
 }
 
+using Index3 = std::array<std::int64_t, 3>;
+
+// Extents of 1 to 3 dimensions as 3, leading ones filled with `fill`.
+Index3 index3(const Extents& e, std::int64_t fill) {
+  Index3 r{fill, fill, fill};
+  std::copy(e.begin(), e.end(), r.begin() + static_cast<std::ptrdiff_t>(3 - e.size()));
+  return r;
+}
+
 }  // namespace
 
 // A part of a domain's array that every input of the domain holds in one block and
 // this partition owns: the unit of leaf work.
 struct Chunk {
-  Extents start;  // in the partition's region (3 dimensions)
-  Extents count;
+  Index3 start{};  // in the partition's region
+  Index3 count{};
   std::vector<int> view;             // per domain input: which of its views
   std::vector<std::int64_t> offset;  // per domain input: the chunk's first element there
 };
 
-// Where an input's data lies this iteration: a box of the partition's region.
+namespace {
+
+// Where an input's data lies this iteration: a box of the partition's region. Fixed
+// arrays: the views of thousands of blocks are refreshed every iteration.
 struct View {
   const void* data = nullptr;
-  Extents count;    // 3 dimensions
-  Extents strides;  // elements, 3 dimensions
-  Extents start;    // in the region, 3 dimensions
+  Index3 count{};
+  Index3 strides{};  // elements
+  Index3 start{};    // in the region
+
+  [[nodiscard]] bool same_place(const View& other) const noexcept {
+    return count == other.count && strides == other.strides && start == other.start;
+  }
 };
 
+// The part of `chunk` inside the box (start, count), if any.
+bool clip_chunk(Chunk& chunk, const Index3& start, const Index3& count) {
+  for (std::size_t dim = 0; dim < 3; ++dim) {
+    const auto lo = std::max(chunk.start[dim], start[dim]);
+    const auto hi = std::min(chunk.start[dim] + chunk.count[dim], start[dim] + count[dim]);
+    if (hi <= lo) {
+      return false;
+    }
+    chunk.start[dim] = lo;
+    chunk.count[dim] = hi - lo;
+  }
+  return true;
+}
+
+}  // namespace
+
+// An input and its window. An array's window keeps `depth` earlier iterations, each
+// row-major over the region, in a ring: the current iteration's values replace the
+// oldest ones tile by tile, once the tile has read them (one buffer read and written
+// per iteration, as a fused compare-and-store does). Single values keep depth + 1.
 struct Partition::InputState {
   channel::Subscription* subscription = nullptr;
-  int slots = 1;                             // depth + 1: the current iteration and the window
-  int cursor = 0;                            // the slot of the current iteration
-  int filled = 0;                            // earlier iterations in the window
-  std::vector<std::vector<double>> history;  // arrays with a window, row-major over the region
-  std::vector<double> values;                // single values: one per slot
+  int depth = 0;
+  std::int64_t stored = 0;                   // iterations stored so far
+  std::vector<std::vector<double>> history;  // arrays: `depth` iterations
+  std::vector<double> values;                // single values: depth + 1, current included
   std::vector<View> views;                   // this iteration's data
   bool is_clipped = false;
   Selection selection;  // what is subscribed: the input's part of the region
+
+  // Arrays: the window slot of the iteration `lag` back (1..depth); the current
+  // iteration is stored in slot_of(depth), once read.
+  [[nodiscard]] std::size_t slot_of(int lag) const {
+    return static_cast<std::size_t>(((stored - lag) % depth + depth) % depth);
+  }
 };
 
 struct Partition::DomainState {
-  Box region;               // of the domain's array: the bounding box of the owned boxes
-  std::vector<Box> owned;   // relative to the region, 3-D
-  bool owns_region = true;  // the owned boxes cover the region (no clipping of chunks)
-  Extents shape;            // the region's count, 3-D
-  Extents origin;           // the region's start, 3-D
+  Box region;  // of the domain's array: the bounding box of the owned boxes
+  std::vector<std::pair<Index3, Index3>> owned;  // start and count, relative to the region
+  Index3 shape{};                                // the region's count
+  Index3 origin{};                               // the region's start
   std::vector<Chunk> chunks;
   std::vector<std::vector<View>> signature;  // the views the chunks were planned for
   bool is_planned = false;
@@ -159,6 +203,8 @@ struct Partition::DomainState {
   std::unique_ptr<Accumulators> accumulators;
   std::vector<std::vector<double>> arrays;  // per Domain::arrays, over the region
   std::vector<std::uint32_t> broadcasts;    // scalar nodes the pass reads, one register each
+  std::vector<int> windowed;                // the domain's inputs that keep a window
+  bool store_after_pass = false;            // a windowed input is clipped this iteration
 };
 
 Ownership Ownership::everything(const Template& compiled) {
@@ -183,9 +229,8 @@ Partition::Partition(Template compiled, Ownership ownership, channel::Consumer& 
       for (std::size_t dim = 0; dim < local.start.size(); ++dim) {
         local.start[dim] -= d.region.start[dim];
       }
-      d.owned.push_back({padded(local.start, 0), padded(local.count, 1)});
+      d.owned.emplace_back(index3(local.start, 0), index3(local.count, 1));
     }
-    d.owns_region = boxes.size() == 1;
   }
   subscribe(consumer);
   prepare();
@@ -197,21 +242,20 @@ void Partition::subscribe(channel::Consumer& consumer) {
   std::vector<channel::Subscription*> members;
   for (const auto& input : m_template.inputs) {
     InputState state;
-    state.slots = input.depth + 1;
-    state.cursor = state.slots - 1;
+    state.depth = input.depth;
     if (input.is_value) {
       state.subscription = &consumer.subscribe_value_dtype(input.stream, input.dtype);
-      state.values.assign(static_cast<std::size_t>(state.slots), nan);
+      state.values.assign(static_cast<std::size_t>(state.depth + 1), nan);
     } else {
       const auto& d = m_domains[static_cast<std::size_t>(input.domain)];
       if (!d.region.count.empty() && product(d.region.count) > 0) {
         state.selection = compose(input.selection, d.region);
         state.subscription = &consumer.subscribe_dtype(input.stream, input.dtype, &state.selection);
-        if (input.depth > 0) {
+        if (state.depth > 0) {
           state.history.assign(
-              static_cast<std::size_t>(state.slots),
+              static_cast<std::size_t>(state.depth),
               std::vector<double>(static_cast<std::size_t>(state.selection.elements()), nan));
-          m_counters.allocations += static_cast<std::uint64_t>(state.slots);
+          m_counters.allocations += static_cast<std::uint64_t>(state.depth);
         }
       }
     }
@@ -240,8 +284,14 @@ void Partition::prepare() {
   for (std::size_t di = 0; di < m_template.domains.size(); ++di) {
     const Domain& domain = m_template.domains[di];
     DomainState& d = m_domains[di];
-    d.shape = padded(d.region.count.empty() ? Extents{0} : d.region.count, 1);
-    d.origin = padded(d.region.start.empty() ? Extents{0} : d.region.start, 0);
+    d.shape = index3(d.region.count.empty() ? Extents{0} : d.region.count, 1);
+    d.origin = index3(d.region.start.empty() ? Extents{0} : d.region.start, 0);
+    d.windowed.clear();
+    for (int input : domain.inputs) {
+      if (m_template.inputs[static_cast<std::size_t>(input)].depth > 0) {
+        d.windowed.push_back(input);
+      }
+    }
     d.chunks.clear();
     d.signature.clear();
     d.is_planned = false;
@@ -276,7 +326,7 @@ void Partition::prepare() {
     m_counters.allocations += d.accumulators->list.size();
     for (auto id : domain.arrays) {
       (void)id;
-      d.arrays.emplace_back(static_cast<std::size_t>(product(d.shape)), nan);
+      d.arrays.emplace_back(static_cast<std::size_t>(d.shape[0] * d.shape[1] * d.shape[2]), nan);
       ++m_counters.allocations;
     }
   }
@@ -301,60 +351,49 @@ void Partition::gather_views(channel::GroupStep& step) {
     if (state.subscription == nullptr) {
       continue;
     }
-    state.cursor = (state.cursor + 1) % state.slots;
     channel::Step& s = step[member++];
     if (input.is_value) {
-      state.values[static_cast<std::size_t>(state.cursor)] = value_of(s, input.dtype);
+      const auto slots = static_cast<std::int64_t>(state.values.size());
+      state.values[static_cast<std::size_t>(state.stored % slots)] = value_of(s, input.dtype);
       continue;
     }
     const Selection& asked = state.selection;
     const Selection& got = s.selection();
-    state.views.clear();
     state.is_clipped = got.count != asked.count;
     if (got.elements() == 0) {
+      state.views.clear();
       continue;
     }
-    Extents offset(asked.start.size(), 0);
-    for (std::size_t dim = 0; dim < offset.size(); ++dim) {
-      offset[dim] = (got.start[dim] - asked.start[dim]) / asked.every[dim];
+    // Where the step's part of the selection starts in it (steering may clip it).
+    Index3 offset{0, 0, 0};
+    const std::size_t skip = 3 - asked.start.size();
+    for (std::size_t dim = 0; dim < asked.start.size(); ++dim) {
+      offset[skip + dim] = (got.start[dim] - asked.start[dim]) / asked.every[dim];
     }
-    const auto shifted = [&](const Extents& start) {
-      Extents r(start.size());
-      for (std::size_t dim = 0; dim < start.size(); ++dim) {
-        r[dim] = start[dim] + offset[dim];
+    const auto place = [&](View& view, const void* data, const Extents& count,
+                           const Extents& strides, const Extents& start) {
+      view.data = data;
+      view.count = index3(count, 1);
+      view.strides = index3(strides, 0);
+      view.start = index3(start, 0);
+      for (std::size_t dim = 0; dim < 3; ++dim) {
+        view.start[dim] += offset[dim];
       }
-      return padded(r, 0);
     };
     if (s.in_place()) {
-      for (const auto& b : s.blocks()) {
-        state.views.push_back(
-            {b.data, padded(b.count, 1), padded(b.strides, 0), shifted(b.result_start)});
+      const auto blocks = s.blocks();
+      state.views.resize(blocks.size());
+      for (std::size_t b = 0; b < blocks.size(); ++b) {
+        place(state.views[b], blocks[b].data, blocks[b].count, blocks[b].strides,
+              blocks[b].result_start);
       }
     } else {
-      state.views.push_back({data_of(s, input.dtype), padded(got.count, 1),
-                             padded(row_major_strides(got.count), 0),
-                             shifted(Extents(got.count.size(), 0))});
+      state.views.resize(1);
+      place(state.views[0], data_of(s, input.dtype), got.count, row_major_strides(got.count),
+            Extents(got.count.size(), 0));
     }
   }
 }
-
-namespace {
-
-// The part of `chunk` inside the box (start, count), if any.
-bool clip_chunk(Chunk& chunk, const Extents& start, const Extents& count) {
-  for (std::size_t dim = 0; dim < 3; ++dim) {
-    const auto lo = std::max(chunk.start[dim], start[dim]);
-    const auto hi = std::min(chunk.start[dim] + chunk.count[dim], start[dim] + count[dim]);
-    if (hi <= lo) {
-      return false;
-    }
-    chunk.start[dim] = lo;
-    chunk.count[dim] = hi - lo;
-  }
-  return true;
-}
-
-}  // namespace
 
 void Partition::plan(std::size_t di) {
   const Domain& domain = m_template.domains[di];
@@ -365,8 +404,7 @@ void Partition::plan(std::size_t di) {
     const auto& then = d.signature[p];
     same = now.size() == then.size();
     for (std::size_t v = 0; same && v < now.size(); ++v) {
-      same = now[v].count == then[v].count && now[v].strides == then[v].strides &&
-             now[v].start == then[v].start;
+      same = now[v].same_place(then[v]);
     }
   }
   if (same) {
@@ -376,8 +414,8 @@ void Partition::plan(std::size_t di) {
   // one view of each input and in one owned box.
   d.signature.clear();
   std::vector<Chunk> chunks;
-  for (const auto& box : d.owned) {
-    chunks.push_back({box.start, box.count, {}, {}});
+  for (const auto& [start, count] : d.owned) {
+    chunks.push_back({start, count, {}, {}});
   }
   for (std::size_t p = 0; p < domain.inputs.size(); ++p) {
     const auto& views = m_inputs[static_cast<std::size_t>(domain.inputs[p])].views;
@@ -409,6 +447,21 @@ void Partition::plan(std::size_t di) {
   ++m_counters.replans;
 }
 
+// Keeps the current values of a tile of each windowed input: they replace the oldest
+// iteration of the window, which the tile has read by now.
+void Partition::store_tile(DomainState& d, const Chunk& chunk, std::int64_t i, std::int64_t j,
+                           std::int64_t k, std::size_t n, std::size_t index) {
+  for (int input_index : d.windowed) {
+    InputState& input = m_inputs[static_cast<std::size_t>(input_index)];
+    const auto p = static_cast<std::size_t>(d.position[static_cast<std::size_t>(input_index)]);
+    const View& view = input.views[static_cast<std::size_t>(chunk.view[p])];
+    const std::int64_t offset =
+        chunk.offset[p] + i * view.strides[0] + j * view.strides[1] + k * view.strides[2];
+    load(m_template.inputs[static_cast<std::size_t>(input_index)].dtype, view.data, offset,
+         view.strides[2], n, input.history[input.slot_of(input.depth)].data() + index);
+  }
+}
+
 void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chunk, bool& failed) {
   const auto& nodes = m_template.nodes;
   for_each_tile(chunk.count, [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
@@ -416,15 +469,22 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
     const std::int64_t r1 = chunk.start[1] + j;
     const std::int64_t r2 = chunk.start[2] + k;
     const auto index = static_cast<std::size_t>((r0 * d.shape[1] + r1) * d.shape[2] + r2);
+    if (failed) {
+      if (!d.store_after_pass) {
+        store_tile(d, chunk, i, j, k, n, index);  // the windows still get this iteration
+      }
+      return;
+    }
     for (auto id : domain.program) {
       const TemplateNode& node = nodes[id];
       double* reg = d.registers[static_cast<std::size_t>(d.register_of[id])].data();
       if (node.op == Op::stream) {
         InputState& input = m_inputs[static_cast<std::size_t>(node.input)];
-        const auto slot =
-            static_cast<std::size_t>((input.cursor - node.lag + input.slots) % input.slots);
         if (node.lag > 0) {
-          d.operand[id] = input.filled >= node.lag ? input.history[slot].data() + index : reg;
+          // An iteration the window does not hold yet reads the register: NaN.
+          d.operand[id] = input.stored >= node.lag
+                              ? input.history[input.slot_of(node.lag)].data() + index
+                              : reg;
           continue;
         }
         const auto p = static_cast<std::size_t>(d.position[static_cast<std::size_t>(node.input)]);
@@ -432,20 +492,13 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
         const std::int64_t offset =
             chunk.offset[p] + i * view.strides[0] + j * view.strides[1] + k * view.strides[2];
         const Dtype dtype = m_template.inputs[static_cast<std::size_t>(node.input)].dtype;
-        if (input.slots > 1) {
-          double* kept = input.history[slot].data() + index;
-          load(dtype, view.data, offset, view.strides[2], n, kept);
-          d.operand[id] = kept;
-        } else if (dtype == Dtype::f64 && view.strides[2] == 1) {
-          d.operand[id] = static_cast<const double*>(view.data) + offset;
+        if (dtype == Dtype::f64 && view.strides[2] == 1) {
+          d.operand[id] = static_cast<const double*>(view.data) + offset;  // in place
         } else {
           load(dtype, view.data, offset, view.strides[2], n, reg);
           d.operand[id] = reg;
         }
         continue;
-      }
-      if (failed) {
-        continue;  // the inputs are still kept for the next iterations' windows
       }
       const double* args[3] = {nullptr, nullptr, nullptr};
       for (std::size_t a = 0; a < node.args.size(); ++a) {
@@ -459,24 +512,28 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
       } catch (...) {
         failed = true;
         m_failure = std::current_exception();
-        continue;
+        break;
       }
       d.operand[id] = reg;
     }
-    if (failed) {
-      return;
-    }
-    try {
-      for (auto& acc : d.accumulators->list) {
-        acc.add(d.operand[acc.operand()], n, d.origin[0] + r0, d.origin[1] + r1, d.origin[2] + r2);
+    if (!failed) {
+      try {
+        for (auto& acc : d.accumulators->list) {
+          acc.add(d.operand[acc.operand()], n, d.origin[0] + r0, d.origin[1] + r1,
+                  d.origin[2] + r2);
+        }
+      } catch (...) {
+        failed = true;
+        m_failure = std::current_exception();
       }
-    } catch (...) {
-      failed = true;
-      m_failure = std::current_exception();
-      return;
     }
-    for (std::size_t a = 0; a < domain.arrays.size(); ++a) {
-      std::memcpy(d.arrays[a].data() + index, d.operand[domain.arrays[a]], n * sizeof(double));
+    if (!failed) {
+      for (std::size_t a = 0; a < domain.arrays.size(); ++a) {
+        std::memcpy(d.arrays[a].data() + index, d.operand[domain.arrays[a]], n * sizeof(double));
+      }
+    }
+    if (!d.store_after_pass) {
+      store_tile(d, chunk, i, j, k, n, index);
     }
   });
 }
@@ -489,15 +546,11 @@ void Partition::run_domain(std::size_t di, bool& failed) {
   }
   plan(di);
   bool is_clipped = false;
+  d.store_after_pass = false;
   for (int input : domain.inputs) {
-    auto& state = m_inputs[static_cast<std::size_t>(input)];
-    if (state.is_clipped) {
-      is_clipped = true;
-      if (state.slots > 1) {  // cells steering hid this iteration are NaN in the window
-        auto& kept = state.history[static_cast<std::size_t>(state.cursor)];
-        std::fill(kept.begin(), kept.end(), nan);
-      }
-    }
+    const auto& state = m_inputs[static_cast<std::size_t>(input)];
+    is_clipped = is_clipped || state.is_clipped;
+    d.store_after_pass = d.store_after_pass || (state.is_clipped && state.depth > 0);
   }
   if (is_clipped) {
     for (auto& array : d.arrays) {
@@ -514,6 +567,24 @@ void Partition::run_domain(std::size_t di, bool& failed) {
   for (const auto& chunk : d.chunks) {
     run_chunk(d, domain, chunk, failed);
   }
+  if (d.store_after_pass) {
+    // Steering hid part of a windowed input: the cells it hid are NaN in the window,
+    // the others are stored (after the pass: the whole oldest slot is rewritten).
+    for (int input_index : d.windowed) {
+      auto& input = m_inputs[static_cast<std::size_t>(input_index)];
+      auto& slot = input.history[input.slot_of(input.depth)];
+      std::fill(slot.begin(), slot.end(), nan);
+    }
+    for (const auto& chunk : d.chunks) {
+      for_each_tile(chunk.count,
+                    [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
+                      const auto index = static_cast<std::size_t>(
+                          ((chunk.start[0] + i) * d.shape[1] + chunk.start[1] + j) * d.shape[2] +
+                          chunk.start[2] + k);
+                      store_tile(d, chunk, i, j, k, n, index);
+                    });
+    }
+  }
 }
 
 void Partition::run(channel::GroupStep& step, Partial& out) {
@@ -527,10 +598,11 @@ void Partition::run(channel::GroupStep& step, Partial& out) {
       const TemplateNode& node = m_template.nodes[id];
       if (node.op == Op::value) {
         const InputState& input = m_inputs[static_cast<std::size_t>(node.input)];
-        const auto slot =
-            static_cast<std::size_t>((input.cursor - node.lag + input.slots) % input.slots);
+        const auto slots = static_cast<std::int64_t>(input.values.size());
         m_values[id].data[0] =
-            (node.lag == 0 || input.filled >= node.lag) ? input.values[slot] : nan;
+            input.stored >= node.lag
+                ? input.values[static_cast<std::size_t>((input.stored - node.lag) % slots)]
+                : nan;
       } else {
         evaluate_small(m_template, id, m_values);
       }
@@ -543,7 +615,9 @@ void Partition::run(channel::GroupStep& step, Partial& out) {
     run_domain(di, failed);
   }
   for (auto& input : m_inputs) {
-    input.filled = std::min(input.filled + 1, input.slots - 1);
+    if (input.subscription != nullptr) {
+      ++input.stored;
+    }
   }
   out.failed = failed;
   out.error = failed ? failure_message(m_failure) : std::string();
@@ -573,13 +647,13 @@ void Partition::pack(Partial& out) const {
     for (const auto& array : d.arrays) {
       auto& part = out.arrays[a++];
       part.clear();
-      for (const auto& box : d.owned) {
-        for (std::int64_t i = 0; i < box.count[0]; ++i) {
-          for (std::int64_t j = 0; j < box.count[1]; ++j) {
+      for (const auto& [start, count] : d.owned) {
+        for (std::int64_t i = 0; i < count[0]; ++i) {
+          for (std::int64_t j = 0; j < count[1]; ++j) {
             const auto at = static_cast<std::size_t>(
-                ((box.start[0] + i) * d.shape[1] + box.start[1] + j) * d.shape[2] + box.start[2]);
+                ((start[0] + i) * d.shape[1] + start[1] + j) * d.shape[2] + start[2]);
             part.insert(part.end(), array.begin() + static_cast<std::ptrdiff_t>(at),
-                        array.begin() + static_cast<std::ptrdiff_t>(at) + box.count[2]);
+                        array.begin() + static_cast<std::ptrdiff_t>(at) + count[2]);
           }
         }
       }

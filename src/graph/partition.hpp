@@ -56,6 +56,8 @@ class Partition {
   void plan(std::size_t domain);
   void run_domain(std::size_t domain, bool& failed);
   void run_chunk(DomainState& d, const Domain& domain, const struct Chunk& chunk, bool& failed);
+  void store_tile(DomainState& d, const struct Chunk& chunk, std::int64_t i, std::int64_t j,
+                  std::int64_t k, std::size_t n, std::size_t index);
   void pack(Partial& out) const;
 
   Template m_template;

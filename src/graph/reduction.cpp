@@ -24,25 +24,6 @@ Extents row_major_strides(const Extents& count) {
   return strides;
 }
 
-void Moments::add(double x) noexcept {
-  if (std::isnan(x)) {
-    ++nans;
-    return;
-  }
-  sum += x;
-  min = std::min(min, x);
-  max = std::max(max, x);
-  ++count;
-}
-
-void Moments::merge(const Moments& other) noexcept {
-  sum += other.sum;
-  min = std::min(min, other.min);
-  max = std::max(max, other.max);
-  count += other.count;
-  nans += other.nans;
-}
-
 Accumulator::Accumulator(const TemplateNode& node, const Extents& operand_shape)
     : m_arg(node.args[0]), m_axes(node.axes) {
   if (node.op == Op::histogram) {
@@ -88,7 +69,15 @@ void Accumulator::add(const double* p, std::size_t n, std::int64_t i, std::int64
   switch (m_kind) {
     case Kind::moments: {
       const auto base = i * m_out_strides[0] + j * m_out_strides[1] + k * m_out_strides[2];
-      if (m_reduces_rows) {
+      if (m_reduces_rows && n < 32) {
+        // A short run (a narrow block): a plain loop costs less than a call to the
+        // vector kernel.
+        Moments m;
+        for (std::size_t e = 0; e < n; ++e) {
+          m.add(p[e]);
+        }
+        m_data.moments[static_cast<std::size_t>(base)].merge(m);
+      } else if (m_reduces_rows) {
         const auto s = kernels::summary(std::span<const double>(p, n));
         m_data.moments[static_cast<std::size_t>(base)].merge(
             {.sum = s.sum, .min = s.min, .max = s.max, .count = s.count, .nans = n - s.count});

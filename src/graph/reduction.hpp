@@ -22,8 +22,23 @@ struct Moments {
   std::uint64_t count = 0;  // elements that are not NaN
   std::uint64_t nans = 0;
 
-  void add(double x) noexcept;
-  void merge(const Moments& other) noexcept;
+  void add(double x) noexcept {
+    if (x != x) {  // NaN
+      ++nans;
+      return;
+    }
+    sum += x;
+    min = x < min ? x : min;
+    max = x > max ? x : max;
+    ++count;
+  }
+  void merge(const Moments& other) noexcept {
+    sum += other.sum;
+    min = other.min < min ? other.min : min;
+    max = other.max > max ? other.max : max;
+    count += other.count;
+    nans += other.nans;
+  }
 };
 
 // What a partial holds: one of the three, by kind. Plain data: it crosses processes.
