@@ -573,13 +573,26 @@ SLUICE_MPI_TEST(graphs_compute_like_numpy) {
     auto& mean_stream = consumer.subscribe_value<double>("a.mean");
     auto& column_stream = consumer.subscribe<double>("a.column_sums");
     auto& tenth_stream = consumer.subscribe<double>("a.tenth");
+    // A graph cancelled once it has run: no callback after the cancel, the others go on.
+    Results cancelled_results;
+    Graph g9("cancelled");
+    g9.on(sum(g9.stream("a")), collect(cancelled_results));
+    const GraphId cancelled = client.submit(g9, on_ring_if_any);
 
     // The build counters after the first iteration stay as they are.
     while (client.status(ids.back()).iterations == 0) {
       EXPECT_TRUE(client.poll(10s) != PollStatus::ended);
     }
     const GraphStatus first = client.status(ids.back());
+    while (cancelled_results.empty()) {
+      EXPECT_TRUE(client.poll(10s) != PollStatus::ended);
+    }
+    client.cancel(cancelled);
+    EXPECT_TRUE(client.has_ended(cancelled));
+    const std::size_t delivered_before_cancel = cancelled_results.size();
     client.run(60s);
+    EXPECT_EQ(cancelled_results.size(), delivered_before_cancel);
+    EXPECT_TRUE(delivered_before_cancel < static_cast<std::size_t>(iterations));
     const GraphStatus last = client.status(ids.back());
     const GraphStatus rebuilt_status = client.status(rebuilt);
 
