@@ -164,11 +164,26 @@ Json json_of(const steering::Status& status) {
   for (const auto& [role, ranks] : status.roles) {
     roles[role] = ranks;
   }
-  return {{"iteration", status.iteration},
-          {"paused", status.paused},
-          {"parameters", std::move(parameters)},
-          {"streams", std::move(streams)},
-          {"roles", std::move(roles)}};
+  Json graphs = Json::array();
+  for (const auto& g : status.graphs) {
+    graphs.push_back({{"name", g.name},
+                      {"root", g.root},
+                      {"partitions", g.partitions},
+                      {"last_iteration", g.last_iteration},
+                      {"iterations", g.iterations},
+                      {"failed_iterations", g.failed_iterations},
+                      {"skipped_iterations", g.skipped_iterations},
+                      {"last_error", g.last_error},
+                      {"last_error_iteration", g.last_error_iteration},
+                      {"median_us", g.median_us},
+                      {"max_us", g.max_us},
+                      {"tasks_per_iteration", g.tasks_per_iteration},
+                      {"callbacks_dropped", g.callbacks_dropped},
+                      {"compilations", g.compilations}});
+  }
+  return {{"iteration", status.iteration},       {"paused", status.paused},
+          {"parameters", std::move(parameters)}, {"streams", std::move(streams)},
+          {"roles", std::move(roles)},           {"graphs", std::move(graphs)}};
 }
 
 void print_json(const Json& json) {
@@ -214,6 +229,25 @@ void print_status(const steering::Status& status) {
     std::printf(" %s x%zu", role.c_str(), ranks.size());
   }
   std::printf("\n");
+  if (!status.graphs.empty()) {
+    std::printf("graphs:\n");
+  }
+  for (const auto& g : status.graphs) {
+    std::printf(
+        "  %-16s newest %lld, %lld iterations, %lld failed, %lld skipped, %.1f us per iteration "
+        "(max %.1f), %lld tasks, root rank %d, %zu partition(s)%s\n",
+        g.name.c_str(), static_cast<long long>(g.last_iteration),
+        static_cast<long long>(g.iterations), static_cast<long long>(g.failed_iterations),
+        static_cast<long long>(g.skipped_iterations), g.median_us, g.max_us,
+        static_cast<long long>(g.tasks_per_iteration), g.root, g.partitions.size(),
+        g.callbacks_dropped > 0
+            ? (", " + std::to_string(g.callbacks_dropped) + " callbacks dropped").c_str()
+            : "");
+    if (!g.last_error.empty()) {
+      std::printf("  %-16s last error at iteration %lld: %s\n", "",
+                  static_cast<long long>(g.last_error_iteration), g.last_error.c_str());
+    }
+  }
 }
 
 // Whether all of `text` reads as a T (std::from_chars: decimal only, no leading space
@@ -316,7 +350,7 @@ std::variant<Options, int> parse_command_line(int argc, char** argv) {
     sub->callback([&o, name] { o.command = name; });
     return sub;
   };
-  command("status", "iteration, pause state, parameters, streams, roles");
+  command("status", "iteration, pause state, parameters, streams, roles, graphs");
   command("params", "the parameters with their values, bounds and docs");
   command("get", "one parameter's value")->add_option("NAME", o.name, "the parameter")->required();
   auto* set = command("set", "change a parameter; prints the iteration it holds from");

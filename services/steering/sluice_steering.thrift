@@ -70,6 +70,28 @@ struct StreamControl {
   3: optional Region region,
 }
 
+// A stream graph running on the scheduler ring, as its root knows it.
+struct GraphStatus {
+  1: string name,
+  // the world rank of the scheduler that merges its partials and gives its outputs
+  2: i32 root,
+  // the world ranks of the schedulers that run its partitions
+  3: list<i32> partitions,
+  4: i64 last_iteration,
+  5: i64 iterations,
+  6: i64 failed_iterations,
+  7: i64 skipped_iterations,
+  8: string last_error,
+  9: i64 last_error_iteration,
+  // the work of an iteration, microseconds (median and maximum of the last ones)
+  10: double median_us,
+  11: double max_us,
+  12: i64 tasks_per_iteration,
+  13: i64 callbacks_dropped,
+  // how many times it was compiled (1, unless it is rebuilt every iteration)
+  14: i64 compilations,
+}
+
 struct Status {
   // the last iteration the simulation ended (-1 before the first)
   1: i64 iteration,
@@ -79,6 +101,8 @@ struct Status {
   5: list<StreamStatus> streams,
   // role name -> world ranks
   6: map<string, list<i32>> roles,
+  // the stream graphs running on the scheduler ring
+  7: list<GraphStatus> graphs,
 }
 
 exception UnknownName { 1: string message }

@@ -199,6 +199,22 @@ Status Client::status() {
     out.streams.push_back(from_thrift(s));
   }
   out.roles = status.roles;
+  for (const auto& g : status.graphs) {
+    out.graphs.push_back({.name = g.name,
+                          .root = g.root,
+                          .partitions = g.partitions,
+                          .last_iteration = g.last_iteration,
+                          .iterations = g.iterations,
+                          .failed_iterations = g.failed_iterations,
+                          .skipped_iterations = g.skipped_iterations,
+                          .last_error = g.last_error,
+                          .last_error_iteration = g.last_error_iteration,
+                          .median_us = g.median_us,
+                          .max_us = g.max_us,
+                          .tasks_per_iteration = g.tasks_per_iteration,
+                          .callbacks_dropped = g.callbacks_dropped,
+                          .compilations = g.compilations});
+  }
   return out;
 }
 

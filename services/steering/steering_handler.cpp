@@ -1,10 +1,12 @@
 #include "steering_handler.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <utility>
 
 #include "sluice/core/dtype.hpp"
+#include "sluice/graph/listing.hpp"
 #include "sluice/runtime/role.hpp"
 #include "sluice/steer/stream_request_check.hpp"
 
@@ -198,6 +200,28 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
     if (!ranks.empty()) {
       result.roles[std::string(role_name(role))] = std::vector<int32_t>(ranks.begin(), ranks.end());
     }
+  }
+  // The graphs, from their roots on the ring (schedulers that do not answer within a
+  // second are left out: the status never waits on a busy ring for long).
+  for (const auto& g : sluice::graph::graphs_on_ring(*m_runtime, std::chrono::seconds(1))) {
+    gen::GraphStatus graph;
+    graph.name = g.name;
+    graph.root = g.root;
+    for (const auto& p : g.partitions) {
+      graph.partitions.push_back(p.world_rank);
+    }
+    graph.last_iteration = g.last_iteration;
+    graph.iterations = static_cast<std::int64_t>(g.iterations);
+    graph.failed_iterations = static_cast<std::int64_t>(g.failed_iterations);
+    graph.skipped_iterations = static_cast<std::int64_t>(g.skipped_iterations);
+    graph.last_error = g.last_error;
+    graph.last_error_iteration = g.last_error_iteration;
+    graph.median_us = g.iteration_time.median_us;
+    graph.max_us = g.iteration_time.max_us;
+    graph.tasks_per_iteration = static_cast<std::int64_t>(g.tasks_per_iteration);
+    graph.callbacks_dropped = static_cast<std::int64_t>(g.callbacks_dropped);
+    graph.compilations = static_cast<std::int64_t>(g.compilations);
+    result.graphs.push_back(std::move(graph));
   }
 }
 

@@ -383,7 +383,9 @@ GraphStatus Client::status(GraphId id) const {
   auto& s = *m_state;
   auto& g = s.graph(id);
   if (!g.on_ring()) {
-    return g.root->status();
+    GraphStatus status = g.root->status();
+    status.root = s.runtime->world_rank();
+    return status;
   }
   if (!g.has_ended) {
     g.status_requested = true;

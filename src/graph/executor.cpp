@@ -118,6 +118,7 @@ struct Executor::State {
 
   GraphStatus status_of(const Hosted& h) const {
     GraphStatus status = h.root->status();
+    status.root = me;
     status.callbacks_dropped = h.dropped;
     status.messages = h.messages;
     return status;
@@ -132,6 +133,16 @@ struct Executor::State {
     }
     if (kind == detail::MessageKind::install) {
       install(message, source);
+      return;
+    }
+    if (kind == detail::MessageKind::list_request) {
+      std::vector<GraphStatus> statuses;
+      for (const auto& [graph_key, h] : graphs) {
+        if (h.root) {
+          statuses.push_back(status_of(h));
+        }
+      }
+      send(source, detail::encode_listing(key, statuses));
       return;
     }
     const auto found = graphs.find(key);

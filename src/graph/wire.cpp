@@ -74,7 +74,8 @@ void get_vector(ByteReader& in, std::vector<T>& v, std::string_view what) {
 bool read_header(std::string_view message, MessageKind& kind, std::uint64_t& key) {
   ByteReader in(message);
   std::uint8_t k = 0;
-  if (!in.get(k) || !in.get(key) || k < 1 || k > static_cast<std::uint8_t>(MessageKind::cancel)) {
+  if (!in.get(k) || !in.get(key) || k < 1 ||
+      k > static_cast<std::uint8_t>(MessageKind::list_reply)) {
     return false;
   }
   kind = static_cast<MessageKind>(k);
@@ -319,10 +320,11 @@ std::uint32_t decode_output(std::string_view message, std::int64_t& iteration,
   return output;
 }
 
-std::string encode_status(MessageKind kind, std::uint64_t key, const GraphStatus& s) {
-  std::string out;
-  header(out, kind, key);
+namespace {
+
+void put_status(std::string& out, const GraphStatus& s) {
   put_text(out, s.name);
+  put_bytes(out, static_cast<std::int32_t>(s.root));
   put_bytes(out, s.last_iteration);
   for (auto v : {s.iterations, s.failed_iterations, s.skipped_iterations, s.callbacks_dropped,
                  s.bytes_pulled, s.messages, s.tasks_per_iteration, s.compilations, s.placements,
@@ -336,13 +338,12 @@ std::string encode_status(MessageKind kind, std::uint64_t key, const GraphStatus
   for (const auto& p : s.partitions) {
     put_bytes(out, p);
   }
-  return out;
 }
 
-GraphStatus decode_status(std::string_view message) {
-  ByteReader in = after_header(message);
-  GraphStatus s;
-  need(in.get_text(s.name) && in.get(s.last_iteration), "status");
+void get_status(ByteReader& in, GraphStatus& s) {
+  std::int32_t root = -1;
+  need(in.get_text(s.name) && in.get(root) && in.get(s.last_iteration), "status");
+  s.root = root;
   for (auto* v : {&s.iterations, &s.failed_iterations, &s.skipped_iterations, &s.callbacks_dropped,
                   &s.bytes_pulled, &s.messages, &s.tasks_per_iteration, &s.compilations,
                   &s.placements, &s.allocations, &s.subscriptions, &s.replans}) {
@@ -356,7 +357,45 @@ GraphStatus decode_status(std::string_view message) {
   for (auto& p : s.partitions) {
     need(in.get(p), "partition status");
   }
+}
+
+}  // namespace
+
+std::string encode_status(MessageKind kind, std::uint64_t key, const GraphStatus& s) {
+  std::string out;
+  header(out, kind, key);
+  put_status(out, s);
+  return out;
+}
+
+GraphStatus decode_status(std::string_view message) {
+  ByteReader in = after_header(message);
+  GraphStatus s;
+  get_status(in, s);
+  need(in.at_end(), "trailing bytes");
   return s;
+}
+
+std::string encode_listing(std::uint64_t request, const std::vector<GraphStatus>& statuses) {
+  std::string out;
+  header(out, MessageKind::list_reply, request);
+  put_bytes(out, static_cast<std::uint32_t>(statuses.size()));
+  for (const auto& s : statuses) {
+    put_status(out, s);
+  }
+  return out;
+}
+
+std::vector<GraphStatus> decode_listing(std::string_view message) {
+  ByteReader in = after_header(message);
+  std::uint32_t count = 0;
+  need(in.get_count(count, 16), "graph count");
+  std::vector<GraphStatus> statuses(count);
+  for (auto& s : statuses) {
+    get_status(in, s);
+  }
+  need(in.at_end(), "trailing bytes");
+  return statuses;
 }
 
 }  // namespace sluice::graph::detail

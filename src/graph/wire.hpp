@@ -31,6 +31,8 @@ enum class MessageKind : std::uint8_t {
   status_request,   // client -> root
   status_reply,     // root -> client
   cancel,           // client -> every scheduler of the graph
+  list_request,     // anyone -> every scheduler: the graphs whose root runs there
+  list_reply,       // scheduler -> the asker: their status
 };
 
 // Where a graph runs: its root and its partitions.
@@ -74,5 +76,9 @@ std::uint32_t decode_output(std::string_view message, std::int64_t& iteration,
 
 std::string encode_status(MessageKind kind, std::uint64_t key, const GraphStatus& status);
 GraphStatus decode_status(std::string_view message);
+
+// A list reply: `key` carries the request's number.
+std::string encode_listing(std::uint64_t request, const std::vector<GraphStatus>& statuses);
+std::vector<GraphStatus> decode_listing(std::string_view message);
 
 }  // namespace sluice::graph::detail

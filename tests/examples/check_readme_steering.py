@@ -89,6 +89,14 @@ def main():
                 break
             time.sleep(0.05)
         let_run(20)
+        # heat2d-analytics' graph runs on the scheduler (world rank 2): status shows it.
+        graphs = run(["status"])["graphs"]
+        if ([g["name"] for g in graphs] != ["heat2d"] or graphs[0]["root"] != 2
+                or graphs[0]["partitions"] != [2] or graphs[0]["iterations"] < 1
+                or graphs[0]["compilations"] != 1 or graphs[0]["failed_iterations"] != 0):
+            job.kill()
+            raise SystemExit(f"status does not show heat2d's graph on the ring: {graphs}")
+        print("sluice-steer status -> graphs:", json.dumps(graphs)[:200])
         held = {}
         for words in commands:
             answer = run(words)

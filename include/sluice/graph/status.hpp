@@ -30,6 +30,7 @@ struct PartitionStatus {
 
 struct GraphStatus {
   std::string name{};
+  int root = -1;                         ///< the world rank that merges and outputs
   std::int64_t last_iteration = -1;      ///< the newest iteration completed
   std::uint64_t iterations = 0;          ///< iterations triggered (completed or failed)
   std::uint64_t failed_iterations = 0;   ///< iterations a user operator failed

@@ -93,6 +93,24 @@ struct StreamStatus {
   bool injectable = false;          ///< whether the simulation takes injections
 };
 
+/// A stream graph running on the scheduler ring, as its root knows it.
+struct GraphStatus {
+  std::string name;
+  std::int32_t root = -1;                ///< world rank merging its partials
+  std::vector<std::int32_t> partitions;  ///< world ranks running its partitions
+  std::int64_t last_iteration = -1;
+  std::int64_t iterations = 0;
+  std::int64_t failed_iterations = 0;
+  std::int64_t skipped_iterations = 0;
+  std::string last_error;
+  std::int64_t last_error_iteration = -1;
+  double median_us = 0.0;  ///< the work of an iteration
+  double max_us = 0.0;
+  std::int64_t tasks_per_iteration = 0;
+  std::int64_t callbacks_dropped = 0;
+  std::int64_t compilations = 0;
+};
+
 struct Status {
   std::int64_t iteration = -1;  ///< the last iteration the simulation ended
   bool paused = false;
@@ -100,6 +118,7 @@ struct Status {
   std::vector<Parameter> parameters;
   std::vector<StreamStatus> streams;
   std::map<std::string, std::vector<std::int32_t>> roles;  ///< role name -> world ranks
+  std::vector<GraphStatus> graphs;  ///< the stream graphs on the scheduler ring
 };
 
 /// What went wrong with a call: the server's typed refusals, or the connection.
