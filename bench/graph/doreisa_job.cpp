@@ -127,10 +127,10 @@ int analyse(sluice::Runtime& runtime, bool rebuild) {
   const auto status = client.status(id);
   std::printf(
       "doreisa schedulers=%d mode=%s ms_per_iteration=%.4f sim_ms_per_iteration=%.4f "
-      "graph_us_median=%.1f tasks=%llu missing=%d wrong=%d\n",
+      "graph_us_median=%.1f latency_us_median=%.1f tasks=%llu missing=%d wrong=%d\n",
       schedulers, rebuild ? "rebuilt" : "compiled",
       total * 1e3 / static_cast<double>(last_measured - first_measured + 1 - missing),
-      committed[iterations], status.iteration_time.median_us,
+      committed[iterations], status.iteration_time.median_us, status.latency.median_us,
       static_cast<unsigned long long>(status.tasks_per_iteration), missing, wrong);
   consumer.close();
   return missing == 0 && wrong == 0 ? 0 : 1;

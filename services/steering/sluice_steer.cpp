@@ -179,7 +179,9 @@ Json json_of(const steering::Status& status) {
                       {"max_us", g.max_us},
                       {"tasks_per_iteration", g.tasks_per_iteration},
                       {"callbacks_dropped", g.callbacks_dropped},
-                      {"compilations", g.compilations}});
+                      {"compilations", g.compilations},
+                      {"latency_median_us", g.latency_median_us},
+                      {"latency_max_us", g.latency_max_us}});
   }
   return {{"iteration", status.iteration},       {"paused", status.paused},
           {"parameters", std::move(parameters)}, {"streams", std::move(streams)},
@@ -235,11 +237,12 @@ void print_status(const steering::Status& status) {
   for (const auto& g : status.graphs) {
     std::printf(
         "  %-16s newest %lld, %lld iterations, %lld failed, %lld skipped, %.1f us per iteration "
-        "(max %.1f), %lld tasks, root rank %d, %zu partition(s)%s\n",
+        "(max %.1f), latency %.1f us (max %.1f), %lld tasks, root rank %d, %zu partition(s)%s\n",
         g.name.c_str(), static_cast<long long>(g.last_iteration),
         static_cast<long long>(g.iterations), static_cast<long long>(g.failed_iterations),
-        static_cast<long long>(g.skipped_iterations), g.median_us, g.max_us,
-        static_cast<long long>(g.tasks_per_iteration), g.root, g.partitions.size(),
+        static_cast<long long>(g.skipped_iterations), g.median_us, g.max_us, g.latency_median_us,
+        g.latency_max_us, static_cast<long long>(g.tasks_per_iteration), g.root,
+        g.partitions.size(),
         g.callbacks_dropped > 0
             ? (", " + std::to_string(g.callbacks_dropped) + " callbacks dropped").c_str()
             : "");

@@ -90,6 +90,9 @@ struct GraphStatus {
   13: i64 callbacks_dropped,
   // how many times it was compiled (1, unless it is rebuilt every iteration)
   14: i64 compilations,
+  // from the commit of an iteration's inputs to its outputs, microseconds
+  15: double latency_median_us,
+  16: double latency_max_us,
 }
 
 struct Status {

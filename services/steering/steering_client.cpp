@@ -213,7 +213,9 @@ Status Client::status() {
                           .max_us = g.max_us,
                           .tasks_per_iteration = g.tasks_per_iteration,
                           .callbacks_dropped = g.callbacks_dropped,
-                          .compilations = g.compilations});
+                          .compilations = g.compilations,
+                          .latency_median_us = g.latency_median_us,
+                          .latency_max_us = g.latency_max_us});
   }
   return out;
 }

@@ -221,6 +221,8 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
     graph.tasks_per_iteration = static_cast<std::int64_t>(g.tasks_per_iteration);
     graph.callbacks_dropped = static_cast<std::int64_t>(g.callbacks_dropped);
     graph.compilations = static_cast<std::int64_t>(g.compilations);
+    graph.latency_median_us = g.latency.median_us;
+    graph.latency_max_us = g.latency.max_us;
     result.graphs.push_back(std::move(graph));
   }
 }

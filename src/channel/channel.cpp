@@ -243,6 +243,13 @@ void Channel::commit(std::int64_t iteration) {
   // Two words per atomic call: each word is still atomic on its own, and readers
   // check seq and iteration together before and after reading, so the order
   // between the two words does not matter.
+  // When it was committed, for readers that measure their latency (graphs): one clock
+  // for the processes of a node. Before the even sequence that makes the slot readable.
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  words.store(s.world_rank, s.window_layout.slot_word(slot, detail::committed_ns),
+              static_cast<std::uint64_t>(now_ns));
   const std::uint64_t seq = ++s.slot_seq[static_cast<std::size_t>(slot)];
   static_assert(detail::seq + 1 == detail::iteration);
   words.store_pair(s.world_rank, s.window_layout.slot_word(slot, detail::seq), seq,

@@ -64,8 +64,10 @@ struct SubscriptionState {
   std::vector<std::byte> buffer;
   std::int64_t start_iteration = 0;
   std::int64_t last_delivered = -1;
-  std::int64_t held = -1;        // iteration of the step not yet released
-  std::uint64_t generation = 0;  // counts next() calls; a Step is valid for one
+  std::int64_t held = -1;                    // iteration of the step not yet released
+  std::int64_t held_committed_ns = 0;        // when its last producer committed it
+  std::vector<std::uint64_t> latest_commit;  // per slot, over the producers (scratch)
+  std::uint64_t generation = 0;              // counts next() calls; a Step is valid for one
   SubscriptionCounters counters;
   // Reused by every next(): the pull path allocates nothing once warm.
   std::vector<std::uint64_t> heads;        // one producer's slot heads

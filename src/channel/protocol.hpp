@@ -13,7 +13,7 @@
 //   control    newest_plus_one, published, closed, skipped, bytes_pulled,
 //              subscribers_claimed, withheld, decided_plus_one
 //   subscribers max_subscribers x {active, start, released_plus_one}
-//   slot heads depth x {seq, iteration, exposed start x3, exposed count x3}
+//   slot heads depth x {seq, iteration, exposed start x3, exposed count x3, committed ns}
 //   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffers
 //              of all the producer's blocks, one after the other, each 64-byte aligned
 #include <mpi.h>
@@ -55,7 +55,8 @@ enum SlotWord : int {
   iteration = 1,
   exposed_start = 2,  // 3 words, unused dimensions 0
   exposed_count = 5,  // 3 words, unused dimensions 0
-  slot_words = 8,
+  committed_ns = 8,   // when the producer committed it: steady_clock, nanoseconds
+  slot_words = 9,
 };
 
 // Bytes of one local buffer of `local_elements` elements inside a slot (each block's

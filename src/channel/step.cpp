@@ -97,6 +97,12 @@ void Step::check_held() const {
   }
 }
 
+std::chrono::steady_clock::time_point Step::committed_at() const {
+  check_held();
+  return std::chrono::steady_clock::time_point(
+      std::chrono::nanoseconds(m_owner->m_state->held_committed_ns));
+}
+
 std::span<const InPlaceBlock> Step::blocks() const {
   check_held();
   if (!m_in_place) {

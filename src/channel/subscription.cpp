@@ -260,6 +260,7 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
       constexpr std::size_t words_per_slot = detail::slot_words;
       heads.resize(static_cast<std::size_t>(depth) * words_per_slot);
       agreed.assign(static_cast<std::size_t>(depth), 1);
+      s.latest_commit.assign(static_cast<std::size_t>(depth), 0);
       for (std::size_t p = 0; p < s.sources.size(); ++p) {
         const auto& source = s.sources[p];
         words.load_many(source.world_rank, source.window_layout.slot_word(0, 0),
@@ -273,6 +274,8 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
               static_cast<char>(agreed[slot] != 0 && seq != 0 && seq % 2 == 0 &&
                                 heads[slot * words_per_slot + detail::iteration] ==
                                     first_heads[slot * words_per_slot + detail::iteration]);
+          s.latest_commit[slot] =
+              std::max(s.latest_commit[slot], heads[slot * words_per_slot + detail::committed_ns]);
         }
       }
       int chosen_slot = -1;
@@ -293,6 +296,8 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
         }
       }
       if (chosen >= 0) {
+        s.held_committed_ns =
+            static_cast<std::int64_t>(s.latest_commit[static_cast<std::size_t>(chosen_slot)]);
         // The region the producers exposed with this iteration (steering may narrow
         // it): the selection is clipped to it, and planned again when it changed.
         plan_for_region(s, &first_heads[static_cast<std::size_t>(chosen_slot) * words_per_slot +

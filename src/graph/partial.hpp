@@ -31,6 +31,7 @@ struct Partial {
   std::vector<std::vector<ReductionData>> reductions;  // per domain, per accumulator
   std::vector<std::vector<double>> arrays;             // per domain and array output: owned boxes
   double time_us = 0.0;                                // the partition's work
+  std::int64_t committed_ns = 0;  // when the last producer committed its inputs (steady_clock)
   PartitionCounters counters;
 };
 

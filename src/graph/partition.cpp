@@ -590,6 +590,13 @@ void Partition::run_domain(std::size_t di, bool& failed) {
 void Partition::run(channel::GroupStep& step, Partial& out) {
   const auto started = Clock::now();
   out.iteration = step.iteration();
+  out.committed_ns = 0;
+  for (std::size_t member = 0; member < step.size(); ++member) {
+    out.committed_ns = std::max<std::int64_t>(out.committed_ns,
+                                              std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  step[member].committed_at().time_since_epoch())
+                                                  .count());
+  }
   gather_views(step);
   bool failed = false;
   m_failure = nullptr;

@@ -25,6 +25,7 @@ struct Root::Pending {
   bool failed = false;
   std::string error;
   std::vector<double> scalars;
+  std::int64_t committed_ns = 0;  // the latest commit of the inputs, over the partitions
   std::vector<Partial> partials;  // per partition, merged in partition order once all are in
   std::vector<std::unique_ptr<Accumulators>> accumulators;  // per domain
   std::vector<std::vector<double>> arrays;                  // per array output, whole
@@ -40,6 +41,7 @@ Root::Root(Template compiled, std::vector<PartitionPlace> partitions, channel::P
       m_timing_window(std::max<std::size_t>(timing_window, 1)) {
   m_status.name = m_template.name;
   m_times_us.reserve(m_timing_window);
+  m_latency_us.reserve(m_timing_window);
   m_partition_us.assign(m_places.size(), {});
   for (auto& ring : m_partition_us) {
     ring.reserve(m_timing_window);
@@ -150,6 +152,7 @@ void Root::add(std::size_t partition, const Partial& partial) {
     pending->failed = false;
     pending->error.clear();
     pending->slowest_us = 0.0;
+    pending->committed_ns = 0;
     for (auto& accumulators : pending->accumulators) {
       for (auto& acc : accumulators->list) {
         acc.reset();
@@ -165,6 +168,7 @@ void Root::add(std::size_t partition, const Partial& partial) {
     pending->scalars = partial.scalars;
   }
   pending->slowest_us = std::max(pending->slowest_us, partial.time_us);
+  pending->committed_ns = std::max(pending->committed_ns, partial.committed_ns);
   if (partial.failed) {
     if (!pending->failed) {
       pending->error = partial.error;
@@ -267,6 +271,12 @@ void Root::finish(Pending& pending) {
   const double root_us =
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
   record_time(m_times_us, pending.slowest_us + root_us);
+  if (pending.committed_ns > 0) {
+    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    record_time(m_latency_us, static_cast<double>(now_ns - pending.committed_ns) / 1e3);
+  }
   ++m_finished;
 }
 
@@ -370,6 +380,7 @@ Durations durations_of(std::vector<double> times) {
 GraphStatus Root::status() const {
   GraphStatus status = m_status;
   status.iteration_time = durations_of(m_times_us);
+  status.latency = durations_of(m_latency_us);
   status.compilations = m_root_compilations;
   status.allocations = m_root_allocations;
   std::uint64_t partition_skips = 0;

@@ -79,6 +79,7 @@ class Root {
   std::size_t m_timing_window;
   std::uint64_t m_finished = 0;
   std::vector<double> m_times_us;                   // per finished iteration
+  std::vector<double> m_latency_us;                 // per finished iteration
   std::vector<std::vector<double>> m_partition_us;  // per partition
   std::vector<PartitionCounters> m_partition_counters;
   std::uint64_t m_root_allocations = 0;

@@ -221,6 +221,7 @@ std::string encode_partial(std::uint64_t key, std::uint32_t partition, const Par
   put_bytes(out, static_cast<std::uint8_t>(p.failed ? 1 : 0));
   put_text(out, p.error);
   put_bytes(out, p.time_us);
+  put_bytes(out, p.committed_ns);
   put_bytes(out, p.counters);
   put_vector(out, p.scalars);
   put_bytes(out, static_cast<std::uint32_t>(p.reductions.size()));
@@ -244,7 +245,7 @@ std::uint32_t decode_partial(std::string_view message, Partial& p) {
   std::uint32_t partition = 0;
   std::uint8_t failed = 0;
   need(in.get(partition) && in.get(p.iteration) && in.get(failed) && in.get_text(p.error) &&
-           in.get(p.time_us) && in.get(p.counters),
+           in.get(p.time_us) && in.get(p.committed_ns) && in.get(p.counters),
        "partial header");
   p.failed = failed != 0;
   get_vector(in, p.scalars, "scalars");
@@ -334,6 +335,7 @@ void put_status(std::string& out, const GraphStatus& s) {
   put_text(out, s.last_error);
   put_bytes(out, s.last_error_iteration);
   put_bytes(out, s.iteration_time);
+  put_bytes(out, s.latency);
   put_bytes(out, static_cast<std::uint32_t>(s.partitions.size()));
   for (const auto& p : s.partitions) {
     put_bytes(out, p);
@@ -351,7 +353,7 @@ void get_status(ByteReader& in, GraphStatus& s) {
   }
   std::uint32_t partitions = 0;
   need(in.get_text(s.last_error) && in.get(s.last_error_iteration) && in.get(s.iteration_time) &&
-           in.get_count(partitions, sizeof(PartitionStatus)),
+           in.get(s.latency) && in.get_count(partitions, sizeof(PartitionStatus)),
        "status");
   s.partitions.resize(partitions);
   for (auto& p : s.partitions) {

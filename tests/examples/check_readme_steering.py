@@ -93,7 +93,8 @@ def main():
         graphs = run(["status"])["graphs"]
         if ([g["name"] for g in graphs] != ["heat2d"] or graphs[0]["root"] != 2
                 or graphs[0]["partitions"] != [2] or graphs[0]["iterations"] < 1
-                or graphs[0]["compilations"] != 1 or graphs[0]["failed_iterations"] != 0):
+                or graphs[0]["compilations"] != 1 or graphs[0]["failed_iterations"] != 0
+                or not 0 < graphs[0]["latency_median_us"] < 60e6):
             job.kill()
             raise SystemExit(f"status does not show heat2d's graph on the ring: {graphs}")
         print("sluice-steer status -> graphs:", json.dumps(graphs)[:200])

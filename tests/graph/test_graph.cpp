@@ -641,6 +641,10 @@ SLUICE_MPI_TEST(graphs_compute_like_numpy) {
     EXPECT_EQ(last.subscriptions, first.subscriptions);
     EXPECT_EQ(last.replans, first.replans);
     EXPECT_EQ(last.iterations, 7u);
+    // From the producers' commit to the outputs, on this node's clock: every iteration.
+    EXPECT_EQ(last.latency.samples, 7u);
+    EXPECT_TRUE(last.latency.min_us > 0.0 && last.latency.max_us < 60e6);
+    EXPECT_EQ(last.iteration_time.samples, 7u);
     EXPECT_EQ(rebuilt_status.compilations, 8u);  // at submission, then every iteration
     EXPECT_EQ(rebuilt_status.placements, 8u);
     EXPECT_TRUE(rebuilt_status.allocations > last.allocations);

@@ -92,6 +92,10 @@ class Step {
   [[nodiscard]] std::int64_t iteration() const noexcept { return m_iteration; }
   /// What went wrong (error only).
   [[nodiscard]] const std::string& error() const noexcept { return m_error; }
+  /// When the iteration was committed by the last of its producers (ok only), on
+  /// std::chrono::steady_clock: comparable with this node's clock, for latencies.
+  /// StateError once released.
+  [[nodiscard]] std::chrono::steady_clock::time_point committed_at() const;
   /// The delivered selection's shape (its `count`).
   [[nodiscard]] const Extents& shape() const noexcept;
   /// The part of the subscription's selection this step holds, in global coordinates:

@@ -42,6 +42,9 @@ struct GraphStatus {
   /// The work of an iteration: its slowest partition's pass plus the root's combine
   /// and outputs (waits for the inputs and messages are not in it).
   Durations iteration_time{};
+  /// From the commit of the iteration by the last producer of its inputs to its outputs
+  /// (steady_clock: one clock on one node; across nodes it includes their clock offset).
+  Durations latency{};
   std::vector<PartitionStatus> partitions{};
 
   std::uint64_t bytes_pulled = 0;         ///< input bytes moved with MPI_Get, all iterations

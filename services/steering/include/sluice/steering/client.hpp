@@ -109,6 +109,8 @@ struct GraphStatus {
   std::int64_t tasks_per_iteration = 0;
   std::int64_t callbacks_dropped = 0;
   std::int64_t compilations = 0;
+  double latency_median_us = 0.0;  ///< from the inputs' commit to the outputs
+  double latency_max_us = 0.0;
 };
 
 struct Status {
