@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "../core/backoff.hpp"
 #include "partition.hpp"
 #include "placement.hpp"
 #include "root.hpp"
@@ -297,6 +298,9 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
   // Graphs on the ring wait for the job to start; graphs here start it with their first
   // read.
   s.consumer->start();
+  // Yields first, then short sleeps: an output that arrives is delivered within
+  // microseconds when this process has a core, and the core is given up when it has not.
+  sluice::detail::Backoff backoff(std::chrono::microseconds(20));
   for (;;) {
     bool progressed = s.outbox && s.receive();
     bool any_running = false;
@@ -342,7 +346,7 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return PollStatus::idle;
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    backoff.wait();
   }
 }
 
