@@ -146,8 +146,13 @@ Box Box::parse(std::string_view text) {
     if (end < first) {
       throw refuse("dimension " + std::to_string(box.rank()) + " ends before it starts");
     }
+    std::int64_t count = 0;
+    if (__builtin_sub_overflow(end, first, &count)) {
+      throw refuse("dimension " + std::to_string(box.rank()) +
+                   " holds more elements than a 64-bit count");
+    }
     box.start.push_back(first);
-    box.count.push_back(end - first);
+    box.count.push_back(count);
     at = comma + 1;
   }
   return box;

@@ -313,9 +313,16 @@ std::uint32_t decode_output(std::string_view message, std::int64_t& iteration,
     need(in.get(dtype) && dtype <= static_cast<std::uint8_t>(Dtype::u8), "dtype");
     v.dtype = static_cast<Dtype>(dtype);
     need(get_extents(in, v.shape, max_dims), "shape");
+    // Extents from the wire: negative ones or a product past 64 bits are refused
+    // before they are multiplied (signed overflow).
+    std::uint64_t elements = 1;
+    for (const auto extent : v.shape) {
+      need(extent >= 0 &&
+               !__builtin_mul_overflow(elements, static_cast<std::uint64_t>(extent), &elements),
+           "shape");
+    }
     get_vector(in, v.data, "values");
-    need(v.data.size() == static_cast<std::size_t>(std::max<std::int64_t>(product(v.shape), 1)),
-         "value size");
+    need(v.data.size() == std::max<std::uint64_t>(elements, 1), "value size");
   }
   need(in.at_end(), "trailing bytes");
   return output;

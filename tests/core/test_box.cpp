@@ -130,6 +130,8 @@ Test(box, parse_errors_table) {
       {"10:5", "ends before it starts"},
       {"0:99999999999999999999", "two whole numbers"},  // beyond int64
       {" 0:4", "two whole numbers"},
+      // end - start past int64 (found by fuzzing: a signed overflow before)
+      {"-9223372036854775808:1", "more elements than a 64-bit count"},
   };
   for (const auto& [written, problem] : cases) {
     try {
