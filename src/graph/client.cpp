@@ -22,11 +22,6 @@ namespace {
 
 constexpr auto answer_timeout = std::chrono::seconds(30);
 
-std::vector<std::byte> bytes_of(const std::string& message) {
-  const auto* first = reinterpret_cast<const std::byte*>(message.data());
-  return {first, first + message.size()};
-}
-
 bool names_user_operators(const Graph& graph) {
   return std::any_of(graph.nodes().begin(), graph.nodes().end(),
                      [](const NodeSpec& n) { return n.op == Op::map || n.op == Op::reduction; });
@@ -90,9 +85,7 @@ struct Client::State {
     return nullptr;
   }
 
-  void send(int to, const std::string& bytes) {
-    outbox->send(to, detail::graph_tag, bytes_of(bytes));
-  }
+  void send(int to, const std::string& bytes) { detail::send(*outbox, to, bytes); }
 
   // Handles the messages schedulers sent; returns whether there was any.
   bool receive() {

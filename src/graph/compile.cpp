@@ -469,17 +469,6 @@ class Compiler {
     return result;
   }
 
-  // The part `outer` of the elements `inner` selects, as one selection.
-  static Selection compose(const Selection& inner, const Selection& outer) {
-    Selection s;
-    for (std::size_t d = 0; d < inner.start.size(); ++d) {
-      s.start.push_back(inner.start[d] + outer.start[d] * inner.every[d]);
-      s.count.push_back(outer.count[d]);
-      s.every.push_back(inner.every[d] * outer.every[d]);
-    }
-    return s;
-  }
-
   int input_of(const std::string& stream, const Selection& selection, const Facts& facts, int lag) {
     auto& inputs = m_template.inputs;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -575,6 +564,16 @@ class Compiler {
 };
 
 }  // namespace
+
+Selection compose(const Selection& inner, const Selection& outer) {
+  Selection s;
+  for (std::size_t d = 0; d < inner.start.size(); ++d) {
+    s.start.push_back(inner.start[d] + outer.start[d] * inner.every[d]);
+    s.count.push_back(outer.count[d]);
+    s.every.push_back(inner.every[d] * outer.every[d]);
+  }
+  return s;
+}
 
 Template compile(const Graph& graph, const std::vector<channel::StreamInfo>& streams, bool is_new) {
   return Compiler(graph, streams, is_new).run();

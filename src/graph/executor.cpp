@@ -24,11 +24,6 @@ namespace {
 // holds the graph, or the simulation, back.
 constexpr std::size_t max_outputs_in_flight = 256;
 
-std::vector<std::byte> bytes_of(const std::string& message) {
-  const auto* first = reinterpret_cast<const std::byte*>(message.data());
-  return {first, first + message.size()};
-}
-
 }  // namespace
 
 struct Executor::State {
@@ -61,9 +56,7 @@ struct Executor::State {
     me = rt.world_rank();
   }
 
-  void send(int to, const std::string& message) {
-    outbox.send(to, detail::graph_tag, bytes_of(message));
-  }
+  void send(int to, const std::string& message) { detail::send(outbox, to, message); }
 
   void install(std::string_view message, int source) {
     std::uint64_t key = 0;

@@ -24,8 +24,7 @@ std::vector<GraphStatus> graphs_on_ring(const Runtime& runtime, std::chrono::mil
   mpi::SendQueue outbox(runtime.world(), "asking the schedulers for their graphs");
   const std::string message = detail::encode_simple(detail::MessageKind::list_request, request);
   for (int scheduler : schedulers) {
-    const auto* first = reinterpret_cast<const std::byte*>(message.data());
-    outbox.send(scheduler, detail::graph_tag, {first, first + message.size()});
+    detail::send(outbox, scheduler, message);
   }
   std::size_t answers = 0;
   std::vector<std::byte> reply;

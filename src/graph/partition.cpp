@@ -18,65 +18,31 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 using Clock = std::chrono::steady_clock;
 
-template <typename T>
-void load_as_double(const void* base, std::int64_t offset, std::int64_t stride, std::size_t n,
-                    double* out) {
-  const T* p = static_cast<const T*>(base) + offset;
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<double>(p[static_cast<std::int64_t>(i) * stride]);
-  }
-}
-
+// n elements of `dtype` from `base` (`stride` apart, from `offset`), as double.
 void load(Dtype dtype, const void* base, std::int64_t offset, std::int64_t stride, std::size_t n,
           double* out) {
   if (dtype == Dtype::f64 && stride == 1) {
     std::memcpy(out, static_cast<const double*>(base) + offset, n * sizeof(double));
     return;
   }
-  switch (dtype) {
-    case Dtype::f32:
-      return load_as_double<float>(base, offset, stride, n, out);
-    case Dtype::f64:
-      return load_as_double<double>(base, offset, stride, n, out);
-    case Dtype::i32:
-      return load_as_double<std::int32_t>(base, offset, stride, n, out);
-    case Dtype::i64:
-      return load_as_double<std::int64_t>(base, offset, stride, n, out);
-    case Dtype::u8:
-      return load_as_double<std::uint8_t>(base, offset, stride, n, out);
-  }
+  visit_dtype(dtype, [&]<typename T>(std::type_identity<T>) {
+    const T* p = static_cast<const T*>(base) + offset;
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = static_cast<double>(p[static_cast<std::int64_t>(i) * stride]);
+    }
+  });
 }
 
 double value_of(channel::Step& step, Dtype dtype) {
-  switch (dtype) {
-    case Dtype::f32:
-      return step.value<float>();
-    case Dtype::f64:
-      return step.value<double>();
-    case Dtype::i32:
-      return step.value<std::int32_t>();
-    case Dtype::i64:
-      return static_cast<double>(step.value<std::int64_t>());
-    case Dtype::u8:
-      return step.value<std::uint8_t>();
-  }
-  return nan;
+  return visit_dtype(dtype, [&]<typename T>(std::type_identity<T>) {
+    return static_cast<double>(step.value<T>());
+  });
 }
 
 const void* data_of(channel::Step& step, Dtype dtype) {
-  switch (dtype) {
-    case Dtype::f32:
-      return step.data<float>().data();
-    case Dtype::f64:
-      return step.data<double>().data();
-    case Dtype::i32:
-      return step.data<std::int32_t>().data();
-    case Dtype::i64:
-      return step.data<std::int64_t>().data();
-    case Dtype::u8:
-      return step.data<std::uint8_t>().data();
-  }
-  return nullptr;
+  return visit_dtype(dtype, [&]<typename T>(std::type_identity<T>) -> const void* {
+    return step.data<T>().data();
+  });
 }
 
 std::string failure_message(const std::exception_ptr& failure) {
@@ -87,17 +53,6 @@ std::string failure_message(const std::exception_ptr& failure) {
   } catch (...) {
     return "an exception that is not a std::exception";
   }
-}
-
-// The part of `outer`'s elements selected by `box` (relative to them), as a selection.
-Selection compose(const Selection& outer, const Box& box) {
-  Selection s;
-  for (std::size_t d = 0; d < outer.start.size(); ++d) {
-    s.start.push_back(outer.start[d] + box.start[d] * outer.every[d]);
-    s.count.push_back(box.count[d]);
-    s.every.push_back(outer.every[d]);
-  }
-  return s;
 }
 
 // The smallest box holding every box (empty count if there is none).
@@ -249,7 +204,7 @@ void Partition::subscribe(channel::Consumer& consumer) {
     } else {
       const auto& d = m_domains[static_cast<std::size_t>(input.domain)];
       if (!d.region.count.empty() && product(d.region.count) > 0) {
-        state.selection = compose(input.selection, d.region);
+        state.selection = compose(input.selection, Selection::of(d.region));
         state.subscription = &consumer.subscribe_dtype(input.stream, input.dtype, &state.selection);
         if (state.depth > 0) {
           state.history.assign(

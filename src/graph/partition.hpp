@@ -43,8 +43,6 @@ class Partition {
   void close();
 
   [[nodiscard]] PartitionCounters counters() const;
-  [[nodiscard]] const Template& compiled() const noexcept { return m_template; }
-  [[nodiscard]] const Ownership& ownership() const noexcept { return m_ownership; }
 
  private:
   struct InputState;

@@ -318,7 +318,7 @@ void Root::emit(std::int64_t iteration, const Pending& pending) {
 
 void Root::publish(channel::Channel& channel, Dtype dtype, bool is_scalar, std::int64_t iteration,
                    const std::vector<double>& data) {
-  const auto as = [&]<typename T>(T*) {
+  visit_dtype(dtype, [&]<typename T>(std::type_identity<T>) {
     if (is_scalar) {
       channel.publish_value<T>(iteration, static_cast<T>(data[0]));
       return;
@@ -328,19 +328,7 @@ void Root::publish(channel::Channel& channel, Dtype dtype, bool is_scalar, std::
       buffer[e] = static_cast<T>(data[e]);
     }
     channel.publish<T>(iteration, buffer);
-  };
-  switch (dtype) {
-    case Dtype::f32:
-      return as(static_cast<float*>(nullptr));
-    case Dtype::f64:
-      return as(static_cast<double*>(nullptr));
-    case Dtype::i32:
-      return as(static_cast<std::int32_t*>(nullptr));
-    case Dtype::i64:
-      return as(static_cast<std::int64_t*>(nullptr));
-    case Dtype::u8:
-      return as(static_cast<std::uint8_t*>(nullptr));
-  }
+  });
 }
 
 void Root::partition_ended(std::size_t partition) {

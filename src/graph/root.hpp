@@ -48,8 +48,6 @@ class Root {
   void close();
 
   [[nodiscard]] GraphStatus status() const;
-  [[nodiscard]] const Template& compiled() const noexcept { return m_template; }
-  [[nodiscard]] std::size_t partitions() const noexcept { return m_places.size(); }
 
  private:
   struct Pending;

@@ -87,6 +87,10 @@ struct Template {
   std::uint64_t tasks = 0;  // chunk tasks per iteration, once planned (status)
 };
 
+/// The elements `outer` selects of the elements `inner` selects, as one selection of
+/// the array `inner` selects from (both normalized; outer relative to inner's result).
+[[nodiscard]] Selection compose(const Selection& inner, const Selection& outer);
+
 /// The deepest window a graph keeps, in iterations (each costs a copy of the selection).
 inline constexpr int max_window = 16;
 

@@ -71,6 +71,11 @@ void get_vector(ByteReader& in, std::vector<T>& v, std::string_view what) {
 
 }  // namespace
 
+void send(mpi::SendQueue& outbox, int to, std::string_view message) {
+  const auto* first = reinterpret_cast<const std::byte*>(message.data());
+  outbox.send(to, graph_tag, {first, first + message.size()});
+}
+
 bool read_header(std::string_view message, MessageKind& kind, std::uint64_t& key) {
   ByteReader in(message);
   std::uint8_t k = 0;

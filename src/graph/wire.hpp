@@ -15,6 +15,7 @@
 #include "sluice/graph/client.hpp"
 #include "sluice/graph/graph.hpp"
 #include "sluice/graph/status.hpp"
+#include "sluice/mpi/send_queue.hpp"
 
 namespace sluice::graph::detail {
 
@@ -54,6 +55,9 @@ struct Install {
 
 // The first bytes of every message: its kind and graph key. False if too short.
 bool read_header(std::string_view message, MessageKind& kind, std::uint64_t& key);
+
+// Starts sending an encoded message to world rank `to` (graph_tag).
+void send(mpi::SendQueue& outbox, int to, std::string_view message);
 
 std::string encode_install(const Install& install, const Graph& graph);
 Install decode_install(std::string_view message);

@@ -74,4 +74,27 @@ template <typename T>
   }
 }
 
+/// Calls `f(std::type_identity<T>{})` with the C++ element type of `dtype`: one switch
+/// for code that handles every dtype the same way.
+///
+/// @code
+/// sluice::visit_dtype(dtype, [&]<typename T>(std::type_identity<T>) { sum_as<T>(data); });
+/// @endcode
+template <typename F>
+constexpr decltype(auto) visit_dtype(Dtype dtype, F&& f) {
+  switch (dtype) {
+    case Dtype::f32:
+      return f(std::type_identity<float>{});
+    case Dtype::f64:
+      return f(std::type_identity<double>{});
+    case Dtype::i32:
+      return f(std::type_identity<std::int32_t>{});
+    case Dtype::i64:
+      return f(std::type_identity<std::int64_t>{});
+    case Dtype::u8:
+      break;
+  }
+  return f(std::type_identity<std::uint8_t>{});
+}
+
 }  // namespace sluice
