@@ -8,17 +8,13 @@
 #include <string>
 
 #include "channel_state.hpp"
-#include "external_readers.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 
 namespace sluice::channel {
 
 Bridge::Bridge(const Runtime& runtime)
-    : m_runtime(&runtime),
-      m_steering(runtime),
-      m_producer(runtime, runtime.comm()),
-      m_external(std::make_unique<detail::ExternalReaders>()) {
+    : m_runtime(&runtime), m_steering(runtime), m_producer(runtime, runtime.comm()) {
   if (runtime.role() != Role::simulation) {
     throw RoleError("creating a sluice::channel::Bridge",
                     "this process plays the role '" + std::string(role_name(runtime.role())) + "'",
@@ -71,8 +67,6 @@ Channel& Bridge::steered(Channel& channel) {
   return channel;
 }
 
-const std::string& Bridge::job_id() const noexcept { return m_external->job(); }
-
 Channel& Bridge::channel(std::string_view name) { return m_producer.channel(name); }
 
 void Bridge::start() {
@@ -83,21 +77,11 @@ void Bridge::start() {
     throw StateError("starting the bridge", "it is closed");
   }
   // Every simulation rank exposed the same streams (each expose was checked
-  // together), so they all end set-up here with the same list.
+  // together), so they all end set-up here with the same list. Readers subscribe
+  // between the two halves (see Consumer::start), so that they can get every
+  // iteration from the first.
   m_runtime->finish_setup();
-  // Each node's leader makes the segments for readers outside the job before the
-  // second half; the producers open them after it.
-  std::vector<const StreamInfo*> infos;
-  std::vector<detail::ChannelState*> states;
-  for (const auto& channel : m_producer.channels()) {
-    infos.push_back(&channel->info());
-    states.push_back(channel->m_state.get());
-  }
-  m_external->prepare(*m_runtime, infos);
-  // Readers subscribe between the two halves (see Consumer::start), so that they
-  // can get every iteration from the first.
   m_runtime->start();
-  m_external->attach(states);
   m_started = true;
   m_steering.start();
 }
@@ -124,7 +108,6 @@ void Bridge::close() {
   start();  // readers still in set-up must leave it
   m_steering.close();
   m_producer.close();
-  m_external->finish();
   m_closed = true;
 }
 

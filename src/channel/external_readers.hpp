@@ -1,13 +1,11 @@
 #pragma once
-// Private: how a Bridge makes its streams visible to processes outside the job on
-// each node (sluice::shm::Tap, sluice-tap): the job's segments, made at start by each
-// node's leading simulation rank, and each producing rank's mirror of its blocks.
-#include <memory>
-#include <string>
-#include <vector>
-
+// Private: how a Producer makes its streams visible to processes outside the job on
+// each node (sluice::shm::Tap, sluice-tap): when a stream is exposed, the node's first
+// producer of it adds its segment to the job's directory there, and each producing
+// process opens the mirror of its blocks. The same for the simulation's streams and
+// for those exposed while it runs (a graph's derived streams, on a scheduler).
 #include "../shm/mirror.hpp"
-#include "sluice/channel/channel.hpp"
+#include "sluice/mpi/comm.hpp"
 #include "sluice/runtime/runtime.hpp"
 
 namespace sluice::channel::detail {
@@ -16,23 +14,16 @@ struct ChannelState;
 
 class ExternalReaders {
  public:
-  // The first half, before start's barrier: agree on the job id (simulation rank 0
-  // draws it; SLUICE_EXTERNAL_READERS=off on rank 0 turns the feature off for the
-  // job) and, on each node's leader, create the segments. Collective over the
-  // simulation ranks.
-  void prepare(const Runtime& runtime, const std::vector<const StreamInfo*>& streams);
-  // The second half, after the barrier: each producing rank opens its mirrors.
-  void attach(const std::vector<ChannelState*>& channels);
-  // At close, after every channel closed: the leaders remove the job's names.
-  void finish();
-
-  [[nodiscard]] const std::string& job() const noexcept { return m_job; }
+  // Makes a stream just exposed visible on the nodes of its producers. Collective over
+  // the stream's group (part of the expose); nothing when the job has external readers
+  // off (Runtime::job_id() empty).
+  void add(const Runtime& runtime, const mpi::Comm& group, ChannelState& stream);
+  // At close, after every channel closed: lets go of the node's segments (the job's
+  // last process there removes them). Local.
+  void finish() { m_node.leave(); }
 
  private:
-  std::string m_job;  // empty: off
-  bool m_leader = false;
-  shm::detail::JobLock m_lock;  // the leader's, while the job runs
-  int m_streams = 0;
+  shm::detail::NodeSegments m_node;  // joined with this process's first block
 };
 
 }  // namespace sluice::channel::detail

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "channel_state.hpp"
+#include "external_readers.hpp"
 #include "setup.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
@@ -14,7 +15,9 @@
 namespace sluice::channel {
 
 Producer::Producer(const Runtime& runtime, const mpi::Comm& group)
-    : m_runtime(&runtime), m_group(&group) {}
+    : m_runtime(&runtime),
+      m_group(&group),
+      m_external(std::make_unique<detail::ExternalReaders>()) {}
 
 Producer::~Producer() {
   try {
@@ -114,6 +117,7 @@ Channel& Producer::expose_dtype(std::string_view name, Dtype dtype, std::span<co
     detail::put_stream_info(description, state->info);
     m_runtime->catalog().publish(name, std::as_bytes(std::span(description)));
   }
+  m_external->add(*m_runtime, *m_group, *state);
   m_channels.push_back(std::unique_ptr<Channel>(new Channel(std::move(state))));
   log::info("exposed stream '", name, "' (", dtype_name(dtype), ", ",
             to_string(outcome.stream.global_shape), ", ", outcome.stream.producers.size(),
@@ -150,6 +154,7 @@ void Producer::close() {
   for (auto& channel : m_channels) {
     channel->close();
   }
+  m_external->finish();
 }
 
 }  // namespace sluice::channel

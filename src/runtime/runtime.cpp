@@ -3,9 +3,12 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
+#include "../shm/node_directory.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
@@ -50,6 +53,22 @@ std::string role_names() {
     text += role_name(role);
   }
   return text;
+}
+
+// World rank 0 draws the job's name for external readers (or none, when it has
+// SLUICE_EXTERNAL_READERS=off) and tells the others. Collective over `world`.
+std::string agree_on_job_id(const mpi::Comm& world) {
+  char job[16] = {};
+  if (world.rank() == 0) {
+    const char* setting = std::getenv("SLUICE_EXTERNAL_READERS");
+    if (setting == nullptr || std::strcmp(setting, "off") != 0) {
+      const std::string id = shm::detail::new_job_id();
+      id.copy(job, sizeof(job) - 1);
+    }
+  }
+  check_mpi(MPI_Bcast(job, sizeof(job), MPI_CHAR, 0, world.get()), "MPI_Bcast",
+            "agreeing on the job id of the shared-memory segments");
+  return job;
 }
 
 // MPI_Iallgather on MPI_COMM_WORLD, waited for with a deadline: if a process of the
@@ -171,6 +190,7 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
   check_mpi(MPI_Allgather(&leader, 1, MPI_INT, m_node_of.data(), 1, MPI_INT, m_world.get()),
             "MPI_Allgather", "telling every process where the others run");
   m_single_node = node.size() == static_cast<int>(all.size());
+  m_job_id = agree_on_job_id(m_world);
   const std::size_t pool_bytes =
       options.pool_bytes != 0 ? options.pool_bytes : default_pool_bytes(m_role, node.size());
   node.free();

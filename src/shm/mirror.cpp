@@ -1,9 +1,13 @@
 #include "mirror.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <optional>
+#include <thread>
+#include <utility>
 
 #include "../core/box_copy.hpp"
 #include "process.hpp"
@@ -25,67 +29,193 @@ void copy_name(char* to, std::size_t capacity, const std::string& from) {
 
 }  // namespace
 
-JobLock create_job_segments(const std::string& job, const std::vector<MirroredStream>& streams) {
-  remove_stale_jobs();
-  const int count = static_cast<int>(std::min<std::size_t>(streams.size(), max_streams));
-  if (streams.size() > max_streams) {
-    log::warn("only the first ", max_streams, " streams are visible to external readers");
-  }
-  for (int n = 0; n < count; ++n) {
-    const MirroredStream& stream = streams[static_cast<std::size_t>(n)];
-    const int blocks = static_cast<int>(stream.blocks.size());
-    std::size_t bytes = stream_header_bytes(blocks);
-    std::vector<std::uint64_t> offsets;  // of each block's first slot
-    std::vector<std::uint64_t> slot_bytes;
-    const std::size_t element_bytes = dtype_size(stream.dtype);
-    for (const auto& block : stream.blocks) {
-      const auto elements = static_cast<std::size_t>(block.elements());
-      offsets.push_back(bytes);
-      slot_bytes.push_back((elements * element_bytes + 63) / 64 * 64);
-      bytes += slot_bytes.back() * mirror_depth;
-    }
-    Mapping mapping = create_segment(stream_segment_name(job, n), bytes);
-    auto* header = new (mapping.base()) StreamHeader{};
-    copy_name(header->name, max_name, stream.name);
-    copy_name(header->dtype, sizeof(header->dtype), std::string(dtype_name(stream.dtype)));
-    header->element_bytes = static_cast<std::uint32_t>(element_bytes);
-    header->dims = static_cast<std::int32_t>(stream.shape.size());
-    std::copy(stream.shape.begin(), stream.shape.end(), header->shape);
-    header->blocks = blocks;
-    for (int b = 0; b < blocks; ++b) {
-      auto* record = new (&header->block[b]) BlockRecord{};
-      const Box& block = stream.blocks[static_cast<std::size_t>(b)];
-      std::copy(block.start.begin(), block.start.end(), record->start);
-      std::copy(block.count.begin(), block.count.end(), record->count);
-      record->data_bytes = slot_bytes[static_cast<std::size_t>(b)];
-      for (int slot = 0; slot < mirror_depth; ++slot) {
-        record->slot[slot].data_offset = offsets[static_cast<std::size_t>(b)] +
-                                         record->data_bytes * static_cast<std::uint64_t>(slot);
-        record->slot[slot].iteration.store(-1);
-      }
-    }
-    header->magic = stream_magic;
-  }
-  Mapping directory = create_segment(directory_name(job), sizeof(DirectoryHeader));
-  JobLock lock(job);  // before the magic: a job that can be seen is never stale
-  auto* header = new (directory.base()) DirectoryHeader{};
-  header->creator = this_process();
-  header->started_unix = static_cast<std::int64_t>(std::time(nullptr));
-  header->stream_count = count;
-  for (int n = 0; n < count; ++n) {
-    copy_name(header->names[n], max_name, streams[static_cast<std::size_t>(n)].name);
-  }
-  std::atomic_thread_fence(std::memory_order_release);
-  header->magic = directory_magic;  // last: a reader seeing it sees the rest
-  log::info("external readers attach with: sluice-tap --job ", job, " list");
-  return lock;
+namespace {
+
+DirectoryHeader& directory_of(const Mapping& mapping) {
+  return *reinterpret_cast<DirectoryHeader*>(mapping.base());
 }
 
-void finish_job_segments(const std::string& job, int streams) {
-  if (auto directory = open_segment(directory_name(job), true)) {
-    reinterpret_cast<DirectoryHeader*>(directory->base())->finished.store(1);
+// Waits (briefly) for the process creating the directory to finish writing it; with
+// `created`, also for the name to appear (it is being created: it may still be empty).
+std::optional<Mapping> open_directory(const std::string& job, bool created) {
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    auto mapping = open_segment(directory_name(job), true);
+    if (!mapping) {
+      if (!created) {
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    if (mapping->size() >= sizeof(DirectoryHeader) &&
+        std::atomic_ref<const std::uint64_t>(directory_of(*mapping).magic)
+                .load(std::memory_order_acquire) == directory_magic) {
+      return mapping;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  remove_job(job, streams);
+  return std::nullopt;
+}
+
+// Creates the directory; nullopt if another process of the job was first.
+std::optional<Mapping> create_directory(const std::string& job) {
+  const std::string name = directory_name(job);
+  Mapping mapping;
+  try {
+    mapping.object = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write,
+                                               bip::permissions(0600));
+  } catch (const bip::interprocess_exception& e) {
+    if (e.get_error_code() == bip::already_exists_error) {
+      return std::nullopt;
+    }
+    throw;
+  }
+  mapping.object.truncate(static_cast<bip::offset_t>(sizeof(DirectoryHeader)));
+  mapping.region = bip::mapped_region(mapping.object, bip::read_write);
+  auto* header = new (mapping.base()) DirectoryHeader{};
+  header->creator = this_process();
+  header->started_unix = static_cast<std::int64_t>(std::time(nullptr));
+  return mapping;
+}
+
+void create_stream_segment(const std::string& job, int n, const MirroredStream& stream) {
+  const int blocks = static_cast<int>(stream.blocks.size());
+  std::size_t bytes = stream_header_bytes(blocks);
+  std::vector<std::uint64_t> offsets;  // of each block's first slot
+  std::vector<std::uint64_t> slot_bytes;
+  const std::size_t element_bytes = dtype_size(stream.dtype);
+  for (const auto& block : stream.blocks) {
+    const auto elements = static_cast<std::size_t>(block.elements());
+    offsets.push_back(bytes);
+    slot_bytes.push_back((elements * element_bytes + 63) / 64 * 64);
+    bytes += slot_bytes.back() * mirror_depth;
+  }
+  Mapping mapping = create_segment(stream_segment_name(job, n), bytes);
+  auto* header = new (mapping.base()) StreamHeader{};
+  copy_name(header->name, max_name, stream.name);
+  copy_name(header->dtype, sizeof(header->dtype), std::string(dtype_name(stream.dtype)));
+  header->element_bytes = static_cast<std::uint32_t>(element_bytes);
+  header->dims = static_cast<std::int32_t>(stream.shape.size());
+  std::copy(stream.shape.begin(), stream.shape.end(), header->shape);
+  header->blocks = blocks;
+  for (int b = 0; b < blocks; ++b) {
+    auto* record = new (&header->block[b]) BlockRecord{};
+    const Box& block = stream.blocks[static_cast<std::size_t>(b)];
+    std::copy(block.start.begin(), block.start.end(), record->start);
+    std::copy(block.count.begin(), block.count.end(), record->count);
+    record->data_bytes = slot_bytes[static_cast<std::size_t>(b)];
+    for (int slot = 0; slot < mirror_depth; ++slot) {
+      record->slot[slot].data_offset = offsets[static_cast<std::size_t>(b)] +
+                                       record->data_bytes * static_cast<std::uint64_t>(slot);
+      record->slot[slot].iteration.store(-1);
+    }
+  }
+  std::atomic_thread_fence(std::memory_order_release);
+  header->magic = stream_magic;
+}
+
+}  // namespace
+
+NodeSegments::NodeSegments(NodeSegments&& other) noexcept
+    : m_job(std::exchange(other.m_job, {})),
+      m_directory(std::move(other.m_directory)),
+      m_lock(std::move(other.m_lock)) {}
+
+NodeSegments& NodeSegments::operator=(NodeSegments&& other) noexcept {
+  if (this != &other) {
+    leave();
+    m_job = std::exchange(other.m_job, {});
+    m_directory = std::move(other.m_directory);
+    m_lock = std::move(other.m_lock);
+  }
+  return *this;
+}
+
+NodeSegments NodeSegments::join(const std::string& job) {
+  NodeSegments node;
+  try {
+    std::optional<Mapping> directory = open_directory(job, false);
+    if (!directory) {
+      // The job's first process on this node: what crashed jobs left goes first.
+      remove_stale_jobs();
+      directory = create_directory(job);
+      if (directory) {
+        node.m_lock = JobLock(job);  // before the magic: a job that can be seen is never stale
+        std::atomic_ref<std::uint64_t>(directory_of(*directory).magic)
+            .store(directory_magic, std::memory_order_release);
+        log::info("external readers attach with: sluice-tap --job ", job, " list");
+      } else {
+        directory = open_directory(job, true);  // another process was first
+      }
+    }
+    if (!directory) {
+      log::warn("the directory of job ", job,
+                " cannot be opened: external readers will not see this process's streams");
+      return node;
+    }
+    if (!node.m_lock.held()) {
+      node.m_lock = JobLock(job);
+    }
+    if (directory_of(*directory).finished.load() != 0) {
+      log::warn("job ", job,
+                " already closed its streams on this node: external readers "
+                "will not see this process's streams");
+      return NodeSegments{};
+    }
+    node.m_directory = std::move(*directory);
+    node.m_job = job;
+  } catch (const std::exception& e) {
+    // External readers are a convenience: the job runs on without them.
+    log::warn("external readers will not see this process's streams: ", e.what());
+    return NodeSegments{};
+  }
+  return node;
+}
+
+int NodeSegments::add_stream(const MirroredStream& stream) {
+  if (!joined()) {
+    return -1;
+  }
+  DirectoryHeader& directory = directory_of(m_directory);
+  const int n = directory.claimed.fetch_add(1);
+  if (n >= max_streams) {
+    log::warn("stream '", stream.name, "' is not visible to external readers: a job shows at most ",
+              max_streams, " streams on a node");
+    return -1;
+  }
+  try {
+    create_stream_segment(m_job, n, stream);
+  } catch (const std::exception& e) {
+    log::warn("stream '", stream.name, "' is not visible to external readers: ", e.what());
+    return -1;
+  }
+  copy_name(directory.names[n], max_name, stream.name);
+  directory.ready[n].store(1, std::memory_order_release);  // last: readers see the rest
+  return n;
+}
+
+int NodeSegments::find_stream(const std::string& name) const {
+  if (!joined()) {
+    return -1;
+  }
+  const DirectoryHeader& directory = directory_of(m_directory);
+  const int count = std::min(directory.claimed.load(), max_streams);
+  for (int n = 0; n < count; ++n) {
+    if (directory.ready[n].load(std::memory_order_acquire) != 0 &&
+        strncmp(directory.names[n], name.c_str(), max_name) == 0) {
+      return n;
+    }
+  }
+  return -1;
+}
+
+void NodeSegments::leave() {
+  if (!joined()) {
+    return;
+  }
+  m_lock = {};
+  m_directory = {};
+  finish_job_if_unheld(std::exchange(m_job, {}));
 }
 
 std::unique_ptr<StreamMirror> StreamMirror::open(const std::string& job, int stream,

@@ -1,8 +1,8 @@
 #pragma once
-// Private: the producer's side of the external readers' path. The node's leading
-// simulation rank creates the job's segments at start; every producing rank then
-// copies its block into its stream's segment after each commit, but only while an
-// external reader has shown itself recently (the heartbeat), and never waits for one.
+// Private: the producer's side of the external readers' path. Each stream's segment is
+// made on each node when the stream is exposed; every producing rank then copies its
+// block into its stream's segment after each commit, but only while an external
+// reader has shown itself recently (the heartbeat), and never waits for one.
 //
 // Why a copy, when in-job readers read the MPI window in place: processes outside the
 // job cannot map the memory of an MPI window (Open MPI keeps it in private session
@@ -29,14 +29,43 @@ struct MirroredStream {
   std::vector<Box> blocks;  // the blocks of this node's producers
 };
 
-// The leader's part: removes stale jobs, creates the directory and one segment per
-// stream. `streams` in exposure order (stream n is segment n). The lock returned
-// marks the job as running until it is destroyed.
-[[nodiscard]] JobLock create_job_segments(const std::string& job,
-                                          const std::vector<MirroredStream>& streams);
-// The leader's part at the end: readers see the job finished; the names go (readers
-// that have a segment mapped keep it until they let go).
-void finish_job_segments(const std::string& job, int streams);
+// A process's part in the job's segments on its node, from its first exposed stream
+// to its close. Every process that produces a stream of the job on the node holds
+// one: it holds the job's lock (so the job is running while any of them does), adds
+// its streams' segments to the directory, and the last to leave marks the job
+// finished and removes its names. So streams exposed while the simulation runs (a
+// graph's derived streams, on a scheduler) are tapped like the simulation's, and the
+// simulation ending first does not take them away.
+class NodeSegments {
+ public:
+  NodeSegments() = default;
+  NodeSegments(NodeSegments&& other) noexcept;
+  NodeSegments& operator=(NodeSegments&& other) noexcept;
+  NodeSegments(const NodeSegments&) = delete;
+  NodeSegments& operator=(const NodeSegments&) = delete;
+  ~NodeSegments() { leave(); }
+
+  // Opens the job's directory on this node, creating it if this process is the
+  // first (and then removing what crashed jobs left behind). Not joined if it cannot
+  // (logged: in-job reading is unaffected).
+  static NodeSegments join(const std::string& job);
+  [[nodiscard]] bool joined() const noexcept { return !m_job.empty(); }
+
+  // Adds a stream: claims its entry, creates its segment (one block record per block
+  // of this node's producers), then makes it visible. Its index, or -1 (logged).
+  int add_stream(const MirroredStream& stream);
+  // The index of a stream another process of this node added; -1 if there is none.
+  [[nodiscard]] int find_stream(const std::string& name) const;
+
+  // Lets go. The last process of the node to leave marks the job finished and removes
+  // its names (readers that have a segment mapped keep it until they let go).
+  void leave();
+
+ private:
+  std::string m_job;  // empty: not joined
+  Mapping m_directory;
+  JobLock m_lock;
+};
 
 class StreamMirror {
  public:

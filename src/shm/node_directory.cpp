@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -122,6 +123,27 @@ bool job_is_running(const std::string& job) {
   return running;
 }
 
+bool finish_job_if_unheld(const std::string& job) {
+  const int fd = ::open(directory_path(job).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;  // another process of the job still produces here
+  }
+  int streams = max_streams;
+  if (auto directory = open_segment(directory_name(job), true);
+      directory && directory->size() >= sizeof(DirectoryHeader)) {
+    auto* header = reinterpret_cast<DirectoryHeader*>(directory->base());
+    header->finished.store(1);
+    streams = std::min(header->claimed.load(), max_streams);
+  }
+  remove_job(job, streams);
+  ::close(fd);
+  return true;
+}
+
 void remove_job(const std::string& job, int streams) {
   for (int n = 0; n < streams; ++n) {
     bip::shared_memory_object::remove(stream_segment_name(job, n).c_str());
@@ -142,7 +164,7 @@ int remove_stale_jobs() {
     }
     log::info("removing the shared-memory segments of job ", job, ", whose process ",
               header->creator.pid, " is gone");
-    remove_job(job, header->stream_count > max_streams ? max_streams : header->stream_count);
+    remove_job(job, std::min(header->claimed.load(), max_streams));
     ++removed;
   }
   return removed;

@@ -64,6 +64,11 @@ class JobLock {
 // before it could clean up). Returns how many jobs were removed.
 int remove_stale_jobs();
 
+// Once the caller let go of its own lock: if no process of the job holds one any more,
+// marks the job finished and removes its segments (true), holding the lock
+// exclusively meanwhile so that nobody joins half-way.
+bool finish_job_if_unheld(const std::string& job);
+
 // Removes every segment of `job`.
 void remove_job(const std::string& job, int streams);
 

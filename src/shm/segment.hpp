@@ -21,7 +21,7 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::int64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-inline constexpr std::uint64_t directory_magic = 0x736c756963654431;  // "sluiceD1"
+inline constexpr std::uint64_t directory_magic = 0x736c756963654432;  // "sluiceD2"
 inline constexpr std::uint64_t stream_magic = 0x736c756963655331;     // "sluiceS1"
 inline constexpr int max_streams = 64;
 inline constexpr int max_name = 128;
@@ -34,14 +34,19 @@ struct ProcessId {
   std::uint64_t start_ticks = 0;
 };
 
+// Streams join the directory one at a time, whenever a process of the job exposes
+// one (before the simulation starts or while it runs: a graph's derived streams): the
+// process claims entry n (`claimed`), creates segment n, writes names[n], then raises
+// ready[n]. Readers list only the ready entries.
 struct DirectoryHeader {
   std::uint64_t magic;
-  ProcessId creator;          // the node's leading simulation rank
+  ProcessId creator;          // the first process of the job on this node to expose a stream
   std::int64_t started_unix;  // seconds
-  std::int32_t stream_count;
+  std::atomic<std::int32_t> claimed;  // entries taken (may exceed max_streams: refused)
   std::int32_t padding;
-  char names[max_streams][max_name];    // NUL-terminated; stream n is names[n]
-  std::atomic<std::uint64_t> finished;  // 1 once the job closed its streams
+  char names[max_streams][max_name];              // NUL-terminated; stream n is names[n]
+  std::atomic<std::uint32_t> ready[max_streams];  // 1 once names[n] and its segment are whole
+  std::atomic<std::uint64_t> finished;            // 1 once the job closed its streams
 };
 
 // Each producer keeps its last `mirror_depth` iterations: producers of a node are not

@@ -38,7 +38,13 @@ std::string text_of(const char* field, std::size_t capacity) {
   return std::string(field, strnlen(field, capacity));
 }
 
-std::optional<TapJob> read_job(const std::string& id) {
+// A job as its directory shows it: its streams' names and segment numbers.
+struct JobDirectory {
+  TapJob job;
+  std::vector<int> segments;  // of job.streams, in the same order
+};
+
+std::optional<JobDirectory> read_job(const std::string& id) {
   const auto mapping = open_segment(directory_name(id), false);
   if (!mapping || mapping->size() < sizeof(DirectoryHeader)) {
     return std::nullopt;
@@ -47,16 +53,20 @@ std::optional<TapJob> read_job(const std::string& id) {
   if (header->magic != directory_magic) {
     return std::nullopt;
   }
-  TapJob job;
+  JobDirectory directory;
+  TapJob& job = directory.job;
   job.id = id;
   job.pid = header->creator.pid;
   job.started_unix = header->started_unix;
   job.alive = job_is_running(id);
   job.finished = header->finished.load() != 0;
-  for (int n = 0; n < std::min(header->stream_count, max_streams); ++n) {
-    job.streams.push_back(text_of(header->names[n], max_name));
+  for (int n = 0; n < std::min(header->claimed.load(), max_streams); ++n) {
+    if (header->ready[n].load(std::memory_order_acquire) != 0) {
+      job.streams.push_back(text_of(header->names[n], max_name));
+      directory.segments.push_back(n);
+    }
   }
-  return job;
+  return directory;
 }
 
 }  // namespace
@@ -64,8 +74,8 @@ std::optional<TapJob> read_job(const std::string& id) {
 std::vector<TapJob> list_jobs() {
   std::vector<TapJob> jobs;
   for (const auto& id : jobs_on_node()) {
-    if (auto job = read_job(id)) {
-      jobs.push_back(std::move(*job));
+    if (auto directory = read_job(id)) {
+      jobs.push_back(std::move(directory->job));
     }
   }
   return jobs;
@@ -141,16 +151,17 @@ Tap::Tap(std::string_view job_id, std::string_view stream) : m_state(std::make_u
     throw NotFound(asked, "no sluice job '" + job + "' on this node",
                    "sluice-tap list shows the jobs there are");
   }
-  const auto found = std::find(directory->streams.begin(), directory->streams.end(), stream);
-  if (found == directory->streams.end()) {
+  const auto& streams = directory->job.streams;
+  const auto found = std::find(streams.begin(), streams.end(), stream);
+  if (found == streams.end()) {
     std::string names;
-    for (const auto& name : directory->streams) {
+    for (const auto& name : streams) {
       names += (names.empty() ? "" : ", ") + name;
     }
     throw NotFound(asked, "job " + job + " has no such stream",
                    "its streams: " + (names.empty() ? std::string("none") : names));
   }
-  const int index = static_cast<int>(found - directory->streams.begin());
+  const int index = directory->segments[static_cast<std::size_t>(found - streams.begin())];
   auto mapping = open_segment(stream_segment_name(job, index), true);
   if (!mapping || mapping->size() < sizeof(StreamHeader) ||
       reinterpret_cast<const StreamHeader*>(mapping->base())->magic != stream_magic) {

@@ -13,8 +13,12 @@
    values; bad stream names and regions, a file that cannot be written and a watch
    --count below 1 get their exit codes and messages.
 4. A reader attached to a job that is killed reports producer_gone instead of hanging.
+5. A graph's derived streams, exposed by a scheduler while the simulation runs
+   (tap_producer : sluice-scheduler : tap_graph), are listed and read like the
+   simulation's: the row sums and the mean of an iteration, exact; and the job's
+   segments go when the scheduler, the node's last producer, ends.
 
-usage: check_external_readers.py MPIRUN TAP_PRODUCER TAP_READER SLUICE_TAP
+usage: check_external_readers.py MPIRUN TAP_PRODUCER TAP_READER SLUICE_TAP TAP_GRAPH SCHEDULER
 """
 import os
 import subprocess
@@ -28,7 +32,7 @@ ROWS, COLS = 6, 8
 
 
 def main():
-    mpirun, producer, reader, tap = sys.argv[1:5]
+    mpirun, producer, reader, tap, graph_client, scheduler = sys.argv[1:7]
     failures = []
 
     def expect(condition, what):
@@ -36,11 +40,11 @@ def main():
             failures.append(what)
             print("FAIL:", what)
 
-    def start_job(tmp, name, offset, iterations, sleep_us=300):
+    def start_job(tmp, name, offset, iterations, sleep_us=300, others=()):
         job_file = os.path.join(tmp, name + ".job")
         proc = subprocess.Popen(
             [mpirun, "-np", "2", producer, "--job-file", job_file, "--offset", str(offset),
-             "--iterations", str(iterations), "--sleep-us", str(sleep_us)],
+             "--iterations", str(iterations), "--sleep-us", str(sleep_us), *others],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 30
         while not os.path.exists(job_file) and time.time() < deadline and proc.poll() is None:
@@ -161,6 +165,37 @@ def main():
         cleaner, _ = start_job(tmp, "cleaner", 0.0, 5)
         cleaner.communicate(timeout=60)
         expect(segments(doomed_id) == [], "the killed job's segments after the next start")
+
+        # 5. Derived streams, exposed by a scheduler while the simulation runs.
+        graph_job, graph_id = start_job(tmp, "graph", 0.0, 1500, sleep_us=2000, others=(
+            ":", "-np", "1", scheduler, ":", "-np", "1", graph_client))
+        listed = ""
+        deadline = time.time() + 30
+        while time.time() < deadline and "field.mean" not in listed:
+            _, listed, _ = run_tap("--job", graph_id, "list")
+            time.sleep(0.1)
+        expect("field.row_sums" in listed and "field.mean" in listed,
+               f"the derived streams are listed: {listed!r}")
+        code, out, err = run_tap("--job", graph_id, "dump", "field.row_sums", dump)
+        expect(code == 0, f"dump of a derived stream: exit {code} {err!r}")
+        if code == 0:
+            a = np.load(dump)
+            k = int(out.split()[1])
+            rows = np.array([sum(k * 1000.0 + i * COLS + j for j in range(COLS))
+                             for i in range(ROWS)])
+            expect(a.shape == (ROWS,) and np.array_equal(a, rows),
+                   f"row sums of iteration {k}: {a}, expected {rows}")
+        code, out, err = run_tap("--job", graph_id, "dump", "field.mean", dump)
+        expect(code == 0, f"dump of a derived value: exit {code} {err!r}")
+        if code == 0:
+            a = np.load(dump)
+            k = int(out.split()[1])
+            expect(a.shape == (1,) and a[0] == k * 1000.0 + (ROWS * COLS - 1) / 2,
+                   f"mean of iteration {k}: {a}")
+        out, _ = graph_job.communicate(timeout=120)
+        expect(graph_job.returncode == 0 and "tap_graph: 1500 iterations, on the ring" in out,
+               f"the graph's job: exit {graph_job.returncode} {out[-2000:]}")
+        expect(segments(graph_id) == [], f"segments after the graph's job: {segments(graph_id)}")
 
     print(f"external readers: {len(failures)} failure(s)")
     sys.exit(1 if failures else 0)

@@ -35,10 +35,6 @@
 
 namespace sluice::channel {
 
-namespace detail {
-class ExternalReaders;
-}
-
 class Bridge {
  public:
   /// Local. `runtime` must be a simulation process's runtime and outlive the bridge.
@@ -117,9 +113,8 @@ class Bridge {
   [[nodiscard]] const Runtime& runtime() const noexcept { return *m_runtime; }
 
   /// The id under which processes outside the job on this node find its streams
-  /// (sluice-tap, sluice::shm::Tap); empty before start() or when turned off with
-  /// SLUICE_EXTERNAL_READERS=off.
-  [[nodiscard]] const std::string& job_id() const noexcept;
+  /// (sluice-tap, sluice::shm::Tap): Runtime::job_id().
+  [[nodiscard]] const std::string& job_id() const noexcept { return m_runtime->job_id(); }
 
  private:
   // Registers a new stream with steering.
@@ -130,7 +125,6 @@ class Bridge {
   const Runtime* m_runtime;
   steer::Agent m_steering;
   Producer m_producer;
-  std::unique_ptr<detail::ExternalReaders> m_external;
   bool m_started = false;
   bool m_closed = false;
   std::int64_t m_last_iteration = -1;

@@ -35,6 +35,10 @@
 
 namespace sluice::channel {
 
+namespace detail {
+class ExternalReaders;
+}
+
 class Producer {
  public:
   /// Local. `runtime` and `group` (this process must be in it) outlive the producer.
@@ -84,7 +88,8 @@ class Producer {
   [[nodiscard]] const Runtime& runtime() const noexcept { return *m_runtime; }
   [[nodiscard]] const mpi::Comm& group() const noexcept { return *m_group; }
 
-  /// Closes every stream: readers get end_of_stream after the last iteration. Local.
+  /// Closes every stream: readers get end_of_stream after the last iteration, and
+  /// readers outside the job (sluice-tap) too. Local.
   void close();
 
   /// What the first publish of a stream calls to end the job's set-up phase:
@@ -98,6 +103,7 @@ class Producer {
   const mpi::Comm* m_group;
   std::vector<std::unique_ptr<Channel>> m_channels;
   std::function<void()> m_start;
+  std::unique_ptr<detail::ExternalReaders> m_external;  // every stream is tappable
   bool m_pending_value = false;  // the stream being exposed is a single value
 };
 

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -93,6 +94,10 @@ class Runtime {
   [[nodiscard]] int node_of(int world_rank) const;
   /// Whether the whole job runs on one node.
   [[nodiscard]] bool single_node() const noexcept { return m_single_node; }
+  /// The name under which processes outside the job (sluice-tap, sluice::shm::Tap)
+  /// find its streams on a node: drawn by world rank 0, the same on every process;
+  /// empty when world rank 0 has SLUICE_EXTERNAL_READERS=off.
+  [[nodiscard]] const std::string& job_id() const noexcept { return m_job_id; }
 
   /// The window memory of every process of the job, from which streams are made.
   [[nodiscard]] Pool& pool() const noexcept { return *m_pool; }
@@ -133,6 +138,7 @@ class Runtime {
   std::array<std::vector<int>, all_roles.size()> m_ranks;  // world ranks per role
   std::vector<int> m_node_of;  // per world rank: the lowest world rank of its node
   bool m_single_node = true;
+  std::string m_job_id;
   // Declared after the communicators: destroyed (freed) before them.
   std::unique_ptr<Pool> m_pool;
   std::unique_ptr<Catalog> m_catalog;

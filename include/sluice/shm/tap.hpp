@@ -36,10 +36,12 @@ namespace sluice::shm {
 /// A sluice job on this node, as its directory segment tells.
 struct TapJob {
   std::string id;
-  std::int64_t pid = 0;           ///< the process that created the job's segments
+  std::int64_t pid = 0;           ///< the process that created the job's directory here
   std::int64_t started_unix = 0;  ///< when, in seconds since the epoch
-  bool alive = false;             ///< that process still runs
+  bool alive = false;             ///< a process of the job still produces streams on this node
   bool finished = false;          ///< the job closed its streams
+  /// In the order they were exposed: the simulation's, then those exposed while it
+  /// runs (a graph's derived streams appear when the graph is submitted).
   std::vector<std::string> streams;
 };
 
