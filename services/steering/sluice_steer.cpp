@@ -148,6 +148,7 @@ Json json_of(const steering::StreamStatus& s) {
           {"region", region_text(s.region)},
           {"exposure_since", s.exposure_since},
           {"withheld", s.withheld},
+          {"evicted", s.evicted},
           {"injectable", s.injectable}};
 }
 
@@ -217,12 +218,13 @@ void print_status(const steering::Status& status) {
   for (const auto& s : status.streams) {
     std::printf(
         "  %-16s %s newest %lld, %lld published, %lld skipped, %lld withheld, %lld bytes "
-        "pulled, %lld readers%s\n"
+        "pulled, %lld readers%s%s\n"
         "  %-16s %s, every %lld, region %s (since iteration %lld)%s\n",
         s.name.c_str(), s.dtype.c_str(), static_cast<long long>(s.newest_iteration),
         static_cast<long long>(s.published), static_cast<long long>(s.skipped),
         static_cast<long long>(s.withheld), static_cast<long long>(s.bytes_pulled),
-        static_cast<long long>(s.active_readers), s.closed ? ", closed" : "", "",
+        static_cast<long long>(s.active_readers), s.closed ? ", closed" : "",
+        s.evicted > 0 ? (", " + std::to_string(s.evicted) + " evicted").c_str() : "", "",
         s.enabled ? "on" : "off", static_cast<long long>(s.every), region_text(s.region).c_str(),
         static_cast<long long>(s.exposure_since), s.injectable ? ", takes injections" : "");
   }

@@ -60,6 +60,9 @@ struct StreamStatus {
   14: i64 withheld,
   // whether the simulation takes injections into this array
   15: bool injectable,
+  // readers the producers evicted for holding an iteration longer than the stream's
+  // reader lease (Policy::block)
+  16: i64 evicted,
 }
 
 // A change to a stream: the fields that are set change, the others keep their value.

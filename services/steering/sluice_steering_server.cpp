@@ -179,6 +179,7 @@ std::vector<gen::StreamStatus> read_streams(sluice::channel::StreamCatalog& cata
     s.published = static_cast<int64_t>(progress.published);
     s.skipped = static_cast<int64_t>(progress.skipped);
     s.withheld = static_cast<int64_t>(progress.withheld);
+    s.evicted = static_cast<int64_t>(progress.evicted);
     s.bytes_pulled = static_cast<int64_t>(progress.bytes_pulled);
     s.active_readers = static_cast<int64_t>(progress.active_readers);
     s.closed = progress.closed;

@@ -95,6 +95,7 @@ StreamStatus from_thrift(const gen::StreamStatus& s) {
   out.region = {s.region.start, s.region.count};
   out.exposure_since = s.exposure_since;
   out.withheld = s.withheld;
+  out.evicted = s.evicted;
   out.injectable = s.injectable;
   return out;
 }

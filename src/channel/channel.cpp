@@ -11,6 +11,7 @@
 #include "../core/backoff.hpp"
 #include "../core/box_copy.hpp"
 #include "channel_state.hpp"
+#include "eviction.hpp"
 #include "sluice/channel/producer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
@@ -42,7 +43,7 @@ bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_la
   bool held = false;
   for (int e = 0; e < detail::max_subscribers; ++e) {
     const std::uint64_t* entry = table + e * detail::subscriber_words;
-    if (entry[detail::active] == 0) {
+    if (entry[detail::active] == 0 || entry[detail::evicted_ms] != 0) {
       continue;
     }
     const auto released_plus_one = static_cast<std::int64_t>(entry[detail::released_plus_one]);
@@ -154,7 +155,8 @@ void* Channel::acquire(std::int64_t iteration, std::size_t block) {
   switch (s.info.options.policy) {
     case Policy::block: {
       // Nothing is lost, so a reader that stopped reading stalls the simulation
-      // here; say so rather than hang silently.
+      // here: for the stream's reader lease at most (then it is evicted), and said
+      // so rather than silently.
       sluice::detail::Backoff backoff(std::chrono::microseconds(100));
       const auto started = std::chrono::steady_clock::now();
       auto warn_after = std::chrono::seconds(10);
@@ -162,6 +164,10 @@ void* Channel::acquire(std::int64_t iteration, std::size_t block) {
         backoff.wait();
         held = slot_is_held(s, old, s.max_lag);
         const auto waited = std::chrono::steady_clock::now() - started;
+        if (held && s.reader_lease.count() > 0 && waited >= s.reader_lease) {
+          detail::evict_holders(s, old, waited);
+          held = slot_is_held(s, old, s.max_lag);
+        }
         if (held && waited > warn_after) {
           log::warn("stream '", s.info.name, "': iteration ", iteration, " has waited ",
                     std::chrono::duration_cast<std::chrono::seconds>(waited).count(),

@@ -1,5 +1,6 @@
 #pragma once
 // Private: the producer-side state behind a Channel.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -48,6 +49,7 @@ struct ChannelState {
   std::uint64_t skipped = 0;
   std::uint64_t withheld = 0;
   std::uint64_t max_lag = 0;
+  std::chrono::nanoseconds reader_lease{0};  // Policy::block; 0: never evict
   bool closed = false;
   std::vector<std::int64_t> slot_iteration;  // per slot, -1 if never written
   std::vector<std::uint64_t> slot_seq;       // per slot, odd while being written

@@ -209,6 +209,9 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   // then each see one kind of atomic (plus reads), which MPI's default
   // accumulate_ops=same_op_no_op requires, and no compare-and-swap is needed (a
   // 64-bit one crashes Open MPI 4.1's osc rdma over vader, ompi#11349).
+  static std::uint32_t subscriptions_here = 0;  // this process's, for the reader number
+  const std::uint64_t reader =
+      (static_cast<std::uint64_t>(m_state->runtime->world_rank()) + 1) << 32 | ++subscriptions_here;
   for (auto& source : state->sources) {
     const auto& layout = source.window_layout;
     const std::uint64_t ticket =
@@ -225,6 +228,9 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
                                   " subscriptions to this stream, the most it can");
     }
     source.entry = static_cast<int>(ticket);
+    // The same number in every producer's entry: a producer that evicts this
+    // subscription finds it on the others.
+    words.store(source.world_rank, layout.subscriber_word(source.entry, detail::reader), reader);
     words.store(source.world_rank, layout.subscriber_word(source.entry, detail::active), 1);
   }
   std::uint64_t first = 0;

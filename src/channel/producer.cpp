@@ -1,5 +1,7 @@
 #include "sluice/channel/producer.hpp"
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -13,6 +15,33 @@
 #include "stream_info_codec.hpp"
 
 namespace sluice::channel {
+
+namespace {
+
+// The reader lease a stream's producers apply (0: never evict), from its options or
+// SLUICE_READER_LEASE.
+std::chrono::nanoseconds reader_lease_of(const ChannelOptions& options) {
+  std::chrono::duration<double> lease = options.reader_lease;
+  if (lease.count() < 0) {
+    lease = std::chrono::seconds(60);
+    if (const char* text = std::getenv("SLUICE_READER_LEASE")) {
+      char* end = nullptr;
+      const double seconds = std::strtod(text, &end);
+      if (end != text && *end == '\0' && seconds >= 0) {
+        lease = std::chrono::duration<double>(seconds);
+      } else {
+        log::warn("SLUICE_READER_LEASE='", text,
+                  "' is not a number of seconds (or inf): the lease stays 60 s");
+      }
+    }
+  }
+  if (!(lease.count() > 0) || lease.count() >= 1e9) {  // 0, inf: never
+    return std::chrono::nanoseconds(0);
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(lease);
+}
+
+}  // namespace
 
 Producer::Producer(const Runtime& runtime, const mpi::Comm& group)
     : m_runtime(&runtime),
@@ -110,6 +139,7 @@ Channel& Producer::expose_dtype(std::string_view name, Dtype dtype, std::span<co
   state->world_rank = m_runtime->world_rank();
   state->window_layout = window_layout;
   state->window = &m_runtime->pool().window();
+  state->reader_lease = reader_lease_of(options);
   state->slot_iteration.assign(static_cast<std::size_t>(options.depth), -1);
   state->slot_seq.assign(static_cast<std::size_t>(options.depth), 0);
   if (m_group->rank() == 0) {

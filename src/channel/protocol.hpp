@@ -11,8 +11,9 @@
 //
 // One stream's part of a producer's pool (byte offsets from its base, words uint64):
 //   control    newest_plus_one, published, closed, skipped, bytes_pulled,
-//              subscribers_claimed, withheld, decided_plus_one
-//   subscribers max_subscribers x {active, start, released_plus_one}
+//              subscribers_claimed, withheld, decided_plus_one, evicted
+//   subscribers max_subscribers x {active, start, released_plus_one, reader, evicted_ms,
+//              eviction_votes}
 //   slot heads depth x {seq, iteration, exposed start x3, exposed count x3, committed ns}
 //   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffers
 //              of all the producer's blocks, one after the other, each 64-byte aligned
@@ -43,10 +44,27 @@ enum ControlWord : int {
   // stored after newest_plus_one: a reader that sees it and no iteration k <= it
   // knows k will never come (steps across streams rely on it).
   decided_plus_one = 7,
-  control_words = 8,
+  evicted = 8,  // readers evicted under Policy::block, counted on their first producer
+  control_words = 9,
 };
 
-enum SubscriberWord : int { active = 0, start = 1, released_plus_one = 2, subscriber_words = 3 };
+// A subscriber's entry in each producer's table. Under Policy::block a producer that
+// waited longer than the stream's reader lease for a reader evicts it on every
+// producer of the stream (a reader holds one entry on each producer it reads from,
+// all carrying the same `reader` number): it stores how long it waited into each
+// entry's `evicted_ms`, and producers no longer wait for an entry that has one. The
+// eviction is counted once: by the producer whose fetch-and-add on the reader's entry
+// on its lowest-ranked producer returns 0. Every word sees one kind of atomic (stores,
+// or adds for the votes), as the window's accumulate ordering requires.
+enum SubscriberWord : int {
+  active = 0,
+  start = 1,
+  released_plus_one = 2,
+  reader = 3,      // (world rank + 1) << 32 | a number unique in that process
+  evicted_ms = 4,  // 0, or how long the evicting producer had waited (at least 1)
+  eviction_votes = 5,
+  subscriber_words = 6,
+};
 // The exposed region (steering may narrow it) is part of each slot's head, written
 // while the sequence is odd: a reader learns with the iteration which part of the
 // slot holds it.

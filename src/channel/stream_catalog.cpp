@@ -88,6 +88,7 @@ StreamProgress StreamCatalog::progress(const StreamInfo& stream) const {
     one.published = control[detail::published];
     one.skipped = control[detail::skipped];
     one.withheld = control[detail::withheld];
+    one.evicted = control[detail::evicted];
     one.bytes_pulled = control[detail::bytes_pulled];
     one.closed = control[detail::closed] != 0;
 
@@ -100,8 +101,9 @@ StreamProgress StreamCatalog::progress(const StreamInfo& stream) const {
       words.load_many(rank, layout.subscriber_word(0, 0), static_cast<int>(table.size()),
                       table.data());
       for (int entry = 0; entry < claimed; ++entry) {
-        one.active_readers +=
-            table[static_cast<std::size_t>(entry) * detail::subscriber_words + detail::active] != 0;
+        const std::uint64_t* words =
+            &table[static_cast<std::size_t>(entry) * detail::subscriber_words];
+        one.active_readers += words[detail::active] != 0 && words[detail::evicted_ms] == 0;
       }
     }
 
@@ -110,6 +112,7 @@ StreamProgress StreamCatalog::progress(const StreamInfo& stream) const {
     progress.published = first ? one.published : std::min(progress.published, one.published);
     progress.skipped = std::max(progress.skipped, one.skipped);
     progress.withheld = std::max(progress.withheld, one.withheld);
+    progress.evicted += one.evicted;
     progress.bytes_pulled += one.bytes_pulled;
     progress.active_readers = std::max(progress.active_readers, one.active_readers);
     progress.closed = progress.closed && one.closed;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -60,6 +62,25 @@ void Subscription::release(std::int64_t iteration) {
 }
 
 namespace {
+
+// "2.5"
+std::string seconds_text(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(duration.count()) / 1000.0);
+  return text;
+}
+
+// How long a producer waited for this subscription before evicting it (reader
+// leases, Policy::block); zero if none did. One atomic load per producer.
+std::chrono::milliseconds evicted_after(const detail::SubscriptionState& s) {
+  const Words words(*s.stream->window);
+  std::uint64_t most = 0;
+  for (const auto& source : s.sources) {
+    most = std::max(most, words.load(source.world_rank, source.window_layout.subscriber_word(
+                                                            source.entry, detail::evicted_ms)));
+  }
+  return std::chrono::milliseconds(most);
+}
 
 enum class PullResult { done, torn };
 
@@ -232,6 +253,15 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
   if (!s.active) {
     return Step(this, StepStatus::error, -1, nullptr, 0,
                 "the subscription is closed (Subscription::close or Consumer::close)");
+  }
+  if (const auto evicted = evicted_after(s); evicted.count() > 0) {
+    close();
+    return Step(this, StepStatus::error, -1, nullptr, 0,
+                "evicted from stream '" + s.stream->info.name + "': the producers waited " +
+                    seconds_text(evicted) +
+                    " s for it to read on (it held, or had not read yet, an iteration they " +
+                    "needed), longer than the stream's reader lease, and went on without it; " +
+                    "subscribe again to go on");
   }
   detail::begin_reading(*s.consumer);
   const auto deadline = std::chrono::steady_clock::now() + timeout;

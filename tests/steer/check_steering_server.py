@@ -164,7 +164,8 @@ def main():
             temperature = json.loads(out)["streams"][0]
             expect(temperature["enabled"] and temperature["every"] == 1
                    and temperature["region"] == "all" and temperature["injectable"]
-                   and temperature["withheld"] == 0, f"temperature in status: {temperature}")
+                   and temperature["withheld"] == 0 and temperature["evicted"] == 0,
+                   f"temperature in status: {temperature}")
 
             # A patch injected from a .npy file; then a real change, then stop.
             code, out, err = cli("--json", "inject", "temperature", patch_file, "at",

@@ -2,6 +2,7 @@
 /// @file
 /// How a stream treats readers slower than the simulation.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -10,7 +11,8 @@ namespace sluice::channel {
 
 enum class Policy : std::uint8_t {
   /// Nothing is lost: before reusing a slot, the producer waits until every current
-  /// subscriber released the iteration it held. The default.
+  /// subscriber released the iteration it held. The default. A subscriber that keeps
+  /// the producers waiting longer than the stream's reader lease is evicted.
   block,
   /// The producer never waits: if a subscriber still holds the slot, the iteration
   /// is dropped on every producing rank alike, and counted.
@@ -28,6 +30,14 @@ struct ChannelOptions {
   /// applies. At least 1.
   int depth = 2;
   Policy policy = Policy::block;
+  /// Under Policy::block, how long the producers wait for a subscriber that holds the
+  /// iteration they need (a stopped or deadlocked reader) before they evict it: they
+  /// stop waiting for it on every producing rank, count and log it, and its next
+  /// step is an error saying so (it may subscribe again). Negative: from the
+  /// environment, SLUICE_READER_LEASE in seconds, or 60 s. Zero or infinite: never
+  /// evict (the producers wait as long as it takes). Give every producing rank the
+  /// same.
+  std::chrono::duration<double> reader_lease{-1.0};
 };
 
 }  // namespace sluice::channel

@@ -16,6 +16,7 @@ struct ProducerProgress {
   std::uint64_t published = 0;         ///< iterations committed
   std::uint64_t skipped = 0;           ///< iterations dropped under Policy::skip
   std::uint64_t withheld = 0;          ///< iterations steering did not expose
+  std::uint64_t evicted = 0;           ///< readers evicted, counted on their first producer
   std::uint64_t bytes_pulled = 0;      ///< by every reader of this block
   std::uint64_t active_readers = 0;    ///< subscriptions that currently read this block
   bool closed = false;
@@ -28,6 +29,7 @@ struct StreamProgress {
   std::uint64_t published = 0;       ///< the fewest commits of any producer
   std::uint64_t skipped = 0;         ///< the same on every producer (decided together)
   std::uint64_t withheld = 0;        ///< the same on every producer (steered together)
+  std::uint64_t evicted = 0;         ///< readers evicted for outstaying the reader lease
   std::uint64_t bytes_pulled = 0;    ///< summed over producers
   std::uint64_t active_readers = 0;  ///< the most any producer has: distinct subscriptions
                                      ///< at least; each reads the blocks it intersects

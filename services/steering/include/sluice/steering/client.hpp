@@ -91,6 +91,7 @@ struct StreamStatus {
   std::int64_t exposure_since = 0;  ///< the iteration from which enabled/every/region hold
   std::int64_t withheld = 0;        ///< iterations not published because of them
   bool injectable = false;          ///< whether the simulation takes injections
+  std::int64_t evicted = 0;         ///< readers evicted for outstaying the reader lease
 };
 
 /// A stream graph running on the scheduler ring, as its root knows it.

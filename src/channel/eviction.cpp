@@ -1,0 +1,125 @@
+#include "eviction.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "channel_state.hpp"
+#include "sluice/channel/producer.hpp"
+#include "sluice/core/log.hpp"
+
+namespace sluice::channel::detail {
+
+namespace {
+
+// One producer's subscriber table, as far as entries were handed out.
+struct Table {
+  int world_rank = 0;
+  WindowLayout layout;
+  std::vector<std::uint64_t> words;  // claimed entries x subscriber_words
+
+  [[nodiscard]] int entries() const { return static_cast<int>(words.size()) / subscriber_words; }
+  [[nodiscard]] std::uint64_t word(int entry, int word) const {
+    return words[static_cast<std::size_t>(entry) * subscriber_words +
+                 static_cast<std::size_t>(word)];
+  }
+};
+
+Table load_table(const Words& words, const StreamInfo& info, const ProducerBlock& block) {
+  Table table;
+  table.world_rank = block.world_rank;
+  table.layout = window_layout_of(info, block);
+  const auto claimed = static_cast<int>(std::min<std::uint64_t>(
+      words.load(block.world_rank, table.layout.control_word(subscribers_claimed)),
+      max_subscribers));
+  table.words.resize(static_cast<std::size_t>(claimed) * subscriber_words);
+  if (claimed > 0) {
+    words.load_many(block.world_rank, table.layout.subscriber_word(0, 0),
+                    static_cast<int>(table.words.size()), table.words.data());
+  }
+  return table;
+}
+
+// "analytics rank 0 (world rank 3)"
+std::string reader_name(const Runtime& runtime, int world_rank) {
+  if (world_rank < 0 || world_rank >= runtime.world_size()) {
+    return "world rank " + std::to_string(world_rank);
+  }
+  const Role role = runtime.role_of(world_rank);
+  const auto ranks = runtime.ranks_of(role);
+  const auto at = std::find(ranks.begin(), ranks.end(), world_rank) - ranks.begin();
+  return std::string(role_name(role)) + " rank " + std::to_string(at) + " (world rank " +
+         std::to_string(world_rank) + ")";
+}
+
+// Evicts reader `reader` on every producer of the stream; true if this producer is
+// the one that counts it.
+bool evict_reader(const ChannelState& s, std::uint64_t reader, std::uint64_t waited_ms) {
+  const Words words(*s.window);
+  // Every producer of the stream once, in world rank order: the same order for every
+  // producer that evicts, so that they agree on which entry holds the count.
+  std::vector<const ProducerBlock*> producers;
+  for (const auto& block : s.info.producers) {
+    const bool seen = std::any_of(producers.begin(), producers.end(), [&](const ProducerBlock* p) {
+      return p->world_rank == block.world_rank;
+    });
+    if (!seen) {
+      producers.push_back(&block);
+    }
+  }
+  std::sort(producers.begin(), producers.end(), [](const ProducerBlock* a, const ProducerBlock* b) {
+    return a->world_rank < b->world_rank;
+  });
+  bool counts = false;
+  bool first_entry = true;
+  for (const ProducerBlock* producer : producers) {
+    const Table table = load_table(words, s.info, *producer);
+    for (int e = 0; e < table.entries(); ++e) {
+      if (table.word(e, detail::reader) != reader) {
+        continue;
+      }
+      if (first_entry) {
+        first_entry = false;
+        counts =
+            words.add(table.world_rank, table.layout.subscriber_word(e, eviction_votes), 1) == 0;
+        if (counts) {
+          words.add(table.world_rank, table.layout.control_word(evicted), 1);
+        }
+      }
+      if (table.word(e, evicted_ms) == 0) {
+        words.store(table.world_rank, table.layout.subscriber_word(e, evicted_ms), waited_ms);
+      }
+    }
+  }
+  return counts;
+}
+
+}  // namespace
+
+int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseconds waited) {
+  const Words words(*s.window);
+  const auto waited_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
+  constexpr int table_words = max_subscribers * subscriber_words;
+  std::uint64_t table[table_words];
+  words.load_many(s.world_rank, s.window_layout.subscriber_word(0, 0), table_words, table);
+  int evicted_here = 0;
+  for (int e = 0; e < max_subscribers; ++e) {
+    const std::uint64_t* entry = table + e * subscriber_words;
+    const auto released = static_cast<std::int64_t>(entry[released_plus_one]);  // + 1
+    const auto first = static_cast<std::int64_t>(entry[start]);
+    if (entry[active] == 0 || entry[evicted_ms] != 0 || first > old || released > old) {
+      continue;
+    }
+    if (evict_reader(s, entry[reader], waited_ms)) {
+      ++evicted_here;
+      const int reader_rank = static_cast<int>(entry[reader] >> 32) - 1;
+      log::warn("stream '", s.info.name, "': evicted reader ",
+                reader_name(s.producer->runtime(), reader_rank), ", which held iteration ", old,
+                " for ", static_cast<double>(waited_ms) / 1000.0,
+                " s (the stream's reader lease); the producers go on without it");
+    }
+  }
+  return evicted_here;
+}
+
+}  // namespace sluice::channel::detail
