@@ -307,6 +307,8 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
       }
       auto step = g.partition->next(std::chrono::milliseconds(0));
       if (step.status() == channel::StepStatus::end_of_stream) {
+        // What the inputs skipped after the last iteration that ran is counted too.
+        g.root->update_counters(0, g.partition->counters());
         g.root->partition_ended(0);
         g.close_local();
         progressed = true;
@@ -380,6 +382,9 @@ GraphStatus Client::status(GraphId id) const {
   auto& s = *m_state;
   auto& g = s.graph(id);
   if (!g.on_ring()) {
+    if (!g.has_ended) {
+      g.root->update_counters(0, g.partition->counters());  // skips since the last iteration
+    }
     GraphStatus status = g.root->status();
     status.root = s.runtime->world_rank();
     return status;

@@ -158,6 +158,9 @@ struct Executor::State {
         return;
       case detail::MessageKind::status_request:
         if (h.root) {
+          if (h.partition && !h.partition_ended) {
+            h.root->update_counters(h.partition_index, h.partition->counters());
+          }
           send(source, detail::encode_status(detail::MessageKind::status_reply, key, status_of(h)));
         }
         return;
@@ -201,6 +204,9 @@ struct Executor::State {
         h.partition_ended = true;
         h.partition->close();
         if (h.root) {
+          // What the inputs skipped after the last iteration that ran is counted too.
+          // (A partition on another process reports its counters with its partials only.)
+          h.root->update_counters(h.partition_index, h.partition->counters());
           root_partition_ended(key, h, h.partition_index);
         } else {
           send(h.install.placement.root,
