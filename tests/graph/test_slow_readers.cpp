@@ -21,7 +21,8 @@
 // values to a client that does not receive anything until the simulation has published
 // all its 600 iterations: the simulation finishes, the root drops what it cannot keep in
 // flight and counts it, and what is delivered afterwards is exact. Client::status()
-// before the first poll() answers without running any callback.
+// before the first poll() answers without running any callback, and a callback that asks
+// for the status keeps its own values.
 #include <mpi.h>
 
 #include <chrono>
@@ -29,6 +30,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -398,11 +400,20 @@ void analyse_unheard(Runtime& rt) {
   Client client(rt, consumer);
   Results results;
   Graph g("unheard");
+  GraphId id = 0;
+  std::optional<GraphStatus> asked_inside;
   {
     auto u = g.stream("u");
-    g.on({sum(u), max(u)}, collect(results));
+    // The first callback asks for the status, then keeps the values it was handed: they
+    // are still its iteration's (other values that arrive meanwhile wait for poll()).
+    g.on({sum(u), max(u)}, [&](std::int64_t k, std::span<const Value> values) {
+      if (!asked_inside) {
+        asked_inside = client.status(id);
+      }
+      results[k] = std::vector<Value>(values.begin(), values.end());
+    });
   }
-  const GraphId id = client.submit(g, {.runs_on = RunsOn::schedulers});
+  id = client.submit(g, {.runs_on = RunsOn::schedulers});
   // The job starts; then this process receives nothing (no poll, no status) until the
   // simulation has published every iteration.
   consumer.start();
@@ -416,6 +427,7 @@ void analyse_unheard(Runtime& rt) {
   EXPECT_TRUE(results.empty());
   EXPECT_TRUE(before.callbacks_dropped > 0);
   client.run(60s);
+  EXPECT_TRUE(asked_inside.has_value());
   const GraphStatus status = client.status(id);
 
   EXPECT_EQ(status.iterations, static_cast<std::uint64_t>(unheard_iterations));
