@@ -3,7 +3,9 @@
 #include "sluice/graph/client.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <thread>
+#include <utility>
 
 #include "../core/backoff.hpp"
 #include "partition.hpp"
@@ -37,11 +39,17 @@ struct Client::State {
   std::unique_ptr<mpi::SendQueue> outbox;       // to the schedulers
   std::vector<std::byte> message;
   std::vector<Value> values;  // received callback values, reused
+  // Callback values received while waiting for an answer (submit, status): kept for the
+  // next poll(), so that callbacks run only inside poll() and run() (a callback that asks
+  // for the status is not re-entered, and its values are not overwritten).
+  bool is_deferring_outputs = false;
+  std::deque<std::vector<std::byte>> deferred_outputs;
 
   struct Running {
     std::unique_ptr<Graph> description;  // rebuild mode compiles it again
     GraphOptions options;
     bool has_ended = false;
+    bool is_cancelled = false;  // no callback runs after cancel()
     // In this process: one partition and its root.
     std::unique_ptr<detail::Partition> partition;
     std::unique_ptr<detail::Root> root;
@@ -132,10 +140,16 @@ struct Client::State {
         return;
       }
       case detail::MessageKind::output: {
+        if (is_deferring_outputs) {
+          const auto* first = reinterpret_cast<const std::byte*>(bytes.data());
+          deferred_outputs.emplace_back(first, first + bytes.size());
+          return;
+        }
         std::int64_t iteration = 0;
         const auto output = detail::decode_output(bytes, iteration, values);
         const auto& outputs = g->description->outputs();
-        if (output < outputs.size() && outputs[output].stream.empty() && !g->has_ended) {
+        // Values that arrive after the graph ended (deferred ones) are still delivered.
+        if (output < outputs.size() && outputs[output].stream.empty() && !g->is_cancelled) {
           try {
             g->description->callbacks()[outputs[output].callback](iteration, values);
           } catch (const std::exception& e) {
@@ -203,7 +217,36 @@ struct Client::State {
     running.answers_missing = running.schedulers.size();
   }
 
+  // Runs the callbacks of the values deferred while waiting for an answer; returns
+  // whether there was any.
+  bool deliver_deferred() {
+    bool any = false;
+    while (!deferred_outputs.empty()) {
+      const std::vector<std::byte> bytes = std::move(deferred_outputs.front());
+      deferred_outputs.pop_front();
+      any = true;
+      try {
+        handle(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), -1);
+      } catch (const InvalidArgument& e) {
+        log::warn("a graph message was refused: ", e.what());
+      }
+    }
+    return any;
+  }
+
+  // Defers callback values for as long as it lives.
+  struct Deferring {
+    explicit Deferring(State& state)
+        : s(state), was(std::exchange(state.is_deferring_outputs, true)) {}
+    ~Deferring() { s.is_deferring_outputs = was; }
+    Deferring(const Deferring&) = delete;
+    Deferring& operator=(const Deferring&) = delete;
+    State& s;
+    bool was;
+  };
+
   void wait_for_answers(Running& g) {
+    const Deferring deferring(*this);
     const auto deadline = std::chrono::steady_clock::now() + answer_timeout;
     while (g.answers_missing > 0) {
       if (!receive()) {
@@ -295,7 +338,8 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
   // microseconds when this process has a core, and the core is given up when it has not.
   sluice::detail::Backoff backoff(std::chrono::microseconds(20));
   for (;;) {
-    bool progressed = s.outbox && s.receive();
+    bool progressed = s.deliver_deferred();
+    progressed = (s.outbox && s.receive()) || progressed;
     bool any_running = false;
     for (auto& g : s.graphs) {
       if (g.has_ended) {
@@ -307,6 +351,8 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
       }
       auto step = g.partition->next(std::chrono::milliseconds(0));
       if (step.status() == channel::StepStatus::end_of_stream) {
+        // What the inputs skipped after the last iteration that ran is counted too.
+        g.root->update_counters(0, g.partition->counters());
         g.root->partition_ended(0);
         g.close_local();
         progressed = true;
@@ -366,6 +412,7 @@ void Client::cancel(GraphId id) {
   if (g.has_ended) {
     return;
   }
+  g.is_cancelled = true;
   if (g.on_ring()) {
     for (int scheduler : g.schedulers) {
       s.send(scheduler, detail::encode_simple(detail::MessageKind::cancel, g.key));
@@ -380,11 +427,15 @@ GraphStatus Client::status(GraphId id) const {
   auto& s = *m_state;
   auto& g = s.graph(id);
   if (!g.on_ring()) {
+    if (!g.has_ended) {
+      g.root->update_counters(0, g.partition->counters());  // skips since the last iteration
+    }
     GraphStatus status = g.root->status();
     status.root = s.runtime->world_rank();
     return status;
   }
   if (!g.has_ended) {
+    const State::Deferring deferring(s);  // callbacks run in poll() only
     g.status_requested = true;
     s.send(g.root_rank, detail::encode_simple(detail::MessageKind::status_request, g.key));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

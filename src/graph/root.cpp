@@ -331,6 +331,12 @@ void Root::publish(channel::Channel& channel, Dtype dtype, bool is_scalar, std::
   });
 }
 
+void Root::update_counters(std::size_t partition, const PartitionCounters& counters) {
+  if (partition < m_partition_counters.size()) {
+    m_partition_counters[partition] = counters;
+  }
+}
+
 void Root::partition_ended(std::size_t partition) {
   if (partition < m_ended.size()) {
     m_ended[partition] = true;

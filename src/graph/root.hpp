@@ -39,6 +39,10 @@ class Root {
   // partition's is in. An iteration left incomplete when a later one completes (a
   // partition never had it) is dropped and counted as skipped.
   void add(std::size_t partition, const Partial& partial);
+  // The partition's latest counters, outside a partial: what it did after the last
+  // iteration it ran (iterations skipped since, at the end of its inputs) is in the
+  // status too.
+  void update_counters(std::size_t partition, const PartitionCounters& counters);
   // The partition's inputs ended; once all did, the derived streams end.
   void partition_ended(std::size_t partition);
   [[nodiscard]] bool has_ended() const noexcept { return m_has_ended; }

@@ -30,6 +30,12 @@
 /// the number of elements that are not NaN. A window reaching before the first iteration
 /// the graph saw (`T.previous()` at its first iteration) reads NaN.
 ///
+/// **Windows** hold the iterations the graph ran, the same ones for every input: an
+/// iteration some input never has (not published, dropped under Policy::skip, withheld
+/// by steering) is skipped by the graph, and is in no input's window, even that of an
+/// input that published it. So `(T - T.previous()) / (t - t.previous())` always pairs
+/// the same two iterations of T and t.
+///
 /// **Phases.** A graph computes in three phases per iteration: scalars from single-value
 /// streams and constants; array expressions over the streams' blocks (fused into one
 /// pass per block); and what follows the reductions (small arrays and scalars). An
@@ -98,7 +104,7 @@ struct NodeSpec {
   std::vector<std::uint32_t> args{};
   std::string name{};        ///< stream: the stream; map/reduction: the operator
   Selection selection{};     ///< stream: what to read (empty start: all); slice: the part
-  int lag = 0;               ///< stream/value: how many published iterations back
+  int lag = 0;               ///< stream/value: how many iterations of the graph back
   double constant = 0.0;     ///< constant: its value; histogram: lo
   double upper = 0.0;        ///< histogram: hi
   std::int64_t bins = 0;     ///< histogram: number of bins
@@ -130,7 +136,8 @@ class Graph;
 class Node {
  public:
   Node() = default;
-  /// The same input `iterations` published iterations earlier (1: the previous one).
+  /// The same input `iterations` iterations of the graph earlier (1: the previous
+  /// iteration the graph ran; see Windows above).
   /// Only on stream and value inputs; InvalidArgument otherwise or for iterations < 1.
   [[nodiscard]] Node previous(int iterations = 1) const;
   /// Elements `selection` of this array (start, count and every, relative to it).
@@ -173,8 +180,8 @@ class Graph {
   /// A single-value stream (Producer::expose_value), e.g. the simulation time.
   [[nodiscard]] Node value(std::string_view name);
   [[nodiscard]] Node constant(double value);
-  /// The last `iterations` published iterations of a stream, oldest first (the last is
-  /// the current one).
+  /// The stream over the last `iterations` iterations the graph ran, oldest first (the
+  /// last is the current one; see Windows above).
   [[nodiscard]] std::vector<Node> window(std::string_view name, int iterations,
                                          const Selection& selection = {});
 
