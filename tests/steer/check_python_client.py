@@ -36,6 +36,14 @@ def main():
             print("FAIL:", what)
 
     with tempfile.TemporaryDirectory() as tmp:
+        # A build without the generated client: the example says what to do, at once.
+        done = subprocess.run([example, "--port-file", "port", "--build", tmp],
+                              capture_output=True, text=True, timeout=60)
+        expect(done.returncode == 1 and "no generated steering client" in done.stderr
+               and "scripts/demo" in done.stderr and "--build" in done.stderr,
+               f"the example without a generated client: exit {done.returncode}, "
+               f"{done.stderr!r}")
+
         port_file = os.path.join(tmp, "port")
         job = subprocess.Popen(
             [mpirun, "-np", "2", heat2d, "--nx", "64", "--ny", "64", "--iters", "100000",
@@ -116,8 +124,10 @@ def main():
             finally:
                 transport.close()
 
-            # The example, end to end.
-            done = subprocess.run([example, "--port-file", port_file, "--gen-py", gen_py,
+            # The example, end to end, finding the generated client of the build it is
+            # pointed at (gen_py is BUILD/services/gen-py).
+            build = os.path.dirname(os.path.dirname(os.path.abspath(gen_py)))
+            done = subprocess.run([example, "--port-file", port_file, "--build", build,
                                    "--hot", "50", "--stop"], capture_output=True, text=True,
                                   timeout=60, env={**os.environ, "SLUICE_STEER_TOKEN": "any"})
             print(done.stdout, done.stderr, sep="")

@@ -1,21 +1,22 @@
 #!/usr/bin/python3
 """Steer a running heat2d from Python, through sluice's steering service.
 
-Start the job with a steering server, for example:
+Start the demo's job, which runs until stopped, in one terminal:
 
-    scripts/sluice-mpirun -np 2 build/examples/heat2d/heat2d --nx 64 --ny 64 --iters 100000 \\
-        : -np 1 build/services/sluice-steering-server --port-file port \\
-        : -np 1 build/examples/heat2d/heat2d-analytics --out out.csv
+    scripts/demo --live
 
-then:
+then, in another, from the clone:
 
-    services/steering/examples/steer_heat2d.py --port-file port --hot 50 --stop
+    services/steering/examples/steer_heat2d.py --port-file build-demo/steering.port --hot 50 --stop
 
 It prints the status, sets `hot`, makes the temperature (and time) streams publish
 every 2nd iteration, injects a 4x4 patch at the grid's centre and, with --stop, stops the
 simulation. The token is read from SLUICE_STEER_TOKEN (any string will do when the
-server has none). Needs Debian's python3-thrift and python3-numpy, and the generated
-package sluice_steering (build/services/gen-py, or --gen-py DIR).
+server has none). Needs Debian's python3-thrift and python3-numpy, and the Python
+client the build generates (the package sluice_steering, in BUILD/services/gen-py). The
+build is --build DIR, else $SLUICE_BUILD_DIR (`source scripts/env` sets it), else the
+clone's build-demo (what scripts/demo builds) or, failing that, its build; --gen-py DIR
+names the package's directory itself.
 """
 import argparse
 import os
@@ -25,7 +26,11 @@ p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument("--host", default="127.0.0.1")
 p.add_argument("--port", type=int)
 p.add_argument("--port-file", help="the file sluice-steering-server --port-file wrote")
-p.add_argument("--gen-py", help="directory holding the generated sluice_steering package")
+p.add_argument("--build", metavar="DIR",
+               help="the sluice build whose generated client to use (default: $SLUICE_BUILD_DIR, "
+               "else the clone's build-demo, else its build)")
+p.add_argument("--gen-py", metavar="DIR",
+               help="directory holding the generated sluice_steering package (overrides --build)")
 p.add_argument("--hot", type=float, default=50.0, help="new boundary temperature (default 50)")
 p.add_argument("--patch-value", type=float, default=0.0, help="value of the injected 4x4 patch")
 p.add_argument("--stop", action="store_true", help="stop the simulation at the end")
@@ -33,9 +38,33 @@ args = p.parse_args()
 if args.port is None and args.port_file is None:
     p.error("give --port or --port-file")
 
-# The generated package: --gen-py, else the repository's build directory.
-repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
-sys.path.insert(0, args.gen_py or os.path.join(repo, "build", "services", "gen-py"))
+
+
+def generated_client():
+    """The directory holding the generated package sluice_steering, or exit saying how to
+    get one."""
+    if args.gen_py:
+        candidates = [args.gen_py]
+    elif args.build or os.environ.get("SLUICE_BUILD_DIR"):
+        candidates = [os.path.join(args.build or os.environ["SLUICE_BUILD_DIR"], "services",
+                                   "gen-py")]
+    else:
+        repo = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "..", "..", ".."))
+        candidates = [os.path.join(repo, build, "services", "gen-py")
+                      for build in ("build-demo", "build")]
+    for directory in candidates:
+        if os.path.isfile(os.path.join(directory, "sluice_steering", "Steering.py")):
+            return directory
+    shown = [c if os.path.relpath(c).startswith("..") else os.path.relpath(c) for c in candidates]
+    where = " or ".join(shown)
+    sys.exit(f"steer_heat2d: no generated steering client (sluice_steering) in {where}.\n"
+             "Build one first: scripts/demo builds build-demo (or ninja -C BUILD for your own "
+             "build), then name it with --build BUILD, or SLUICE_BUILD_DIR=BUILD, or "
+             "--gen-py BUILD/services/gen-py.")
+
+
+sys.path.insert(0, generated_client())
 
 import numpy  # noqa: E402
 from thrift.protocol import TBinaryProtocol  # noqa: E402
