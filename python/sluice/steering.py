@@ -111,18 +111,22 @@ class Steering:
         return False
 
     def status(self):
-        """{"iteration", "paused", "finished", "parameters": {name: value},
-        "streams": {name: {dtype, shape, enabled, every, newest_iteration, ...}}}"""
+        """{"iteration", "paused", "finished", "waiting", "parameters": {name: value},
+        "streams": {name: {dtype, shape, enabled, every, newest_iteration, ...}}}
+
+        "waiting" says what the simulation waits on (a reader holding a slot of a
+        `block` stream), or is empty."""
         s = self._call("status")
         streams = {}
         for st in s.streams:
             streams[st.name] = {
                 "dtype": st.dtype, "shape": tuple(st.shape), "enabled": st.enabled,
                 "every": st.every, "newest_iteration": st.newest_iteration,
-                "published": st.published, "skipped": st.skipped,
+                "published": st.published, "skipped": st.skipped, "evicted": st.evicted,
                 "region": (tuple(st.region.start or ()), tuple(st.region.count or ())),
             }
         return {"iteration": s.iteration, "paused": s.paused, "finished": s.finished,
+                "waiting": s.waiting or "",
                 "parameters": {p.name: _plain(p.value) for p in s.parameters},
                 "streams": streams}
 

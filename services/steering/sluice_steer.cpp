@@ -184,9 +184,10 @@ Json json_of(const steering::Status& status) {
                       {"latency_median_us", g.latency_median_us},
                       {"latency_max_us", g.latency_max_us}});
   }
-  return {{"iteration", status.iteration},       {"paused", status.paused},
-          {"parameters", std::move(parameters)}, {"streams", std::move(streams)},
-          {"roles", std::move(roles)},           {"graphs", std::move(graphs)}};
+  return {{"iteration", status.iteration}, {"paused", status.paused},
+          {"waiting", status.waiting},     {"parameters", std::move(parameters)},
+          {"streams", std::move(streams)}, {"roles", std::move(roles)},
+          {"graphs", std::move(graphs)}};
 }
 
 void print_json(const Json& json) {
@@ -209,6 +210,9 @@ void print_parameter(const steering::Parameter& p) {
 void print_status(const steering::Status& status) {
   std::printf("iteration %lld%s\n", static_cast<long long>(status.iteration),
               status.paused ? " (paused)" : "");
+  if (!status.waiting.empty()) {
+    std::printf("waiting: %s\n", status.waiting.c_str());
+  }
   std::printf("parameters:\n");
   for (const auto& p : status.parameters) {
     std::printf("  ");

@@ -109,6 +109,9 @@ struct Status {
   6: map<string, list<i32>> roles,
   // the stream graphs running on the scheduler ring
   7: list<GraphStatus> graphs,
+  // what the simulation waits on while it cannot end its iteration (a reader holding
+  // a slot of a `block` stream: which, for how long), or empty
+  8: string waiting,
 }
 
 exception UnknownName { 1: string message }

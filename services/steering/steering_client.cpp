@@ -193,6 +193,7 @@ Status Client::status() {
   out.iteration = status.iteration;
   out.paused = status.paused;
   out.finished = status.finished;
+  out.waiting = status.waiting;
   for (const auto& p : status.parameters) {
     out.parameters.push_back(from_thrift(p));
   }

@@ -175,6 +175,7 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
   const auto response = status_or_throw();
   result.iteration = response.iteration;
   result.paused = response.paused;
+  result.waiting = response.waiting;
   result.finished = false;
   for (const auto& entry : response.params) {
     result.parameters.push_back(to_thrift(entry));

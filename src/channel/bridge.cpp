@@ -64,6 +64,8 @@ Channel& Bridge::steered(Channel& channel) {
   if (state.blocks.size() == 1) {
     state.steering->block = state.blocks.front().layout.block();
   }
+  // While a publish waits on a reader, the operator is still served.
+  state.while_waiting = [this](std::string_view waiting) { return m_steering.wait_on(waiting); };
   return channel;
 }
 

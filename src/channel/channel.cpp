@@ -160,12 +160,22 @@ void* Channel::acquire(std::int64_t iteration, std::size_t block) {
       sluice::detail::Backoff backoff(std::chrono::microseconds(100));
       const auto started = std::chrono::steady_clock::now();
       auto warn_after = std::chrono::seconds(10);
+      auto serve_after = std::chrono::milliseconds(5);
       while (held) {
         backoff.wait();
         held = slot_is_held(s, old, s.max_lag);
         const auto waited = std::chrono::steady_clock::now() - started;
-        if (held && s.reader_lease.count() > 0 && waited >= s.reader_lease) {
-          detail::evict_holders(s, old, waited);
+        bool give_way = false;
+        if (held && s.while_waiting && waited >= serve_after) {
+          // The operator keeps control meanwhile: status answers, stop gives way.
+          give_way = s.while_waiting(detail::waiting_text(s, iteration, old, waited));
+          serve_after = std::chrono::duration_cast<std::chrono::milliseconds>(waited) +
+                        std::chrono::milliseconds(5);
+        }
+        if (held && (give_way || (s.reader_lease.count() > 0 && waited >= s.reader_lease))) {
+          detail::evict_holders(
+              s, old, waited,
+              give_way ? "the simulation was stopped" : "the stream's reader lease ran out");
           held = slot_is_held(s, old, s.max_lag);
         }
         if (held && waited > warn_after) {

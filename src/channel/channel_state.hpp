@@ -2,7 +2,9 @@
 // Private: the producer-side state behind a Channel.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "../shm/mirror.hpp"
@@ -50,6 +52,10 @@ struct ChannelState {
   std::uint64_t withheld = 0;
   std::uint64_t max_lag = 0;
   std::chrono::nanoseconds reader_lease{0};  // Policy::block; 0: never evict
+  // Called now and then while a publish waits on a reader (Policy::block), with what
+  // it waits on; true: give way (a stop), evicting the readers it waits on. The
+  // simulation's steering serves the operator from here (Bridge).
+  std::function<bool(std::string_view waiting)> while_waiting;
   bool closed = false;
   std::vector<std::int64_t> slot_iteration;  // per slot, -1 if never written
   std::vector<std::uint64_t> slot_seq;       // per slot, odd while being written

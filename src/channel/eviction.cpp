@@ -1,6 +1,8 @@
 #include "eviction.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "channel_state.hpp"
@@ -95,7 +97,39 @@ bool evict_reader(const ChannelState& s, std::uint64_t reader, std::uint64_t wai
 
 }  // namespace
 
-int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseconds waited) {
+std::string waiting_text(const ChannelState& s, std::int64_t iteration, std::int64_t old,
+                         std::chrono::nanoseconds waited) {
+  const Words words(*s.window);
+  constexpr int table_words = max_subscribers * subscriber_words;
+  std::uint64_t table[table_words];
+  words.load_many(s.world_rank, s.window_layout.subscriber_word(0, 0), table_words, table);
+  std::string readers;
+  for (int e = 0; e < max_subscribers; ++e) {
+    const std::uint64_t* entry = table + e * subscriber_words;
+    const auto released = static_cast<std::int64_t>(entry[released_plus_one]);  // + 1
+    if (entry[active] != 0 && entry[evicted_ms] == 0 &&
+        static_cast<std::int64_t>(entry[start]) <= old && released <= old) {
+      readers += (readers.empty() ? "" : ", ") +
+                 reader_name(s.producer->runtime(), static_cast<int>(entry[reader] >> 32) - 1);
+    }
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%.1f", std::chrono::duration<double>(waited).count());
+  std::string lease = "none";
+  if (s.reader_lease.count() > 0) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.1f s",
+                  std::chrono::duration<double>(s.reader_lease).count());
+    lease = text;
+  }
+  return "publishing iteration " + std::to_string(iteration) + " of stream '" + s.info.name +
+         "' has waited " + seconds + " s for " + (readers.empty() ? "a reader" : readers) +
+         ", which holds (or has not read) iteration " + std::to_string(old) +
+         " (policy block, reader lease " + lease + ")";
+}
+
+int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseconds waited,
+                  std::string_view why) {
   const Words words(*s.window);
   const auto waited_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
@@ -115,8 +149,8 @@ int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseco
       const int reader_rank = static_cast<int>(entry[reader] >> 32) - 1;
       log::warn("stream '", s.info.name, "': evicted reader ",
                 reader_name(s.producer->runtime(), reader_rank), ", which held iteration ", old,
-                " for ", static_cast<double>(waited_ms) / 1000.0,
-                " s (the stream's reader lease); the producers go on without it");
+                " for ", static_cast<double>(waited_ms) / 1000.0, " s (", why,
+                "); the producers go on without it");
     }
   }
   return evicted_here;

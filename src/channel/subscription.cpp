@@ -260,7 +260,8 @@ Step Subscription::next_into(std::chrono::milliseconds timeout, void* destinatio
                 "evicted from stream '" + s.stream->info.name + "': the producers waited " +
                     seconds_text(evicted) +
                     " s for it to read on (it held, or had not read yet, an iteration they " +
-                    "needed), longer than the stream's reader lease, and went on without it; " +
+                    "needed) and went on without it: the stream's reader lease ran out, or the " +
+                    "simulation was stopped; "
                     "subscribe again to go on");
   }
   detail::begin_reading(*s.consumer);

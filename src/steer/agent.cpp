@@ -5,6 +5,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "../core/backoff.hpp"
 #include "protocol.hpp"
@@ -178,7 +179,8 @@ void Agent::end_iteration(std::int64_t iteration) {
   }
   bool was_paused = false;
   do {
-    std::string batch;
+    std::string batch = std::exchange(m_pending, {});
+    m_stop_pending = false;
     if (m_server) {
       m_server->collect(batch, m_paused, m_iteration, m_paused);
     }
@@ -192,6 +194,14 @@ void Agent::end_iteration(std::int64_t iteration) {
     }
     was_paused = m_paused;
   } while (m_paused && !m_stop);
+}
+
+bool Agent::wait_on(std::string_view waiting) {
+  if (m_server && !m_closed) {
+    m_stop_pending =
+        m_server->collect(m_pending, false, m_iteration, m_paused, waiting) || m_stop_pending;
+  }
+  return m_stop_pending;
 }
 
 void Agent::close() {

@@ -178,7 +178,8 @@ bool Link::pump(std::chrono::milliseconds wait) {
     response.iteration = header.iteration;
     response.paused = header.paused != 0;
     if (header.code == Code::ok) {
-      if (!text.empty() && !detail::decode_status(text, response.params, response.streams)) {
+      if (!text.empty() &&
+          !detail::decode_status(text, response.params, response.streams, &response.waiting)) {
         response.code = Code::bad_request;
         response.message = "the simulation's parameter table is malformed";
       }

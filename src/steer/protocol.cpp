@@ -141,7 +141,8 @@ bool decode_params(std::string_view bytes, std::vector<ParamEntry>& params) {
 }
 
 std::string encode_status(std::span<const std::unique_ptr<ParamEntry>> params,
-                          std::span<const std::unique_ptr<SteeredStream>> streams) {
+                          std::span<const std::unique_ptr<SteeredStream>> streams,
+                          std::string_view waiting) {
   std::string out;
   put_text(out, encode_params(params));
   put_bytes(out, static_cast<std::uint32_t>(streams.size()));
@@ -157,11 +158,12 @@ std::string encode_status(std::span<const std::unique_ptr<ParamEntry>> params,
     put_region(out, e.region);
     put_bytes(out, e.since_iteration);
   }
+  put_text(out, waiting);
   return out;
 }
 
 bool decode_status(std::string_view bytes, std::vector<ParamEntry>& params,
-                   std::vector<SteeredStream>& streams) {
+                   std::vector<SteeredStream>& streams, std::string* waiting) {
   ByteReader in(bytes);
   std::string table;
   std::uint32_t count = 0;
@@ -187,6 +189,13 @@ bool decode_status(std::string_view bytes, std::vector<ParamEntry>& params,
     stream.dtype = *parsed;
     stream.injectable = injectable != 0;
     e.enabled = enabled != 0;
+  }
+  std::string waits;
+  if (!in.get_text(waits)) {
+    return false;
+  }
+  if (waiting != nullptr) {
+    *waiting = std::move(waits);
   }
   return in.at_end();
 }

@@ -103,11 +103,13 @@ bool decode_reply(std::span<const std::byte> message, ReplyHeader& header, std::
 std::string encode_params(std::span<const std::unique_ptr<ParamEntry>> params);
 bool decode_params(std::string_view bytes, std::vector<ParamEntry>& params);
 
-// A status reply: the parameter table, then every stream's name, shape and exposure.
+// A status reply: the parameter table, every stream's name, shape and exposure, then
+// what the simulation waits on (empty if nothing).
 std::string encode_status(std::span<const std::unique_ptr<ParamEntry>> params,
-                          std::span<const std::unique_ptr<SteeredStream>> streams);
+                          std::span<const std::unique_ptr<SteeredStream>> streams,
+                          std::string_view waiting = {});
 bool decode_status(std::string_view bytes, std::vector<ParamEntry>& params,
-                   std::vector<SteeredStream>& streams);
+                   std::vector<SteeredStream>& streams, std::string* waiting = nullptr);
 
 std::string encode_control(const StreamControl& control);
 bool decode_control(std::string_view bytes, StreamControl& control);

@@ -42,9 +42,11 @@ int RequestServer::receive(std::vector<std::byte>& message) {
   return from ? from->source : -1;
 }
 
-void RequestServer::collect(std::string& batch, bool wait_for_change, std::int64_t iteration,
-                            bool paused) {
-  m_accepted.clear();
+bool RequestServer::collect(std::string& batch, bool wait_for_change, std::int64_t iteration,
+                            bool paused, std::string_view waiting) {
+  // What was accepted earlier (while the simulation waited on a reader) is still to be
+  // answered at the next confirm().
+  bool stop = false;
   sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
   std::vector<std::byte> message;
   // Injections make batches large; what does not fit waits for the next iteration
@@ -54,7 +56,7 @@ void RequestServer::collect(std::string& batch, bool wait_for_change, std::int64
     const int from = receive(message);
     if (from < 0) {
       if (!wait_for_change || !batch.empty()) {
-        return;
+        return stop;
       }
       backoff.wait();
       continue;
@@ -75,7 +77,7 @@ void RequestServer::collect(std::string& batch, bool wait_for_change, std::int64
     switch (request.kind) {
       case RequestKind::status:
         answer(from, request.id, Code::ok, iteration, paused,
-               encode_status(m_params->entries(), m_streams->streams()));
+               encode_status(m_params->entries(), m_streams->streams(), waiting));
         continue;
       case RequestKind::set:
         verdict = m_params->check_set(name, value_from_bits(request.type, request.payload));
@@ -96,9 +98,11 @@ void RequestServer::collect(std::string& batch, bool wait_for_change, std::int64
                       : Verdict{Code::bad_request, "malformed injection"};
         break;
       }
+      case RequestKind::stop:
+        stop = true;
+        break;
       case RequestKind::pause:
       case RequestKind::resume:
-      case RequestKind::stop:
         break;
       default:
         verdict = {Code::bad_request, "unknown steering request kind " +
@@ -111,6 +115,7 @@ void RequestServer::collect(std::string& batch, bool wait_for_change, std::int64
     batch.append(reinterpret_cast<const char*>(message.data()), message.size());
     m_accepted.push_back({from, request.id});
   }
+  return stop;
 }
 
 void RequestServer::confirm(std::int64_t from_iteration, bool paused) {

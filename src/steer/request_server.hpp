@@ -35,7 +35,10 @@ class RequestServer {
   // 512 MiB: the rest waits for the next iteration). With `wait_for_change` (paused),
   // waits without spinning until there is one. `iteration` is the last one ended;
   // answers report `paused`.
-  void collect(std::string& batch, bool wait_for_change, std::int64_t iteration, bool paused);
+  // `waiting`: what the simulation waits on, for status answers (see Agent::wait_on).
+  // Returns whether a stop request was accepted.
+  bool collect(std::string& batch, bool wait_for_change, std::int64_t iteration, bool paused,
+               std::string_view waiting = {});
 
   // Answers the changes of the last batch: they hold from `from_iteration`.
   void confirm(std::int64_t from_iteration, bool paused);

@@ -94,6 +94,12 @@ class Agent {
   /// simulation ranks when steering is enabled); blocks while paused.
   void end_iteration(std::int64_t iteration);
 
+  /// What a producer of the simulation's streams calls while it waits on a reader
+  /// (Policy::block), `waiting` saying on what: on rank 0, answers the requests that
+  /// arrived (status says what the simulation waits on) and keeps the accepted changes
+  /// for the next end_iteration(), where every rank applies them. Returns whether a
+  /// stop was accepted: the wait gives way to it. Local.
+  bool wait_on(std::string_view waiting);
   /// Tells the service processes that the simulation has finished; requests still
   /// waiting are answered so. Local (rank 0 sends).
   void close();
@@ -131,6 +137,8 @@ class Agent {
   bool m_paused = false;
   bool m_stop = false;
   std::int64_t m_iteration = -1;
+  std::string m_pending;  // changes accepted while waiting on a reader (rank 0)
+  bool m_stop_pending = false;
 };
 
 }  // namespace sluice::steer

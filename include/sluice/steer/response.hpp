@@ -60,6 +60,9 @@ struct Response {
   std::string message;                 ///< why, when code is not ok
   std::vector<ParamEntry> params;      ///< for status
   std::vector<SteeredStream> streams;  ///< for status: shape, dtype, exposure
+  /// For status: what the simulation waits on while it cannot end its iteration (a
+  /// reader that holds a slot of a `block` stream: which, for how long), or empty.
+  std::string waiting;
 };
 
 }  // namespace sluice::steer

@@ -122,6 +122,9 @@ struct Status {
   std::vector<StreamStatus> streams;
   std::map<std::string, std::vector<std::int32_t>> roles;  ///< role name -> world ranks
   std::vector<GraphStatus> graphs;  ///< the stream graphs on the scheduler ring
+  /// What the simulation waits on (a reader holding a slot of a `block` stream), or
+  /// empty.
+  std::string waiting;
 };
 
 /// What went wrong with a call: the server's typed refusals, or the connection.
