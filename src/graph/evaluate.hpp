@@ -11,10 +11,12 @@
 namespace sluice::graph::detail {
 
 // Elements of a row computed together: the tile of every node stays in L1. Measured on
-// heat2d's graph at 2048² (bench/graph/bm_graph_heat2d: a window, summary, histogram):
-// 128: 7.5 ms, 256: 6.0, 512: 5.6-6.3, 1024: 7.8, 4096: 7.8; smaller tiles let the
-// memory stream while the previous tile is computed, smaller still cost per tile.
-inline constexpr std::size_t tile_elements = 512;
+// heat2d's graph at 2048² (bench/graph/bm_graph_heat2d: a window, summary, histogram),
+// CPU ms per iteration with the summaries fed in the subtraction's loop (fusion.hpp), the
+// sizes alternating in one process: 128: 6.9, 256: 5.2-5.3, 384: 5.2, 512: 5.9-6.0,
+// 1024: 6.9, 2048: 6.2. Smaller tiles let the memory stream while the previous tile is
+// computed, smaller still cost per tile. (Before that fusion: 256: 6.4, 512: 6.2.)
+inline constexpr std::size_t tile_elements = 256;
 
 // One elementwise operation (add ... map) over n elements of its operands `a`.
 void apply(const TemplateNode& node, const double* const* a, double* out, std::size_t n);
