@@ -159,6 +159,7 @@ struct Partition::DomainState {
   std::unique_ptr<Accumulators> accumulators;
   std::vector<FusedSummaries> fused;        // per template node: summaries fed in its loop
   std::vector<bool> is_fed;                 // per accumulator: fed in an elementwise node's loop
+  std::size_t tile = tile_elements;         // elements per tile (evaluate.hpp)
   std::vector<std::vector<double>> arrays;  // per Domain::arrays, over the region
   std::vector<std::uint32_t> broadcasts;    // scalar nodes the pass reads, one register each
   std::vector<int> windowed;                // the domain's inputs that keep a window
@@ -282,6 +283,8 @@ void Partition::prepare() {
     }
     d.accumulators = std::make_unique<Accumulators>(m_template, domain);
     d.fused = plan_fused_summaries(m_template, domain, *d.accumulators, d.is_fed);
+    const bool has_fused = std::find(d.is_fed.begin(), d.is_fed.end(), true) != d.is_fed.end();
+    d.tile = has_fused ? fused_tile_elements : tile_elements;
     m_counters.allocations += d.accumulators->list.size();
     for (auto id : domain.arrays) {
       (void)id;
@@ -445,7 +448,7 @@ void Partition::apply_summarised(DomainState& d, const TemplateNode& node,
 
 void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chunk, bool& failed) {
   const auto& nodes = m_template.nodes;
-  for_each_tile(chunk.count, [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
+  const auto run_tile = [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
     const std::int64_t r0 = chunk.start[0] + i;
     const std::int64_t r1 = chunk.start[1] + j;
     const std::int64_t r2 = chunk.start[2] + k;
@@ -524,7 +527,8 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
     if (!d.store_after_pass) {
       store_tile(d, chunk, i, j, k, n, index);
     }
-  });
+  };
+  for_each_tile(chunk.count, run_tile, d.tile);
 }
 
 void Partition::run_domain(std::size_t di, bool& failed) {
