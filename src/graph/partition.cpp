@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "evaluate.hpp"
+#include "fusion.hpp"
 #include "sluice/core/error.hpp"
 
 namespace sluice::graph::detail {
@@ -156,6 +157,9 @@ struct Partition::DomainState {
   std::vector<int> register_of;        // per template node
   std::vector<const double*> operand;  // per template node: this tile's values
   std::unique_ptr<Accumulators> accumulators;
+  std::vector<FusedSummaries> fused;        // per template node: summaries fed in its loop
+  std::vector<bool> is_fed;                 // per accumulator: fed in an elementwise node's loop
+  std::size_t tile = tile_elements;         // elements per tile (evaluate.hpp)
   std::vector<std::vector<double>> arrays;  // per Domain::arrays, over the region
   std::vector<std::uint32_t> broadcasts;    // scalar nodes the pass reads, one register each
   std::vector<int> windowed;                // the domain's inputs that keep a window
@@ -278,6 +282,9 @@ void Partition::prepare() {
       }
     }
     d.accumulators = std::make_unique<Accumulators>(m_template, domain);
+    d.fused = plan_fused_summaries(m_template, domain, *d.accumulators, d.is_fed);
+    const bool has_fused = std::find(d.is_fed.begin(), d.is_fed.end(), true) != d.is_fed.end();
+    d.tile = has_fused ? fused_tile_elements : tile_elements;
     m_counters.allocations += d.accumulators->list.size();
     for (auto id : domain.arrays) {
       (void)id;
@@ -417,9 +424,31 @@ void Partition::store_tile(DomainState& d, const Chunk& chunk, std::int64_t i, s
   }
 }
 
+// An arithmetic node over a tile, feeding the summaries fusion.hpp planned for it; `at`
+// is the tile's first element in the domain's array.
+void Partition::apply_summarised(DomainState& d, const TemplateNode& node,
+                                 const FusedSummaries& fused, const double* const* args,
+                                 double* out, std::size_t n, const Index3& at) {
+  kernels::Summary<double> summaries[3];
+  const auto wanted = [&](int accumulator, kernels::Summary<double>& s) {
+    return accumulator >= 0 ? &s : nullptr;
+  };
+  kernels::arithmetic(*arithmetic_of(node.op), {args[0], n}, {args[1], n}, {out, n},
+                      {.x = wanted(fused.x, summaries[0]),
+                       .y = wanted(fused.y, summaries[1]),
+                       .out = wanted(fused.out, summaries[2])});
+  const int fed[3] = {fused.x, fused.y, fused.out};
+  for (std::size_t s = 0; s < 3; ++s) {
+    if (fed[s] >= 0) {
+      d.accumulators->list[static_cast<std::size_t>(fed[s])].add_summary(summaries[s], n, at[0],
+                                                                         at[1], at[2]);
+    }
+  }
+}
+
 void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chunk, bool& failed) {
   const auto& nodes = m_template.nodes;
-  for_each_tile(chunk.count, [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
+  const auto run_tile = [&](std::int64_t i, std::int64_t j, std::int64_t k, std::size_t n) {
     const std::int64_t r0 = chunk.start[0] + i;
     const std::int64_t r1 = chunk.start[1] + j;
     const std::int64_t r2 = chunk.start[2] + k;
@@ -463,7 +492,12 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
                       : d.operand[arg];
       }
       try {
-        apply(node, args, reg, n);
+        if (d.fused[id].any()) {
+          apply_summarised(d, node, d.fused[id], args, reg, n,
+                           {d.origin[0] + r0, d.origin[1] + r1, d.origin[2] + r2});
+        } else {
+          apply(node, args, reg, n);
+        }
       } catch (...) {
         failed = true;
         m_failure = std::current_exception();
@@ -473,9 +507,12 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
     }
     if (!failed) {
       try {
-        for (auto& acc : d.accumulators->list) {
-          acc.add(d.operand[acc.operand()], n, d.origin[0] + r0, d.origin[1] + r1,
-                  d.origin[2] + r2);
+        auto& list = d.accumulators->list;
+        for (std::size_t a = 0; a < list.size(); ++a) {
+          if (!d.is_fed[a]) {
+            list[a].add(d.operand[list[a].operand()], n, d.origin[0] + r0, d.origin[1] + r1,
+                        d.origin[2] + r2);
+          }
         }
       } catch (...) {
         failed = true;
@@ -490,7 +527,8 @@ void Partition::run_chunk(DomainState& d, const Domain& domain, const Chunk& chu
     if (!d.store_after_pass) {
       store_tile(d, chunk, i, j, k, n, index);
     }
-  });
+  };
+  for_each_tile(chunk.count, run_tile, d.tile);
 }
 
 void Partition::run_domain(std::size_t di, bool& failed) {

@@ -4,6 +4,7 @@
 // subscribes to the bounding box of its boxes, keeps its windows, plans its chunks
 // (the common refinement of the inputs' blocks and its boxes) and allocates once; each
 // iteration it runs the pass and fills a Partial for the root.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -53,6 +54,9 @@ class Partition {
   void gather_views(channel::GroupStep& step);
   void plan(std::size_t domain);
   void run_domain(std::size_t domain, bool& failed);
+  void apply_summarised(DomainState& d, const TemplateNode& node,
+                        const struct FusedSummaries& fused, const double* const* args, double* out,
+                        std::size_t n, const std::array<std::int64_t, 3>& at);
   void run_chunk(DomainState& d, const Domain& domain, const struct Chunk& chunk, bool& failed);
   void store_tile(DomainState& d, const struct Chunk& chunk, std::int64_t i, std::int64_t j,
                   std::int64_t k, std::size_t n, std::size_t index);

@@ -78,9 +78,7 @@ void Accumulator::add(const double* p, std::size_t n, std::int64_t i, std::int64
         }
         m_data.moments[static_cast<std::size_t>(base)].merge(m);
       } else if (m_reduces_rows) {
-        const auto s = kernels::summary(std::span<const double>(p, n));
-        m_data.moments[static_cast<std::size_t>(base)].merge(
-            {.sum = s.sum, .min = s.min, .max = s.max, .count = s.count, .nans = n - s.count});
+        add_summary(kernels::summary(std::span<const double>(p, n)), n, i, j, k);
       } else {
         for (std::size_t e = 0; e < n; ++e) {
           m_data
@@ -98,6 +96,13 @@ void Accumulator::add(const double* p, std::size_t n, std::int64_t i, std::int64
       m_functions->map(std::span<const double>(p, n), m_data.partial);
       return;
   }
+}
+
+void Accumulator::add_summary(const kernels::Summary<double>& s, std::size_t n, std::int64_t i,
+                              std::int64_t j, std::int64_t k) {
+  const auto base = i * m_out_strides[0] + j * m_out_strides[1] + k * m_out_strides[2];
+  m_data.moments[static_cast<std::size_t>(base)].merge(
+      {.sum = s.sum, .min = s.min, .max = s.max, .count = s.count, .nans = n - s.count});
 }
 
 void Accumulator::merge(const ReductionData& other) {

@@ -10,6 +10,7 @@
 
 #include "sluice/graph/value.hpp"
 #include "sluice/kernels/histogram.hpp"
+#include "sluice/kernels/reduce.hpp"
 #include "template.hpp"
 
 namespace sluice::graph::detail {
@@ -61,6 +62,14 @@ class Accumulator {
   // Adds n consecutive elements of a row of the operand, the first at padded (3-D)
   // coordinates (i, j, k) of the operand's whole array.
   void add(const double* p, std::size_t n, std::int64_t i, std::int64_t j, std::int64_t k);
+  // Whether this is a sum, mean, min, max or count over whole rows: what add_summary takes.
+  [[nodiscard]] bool summarises_rows() const noexcept {
+    return m_kind == Kind::moments && m_reduces_rows;
+  }
+  // Adds the summary of n consecutive elements of a row computed elsewhere (see
+  // fusion.hpp), the first at (i, j, k) as for add(). Only if summarises_rows().
+  void add_summary(const kernels::Summary<double>& s, std::size_t n, std::int64_t i, std::int64_t j,
+                   std::int64_t k);
   // Combines another partial of the same reduction into this one.
   void merge(const ReductionData& other);
   // The result of `node` (one this accumulator serves), numpy's rules applied.

@@ -94,6 +94,52 @@ inline void merge_summary(Summary<T>& into, const Summary<T>& other) noexcept {
   into.count += other.count;
 }
 
+/// x op y, as arithmetic() and a stream graph's elementwise nodes compute it.
+inline double reference_arithmetic(Arithmetic op, double x, double y) noexcept {
+  switch (op) {
+    case Arithmetic::add:
+      return x + y;
+    case Arithmetic::subtract:
+      return x - y;
+    case Arithmetic::multiply:
+      return x * y;
+    case Arithmetic::divide:
+      break;
+  }
+  return x / y;
+}
+
+/// arithmetic() element by element, from element `first` on: the reference, and the tail
+/// of the vector versions.
+inline void reference_arithmetic_run(Arithmetic op, const double* x, const double* y, double* out,
+                                     std::size_t first, std::size_t n, Summary<double>* x_summary,
+                                     Summary<double>* y_summary,
+                                     Summary<double>* out_summary) noexcept {
+  for (std::size_t i = first; i < n; ++i) {
+    // Read both operands before the store: out may be x or y.
+    const double a = x[i];
+    const double b = y[i];
+    const double result = reference_arithmetic(op, a, b);
+    out[i] = result;
+    if (x_summary != nullptr) {
+      add_to_summary(*x_summary, a);
+    }
+    if (y_summary != nullptr) {
+      add_to_summary(*y_summary, b);
+    }
+    if (out_summary != nullptr) {
+      add_to_summary(*out_summary, result);
+    }
+  }
+}
+
+inline void reference_arithmetic_kernel(Arithmetic op, const double* x, const double* y,
+                                        double* out, std::size_t n, Summary<double>* x_summary,
+                                        Summary<double>* y_summary,
+                                        Summary<double>* out_summary) noexcept {
+  reference_arithmetic_run(op, x, y, out, 0, n, x_summary, y_summary, out_summary);
+}
+
 template <typename T>
 Summary<T> reference_summary(const T* data, std::size_t n, std::ptrdiff_t stride = 1) noexcept {
   Summary<T> result;

@@ -86,7 +86,7 @@ constexpr TypedKernels<T> reference_kernels() noexcept {
 
 }  // namespace
 
-constinit const KernelTable scalar_table = {reference_kernels<float>(),
-                                            reference_kernels<double>()};
+constinit const KernelTable scalar_table = {reference_kernels<float>(), reference_kernels<double>(),
+                                            &reference_arithmetic_kernel};
 
 }  // namespace sluice::kernels::detail

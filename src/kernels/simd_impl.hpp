@@ -652,6 +652,147 @@ StepStatistics<T> simd_step(const RawBlock<const T>& current, const RawBlock<T>&
   return simd_step_as<A, T, false, false>(current, previous, p, counts, scratch);
 }
 
+/// The summary of one operand (or the result) of arithmetic(), in vector lanes. The lanes
+/// add every element, NaN included: three instructions per vector where skipping NaNs
+/// takes seven, and this loop is the one that waits for memory. A NaN among the elements
+/// makes the total NaN (so does +inf with -inf), and only then finish() summarises the
+/// elements again, skipping NaNs, with simd_summary: once for the first iteration of
+/// T - T.previous(), whose previous values are all NaN, not per iteration.
+template <class A>
+struct LaneSummary {
+  using D = Batch<double, A>;
+  D sum = D(0.0);
+  D lo = D(infinity<double>);
+  D hi = D(-infinity<double>);
+
+  void add(const D& x) noexcept {
+    sum += x;
+    lo = xsimd::min(x, lo);  // x first: a NaN lane keeps the running extreme
+    hi = xsimd::max(x, hi);
+  }
+
+  /// Merges into `into` the summary of data[0, n), the elements the lanes have added.
+  void finish(const double* data, std::size_t n, Summary<double>& into) const noexcept {
+    const double total = xsimd::hadd(sum);
+    if (total != total) {
+      merge_summary(into, simd_summary<A, double>(data, n));
+      return;
+    }
+    alignas(64) double lanes[D::size];
+    Summary<double> s;
+    s.sum = total;
+    s.count = n;
+    lo.store_aligned(lanes);
+    s.min = reference_min(lanes, D::size);
+    hi.store_aligned(lanes);
+    s.max = reference_max(lanes, D::size);
+    merge_summary(into, s);
+  }
+};
+
+template <class A>
+inline Batch<double, A> apply_arithmetic(Arithmetic op, const Batch<double, A>& a,
+                                         const Batch<double, A>& b) noexcept {
+  switch (op) {
+    case Arithmetic::add:
+      return a + b;
+    case Arithmetic::subtract:
+      return a - b;
+    case Arithmetic::multiply:
+      return a * b;
+    case Arithmetic::divide:
+      break;
+  }
+  return a / b;
+}
+
+/// arithmetic() with the operation and the summaries asked for fixed at compile time, so
+/// that the loop holds only their instructions. One set of lanes per summary: the loop is
+/// short, and the loads it waits for come from memory, not from the previous addition.
+template <class A, Arithmetic Op, bool SummariseX, bool SummariseY, bool SummariseOut>
+void simd_arithmetic_as(const double* x, const double* y, double* out, std::size_t n,
+                        Summary<double>* x_summary, Summary<double>* y_summary,
+                        Summary<double>* out_summary) noexcept {
+  using D = Batch<double, A>;
+  LaneSummary<A> sx, sy, so;
+  std::size_t i = 0;
+  for (; i + D::size <= n; i += D::size) {
+    const D a = D::load_unaligned(x + i);
+    const D b = D::load_unaligned(y + i);
+    const D result = apply_arithmetic<A>(Op, a, b);
+    result.store_unaligned(out + i);
+    if constexpr (SummariseX) {
+      sx.add(a);
+    }
+    if constexpr (SummariseY) {
+      sy.add(b);
+    }
+    if constexpr (SummariseOut) {
+      so.add(result);
+    }
+  }
+  if constexpr (SummariseX) {
+    sx.finish(x, i, *x_summary);
+  }
+  if constexpr (SummariseY) {
+    sy.finish(y, i, *y_summary);
+  }
+  if constexpr (SummariseOut) {
+    so.finish(out, i, *out_summary);
+  }
+  reference_arithmetic_run(Op, x, y, out, i, n, x_summary, y_summary, out_summary);
+}
+
+template <class A, Arithmetic Op>
+void simd_arithmetic_op(const double* x, const double* y, double* out, std::size_t n,
+                        Summary<double>* sx, Summary<double>* sy, Summary<double>* so) noexcept {
+  const int asked = (sx != nullptr ? 1 : 0) | (sy != nullptr ? 2 : 0) | (so != nullptr ? 4 : 0);
+  switch (asked) {
+    case 0:
+      return simd_arithmetic_as<A, Op, false, false, false>(x, y, out, n, sx, sy, so);
+    case 1:
+      return simd_arithmetic_as<A, Op, true, false, false>(x, y, out, n, sx, sy, so);
+    case 2:
+      return simd_arithmetic_as<A, Op, false, true, false>(x, y, out, n, sx, sy, so);
+    case 3:
+      return simd_arithmetic_as<A, Op, true, true, false>(x, y, out, n, sx, sy, so);
+    case 4:
+      return simd_arithmetic_as<A, Op, false, false, true>(x, y, out, n, sx, sy, so);
+    case 5:
+      return simd_arithmetic_as<A, Op, true, false, true>(x, y, out, n, sx, sy, so);
+    case 6:
+      return simd_arithmetic_as<A, Op, false, true, true>(x, y, out, n, sx, sy, so);
+    default:
+      return simd_arithmetic_as<A, Op, true, true, true>(x, y, out, n, sx, sy, so);
+  }
+}
+
+template <class A>
+void simd_arithmetic(Arithmetic op, const double* x, const double* y, double* out, std::size_t n,
+                     Summary<double>* sx, Summary<double>* sy, Summary<double>* so) noexcept {
+  // An operand the result overwrites could not be summarised again (LaneSummary): it is
+  // summarised first, on its own.
+  if (sx != nullptr && x == out) {
+    merge_summary(*sx, simd_summary<A, double>(x, n));
+    sx = nullptr;
+  }
+  if (sy != nullptr && y == out) {
+    merge_summary(*sy, simd_summary<A, double>(y, n));
+    sy = nullptr;
+  }
+  switch (op) {
+    case Arithmetic::add:
+      return simd_arithmetic_op<A, Arithmetic::add>(x, y, out, n, sx, sy, so);
+    case Arithmetic::subtract:
+      return simd_arithmetic_op<A, Arithmetic::subtract>(x, y, out, n, sx, sy, so);
+    case Arithmetic::multiply:
+      return simd_arithmetic_op<A, Arithmetic::multiply>(x, y, out, n, sx, sy, so);
+    case Arithmetic::divide:
+      break;
+  }
+  simd_arithmetic_op<A, Arithmetic::divide>(x, y, out, n, sx, sy, so);
+}
+
 template <class A, typename T>
 constexpr TypedKernels<T> typed_kernels() noexcept {
   return {&simd_sum<A, T>,
@@ -673,7 +814,7 @@ constexpr TypedKernels<T> typed_kernels() noexcept {
 /// that object runs before a kernel is called on a CPU that has its instructions.
 template <class A>
 constexpr KernelTable make_table() noexcept {
-  return {typed_kernels<A, float>(), typed_kernels<A, double>()};
+  return {typed_kernels<A, float>(), typed_kernels<A, double>(), &simd_arithmetic<A>};
 }
 
 }  // namespace

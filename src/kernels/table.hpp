@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "sluice/kernels/arithmetic.hpp"
 #include "sluice/kernels/isa.hpp"
 #include "sluice/kernels/reduce.hpp"
 #include "sluice/kernels/step_statistics.hpp"
@@ -87,9 +88,18 @@ struct TypedKernels {
   StepKernel<T> step;
 };
 
+/// arithmetic() over n elements, the summaries not asked for null (see arithmetic.hpp).
+/// The operation is a plain enum and the summaries plain pointers: nothing with member
+/// functions crosses the seam.
+using ArithmeticKernel = void (*)(Arithmetic op, const double* x, const double* y, double* out,
+                                  std::size_t n, Summary<double>* x_summary,
+                                  Summary<double>* y_summary,
+                                  Summary<double>* out_summary) noexcept;
+
 struct KernelTable {
   TypedKernels<float> f32;
   TypedKernels<double> f64;
+  ArithmeticKernel arithmetic;
 
   template <typename T>
   [[nodiscard]] constexpr const TypedKernels<T>& of() const noexcept {

@@ -374,26 +374,13 @@ SLUICE_MPI_TEST(graphs_compute_like_numpy) {
       auto a = g1.stream("a");
       auto b = g1.stream("b");
       auto s = summary(a);
-      g1.on({s.sum,
-             s.mean,
-             s.min,
-             s.max,
-             s.count,
-             sum(a * b + 2.0),
-             mean(abs(a - b)),
-             max(sqrt(abs(a))),
-             min(exp(a / 50.0)),
-             sum(log(abs(b) + 1.0)),
-             sum(-a / (2.0 - b)),
-             sum(minimum(a, b)),
-             sum(maximum(a, b)),
-             sum(where(a > b, a, b)),
-             sum(a >= 0.0),
-             sum(a < b),
-             sum(a == a),
-             sum(a != b),
-             sum(map("square", a)),
-             reduce("sum_and_max", a)},
+      g1.on({s.sum, s.mean, s.min, s.max, s.count, sum(a * b + 2.0), mean(abs(a - b)),
+             max(sqrt(abs(a))), min(exp(a / 50.0)), sum(log(abs(b) + 1.0)), sum(-a / (2.0 - b)),
+             sum(minimum(a, b)), sum(maximum(a, b)), sum(where(a > b, a, b)), sum(a >= 0.0),
+             sum(a < b), sum(a == a), sum(a != b), sum(map("square", a)), reduce("sum_and_max", a),
+             // Summaries fed in an arithmetic node's own loop (fusion.hpp): an operand
+             // given twice, and both operands and the result summarised.
+             sum(a - a), max(b - a), min(b)},
             collect(arithmetic));
     }
     const auto arithmetic_reference = [](std::int64_t k) {
@@ -421,7 +408,10 @@ SLUICE_MPI_TEST(graphs_compute_like_numpy) {
           {static_cast<double>(a.size())},
           {ref_sum(elementwise(a, b, [](double x, double y) { return x != y ? 1.0 : 0.0; }))},
           {ref_sum(each(a, [](double x) { return x * x; }))},
-          {ref_sum(a), std::max(0.0, ref_max(a))}};
+          {ref_sum(a), std::max(0.0, ref_max(a))},
+          {ref_sum(elementwise(a, a, [](double x, double y) { return x - y; }))},
+          {ref_max(elementwise(a, b, [](double x, double y) { return y - x; }))},
+          {ref_min(b)}};
     };
 
     // 2. Histograms, reductions over axes, selections and slices crossing blocks.
