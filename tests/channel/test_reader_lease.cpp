@@ -7,10 +7,13 @@
 // Simulation ranks publish "field" (lease 0.5 s in its options) and "by_env" (the
 // lease from SLUICE_READER_LEASE, which the test sets to 0.4 s), rows split over the
 // ranks, depth 2, until the stopped reader came back, then 20 more. Analytics rank 0
-// takes iteration 0 of both and then does nothing for 3 s (as if stopped), gets the
-// eviction, subscribes again and reads to the end; analytics rank 1 reads every
-// iteration of both.
+// takes iteration 0 of both and stops itself (SIGSTOP); simulation rank 0 continues it
+// (SIGCONT) once it was evicted from both streams; it then gets the eviction, subscribes
+// again and reads to the end. Analytics rank 1 reads every iteration of both.
 #include <mpi.h>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -27,6 +30,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
+constexpr int pid_tag = 79;
 constexpr std::int64_t rows = 4;
 constexpr std::int64_t cols = 8;
 
@@ -63,6 +67,14 @@ SLUICE_MPI_TEST(a_reader_that_stops_is_evicted_and_the_simulation_goes_on) {
     // 20 iterations more (decided together: every rank publishes the same ones).
     StreamCatalog catalog(rt);
     std::int64_t last = -1;
+    // Simulation rank 0 learns the stopped reader's pid, to continue it.
+    int stopped_pid = 0;
+    MPI_Request pid_request = MPI_REQUEST_NULL;
+    if (rt.comm().rank() == 0) {
+      MPI_Irecv(&stopped_pid, 1, MPI_INT, rt.ranks_of(Role::analytics).front(), pid_tag,
+                MPI_COMM_WORLD, &pid_request);
+    }
+    bool continued = false;
     for (std::int64_t k = 0; last < 0 || k <= last; ++k) {
       for (Channel* channel : channels) {
         double* slot = channel->slot<double>(k);
@@ -74,6 +86,15 @@ SLUICE_MPI_TEST(a_reader_that_stops_is_evicted_and_the_simulation_goes_on) {
         channel->commit(k);
       }
       bridge.end_iteration(k);
+      if (pid_request != MPI_REQUEST_NULL) {
+        int arrived = 0;
+        MPI_Test(&pid_request, &arrived, MPI_STATUS_IGNORE);
+      }
+      if (!continued && pid_request == MPI_REQUEST_NULL && rt.comm().rank() == 0 &&
+          catalog.progress("field").evicted == 1 && catalog.progress("by_env").evicted == 1) {
+        continued = kill(stopped_pid, SIGCONT) == 0;
+        EXPECT_TRUE(continued);
+      }
       if (last < 0) {
         const auto field = catalog.progress("field");
         int back = field.evicted == 1 && field.active_readers == 2 ? 1 : 0;
@@ -100,7 +121,10 @@ SLUICE_MPI_TEST(a_reader_that_stops_is_evicted_and_the_simulation_goes_on) {
       const auto step = sub->next(30s);
       EXPECT_TRUE(step.ok() && step.iteration() == 0);
     }
-    std::this_thread::sleep_for(3s);  // holding iteration 0 of both, reading nothing
+    // Stops, holding iteration 0 of both; simulation rank 0 continues it.
+    const int pid = static_cast<int>(getpid());
+    MPI_Send(&pid, 1, MPI_INT, rt.ranks_of(Role::simulation).front(), pid_tag, MPI_COMM_WORLD);
+    raise(SIGSTOP);
     for (std::size_t n = 0; n < 2; ++n) {
       const auto step = subscriptions[n]->next(30s);
       EXPECT_EQ(step_status_name(step.status()), "error");
