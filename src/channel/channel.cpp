@@ -37,11 +37,20 @@ std::byte* scratch_buffer(ChannelState& s) {
 // Whether a subscriber still holds `old`, the iteration a slot is about to lose;
 // also tracks the largest lag seen.
 bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_lag) {
-  constexpr int words = detail::max_subscribers * detail::subscriber_words;
-  std::uint64_t table[words];
-  Words(*s.window).load_many(s.world_rank, s.window_layout.subscriber_word(0, 0), words, table);
+  // Only the entries handed out so far: nothing more than one atomic load while nobody
+  // subscribes, and no more words than there are subscribers.
+  const Words words(*s.window);
+  const auto claimed = static_cast<int>(std::min<std::uint64_t>(
+      words.load(s.world_rank, s.window_layout.control_word(detail::subscribers_claimed)),
+      detail::max_subscribers));
+  if (claimed == 0) {
+    return false;
+  }
+  std::uint64_t table[detail::max_subscribers * detail::subscriber_words];
+  words.load_many(s.world_rank, s.window_layout.subscriber_word(0, 0),
+                  claimed * detail::subscriber_words, table);
   bool held = false;
-  for (int e = 0; e < detail::max_subscribers; ++e) {
+  for (int e = 0; e < claimed; ++e) {
     const std::uint64_t* entry = table + e * detail::subscriber_words;
     if (entry[detail::active] == 0 || entry[detail::evicted_ms] != 0) {
       continue;
