@@ -264,7 +264,10 @@ struct Executor::State {
         return;
       case detail::MessageKind::partition_ended:
         if (h.root) {
-          root_partition_ended(key, h, detail::decode_simple(message));
+          detail::PartitionCounters counters;
+          const auto partition = detail::decode_partition_ended(message, counters);
+          h.root->update_counters(partition, counters);
+          root_partition_ended(key, h, partition);
         }
         return;
       case detail::MessageKind::status_request:
@@ -316,12 +319,11 @@ struct Executor::State {
         h.partition->close();
         if (h.root) {
           // What the inputs skipped after the last iteration that ran is counted too.
-          // (A partition on another process reports its counters with its partials only.)
           h.root->update_counters(h.partition_index, h.partition->counters());
           root_partition_ended(key, h, h.partition_index);
         } else {
           send(h.install.placement.root,
-               detail::encode_simple(detail::MessageKind::partition_ended, key, h.partition_index));
+               detail::encode_partition_ended(key, h.partition_index, h.partition->counters()));
         }
         progressed = true;
         continue;

@@ -277,6 +277,22 @@ std::uint32_t decode_partial(std::string_view message, Partial& p) {
   return partition;
 }
 
+std::string encode_partition_ended(std::uint64_t key, std::uint32_t partition,
+                                   const PartitionCounters& counters) {
+  std::string out;
+  header(out, MessageKind::partition_ended, key);
+  put_bytes(out, partition);
+  put_bytes(out, counters);
+  return out;
+}
+
+std::uint32_t decode_partition_ended(std::string_view message, PartitionCounters& counters) {
+  ByteReader in = after_header(message);
+  std::uint32_t partition = 0;
+  need(in.get(partition) && in.get(counters), "partition and counters");
+  return partition;
+}
+
 std::string encode_simple(MessageKind kind, std::uint64_t key, std::uint32_t value) {
   std::string out;
   header(out, kind, key);

@@ -31,9 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)decode_partial(message, partial);
         break;
       }
-      case 3:
+      case 3: {
         (void)decode_simple(message);
+        PartitionCounters counters;
+        (void)decode_partition_ended(message, counters);
         break;
+      }
       case 4: {
         std::int64_t iteration = 0;
         std::vector<Value> values;
