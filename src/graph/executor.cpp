@@ -2,11 +2,7 @@
 // runs them, and exchanges their messages (wire.hpp).
 #include "sluice/graph/executor.hpp"
 
-#include <algorithm>
-#include <climits>
-#include <exception>
 #include <map>
-#include <thread>
 
 #include "partition.hpp"
 #include "placement.hpp"
@@ -15,7 +11,6 @@
 #include "sluice/channel/producer.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
-#include "sluice/mpi/check.hpp"
 #include "sluice/mpi/comm.hpp"
 #include "sluice/mpi/receive.hpp"
 #include "sluice/mpi/send_queue.hpp"
@@ -29,109 +24,6 @@ namespace {
 // holds the graph, or the simulation, back.
 constexpr std::size_t max_outputs_in_flight = 256;
 
-// The callback values sent to clients. Synchronous sends (MPI_Issend): one completes
-// only once the client has received it, so what is pending is what a client has not
-// taken. A small MPI_Isend completes at once (eager protocol) whether or not anyone
-// receives it, and counting those would bound nothing: a client that stops listening
-// would pile up every iteration's values in its own memory, the root never dropping any.
-class OutputSends {
- public:
-  explicit OutputSends(const mpi::Comm& comm) : m_comm(comm.get()) {}
-  OutputSends(const OutputSends&) = delete;
-  OutputSends& operator=(const OutputSends&) = delete;
-
-  // Waits a little for the clients to take what is in flight; then gives the sends up
-  // (a client that stopped listening may never take them). Never throws.
-  ~OutputSends() {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (m_requests.empty() || finalized != 0 || std::uncaught_exceptions() > 0) {
-      return;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    try {
-      while (test() > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-    } catch (const Error& e) {
-      log::warn("sending callback values: ", e.what());
-    }
-    if (m_requests.empty()) {
-      return;
-    }
-    log::warn(m_requests.size(),
-              " callback value message(s) were never received by their client; given up");
-    for (auto& request : m_requests) {
-      MPI_Request_free(&request);
-    }
-    // MPI may still read the buffers of requests it was told to free: keep them.
-    static std::vector<std::vector<std::byte>> abandoned;
-    for (auto& buffer : m_buffers) {
-      abandoned.push_back(std::move(buffer));
-    }
-  }
-
-  // Starts sending `message` (graph_tag) to world rank `to` for the graph `key`. Local.
-  void send(std::uint64_t key, int to, std::string_view message) {
-    if (message.size() > static_cast<std::size_t>(INT_MAX)) {
-      throw InvalidArgument("sending callback values",
-                            "a message of " + std::to_string(message.size()) + " bytes",
-                            "messages carry at most INT_MAX bytes");
-    }
-    const auto* first = reinterpret_cast<const std::byte*>(message.data());
-    std::vector<std::byte> bytes(first, first + message.size());
-    MPI_Request request = MPI_REQUEST_NULL;
-    check_mpi(MPI_Issend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to,
-                         detail::graph_tag, m_comm, &request),
-              "MPI_Issend", "sending callback values");
-    m_requests.push_back(request);
-    m_buffers.push_back(std::move(bytes));  // a moved vector keeps its heap buffer
-    m_keys.push_back(key);
-  }
-
-  // Forgets the sends that completed; returns how many are still in flight. Local.
-  std::size_t test() {
-    if (m_requests.empty()) {
-      return 0;
-    }
-    int completed = 0;
-    m_completed.resize(m_requests.size());
-    check_mpi(MPI_Testsome(static_cast<int>(m_requests.size()), m_requests.data(), &completed,
-                           m_completed.data(), MPI_STATUSES_IGNORE),
-              "MPI_Testsome", "sending callback values");
-    if (completed <= 0) {
-      return m_requests.size();
-    }
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < m_requests.size(); ++i) {
-      if (m_requests[i] != MPI_REQUEST_NULL) {
-        if (kept != i) {
-          m_requests[kept] = m_requests[i];
-          m_buffers[kept] = std::move(m_buffers[i]);
-          m_keys[kept] = m_keys[i];
-        }
-        ++kept;
-      }
-    }
-    m_requests.resize(kept);
-    m_buffers.resize(kept);
-    m_keys.resize(kept);
-    return kept;
-  }
-
-  // The graph's messages in flight (as of the last test()).
-  [[nodiscard]] std::size_t in_flight(std::uint64_t key) const {
-    return static_cast<std::size_t>(std::count(m_keys.begin(), m_keys.end(), key));
-  }
-
- private:
-  MPI_Comm m_comm;
-  std::vector<MPI_Request> m_requests;
-  std::vector<std::vector<std::byte>> m_buffers;  // parallel to m_requests
-  std::vector<std::uint64_t> m_keys;              // parallel to m_requests: whose values
-  std::vector<int> m_completed;
-};
-
 }  // namespace
 
 struct Executor::State {
@@ -141,7 +33,10 @@ struct Executor::State {
   std::unique_ptr<channel::Consumer> consumer;  // made at the first installation
   std::unique_ptr<channel::Producer> producer;
   mpi::SendQueue outbox;
-  OutputSends outputs;  // callback values (after outbox: destroyed, and waited for, first)
+  // Callback values, as synchronous sends: what is pending is what a client has not
+  // taken, which max_outputs_in_flight bounds. Given up 2 s after the end (a client
+  // that stopped listening may never take them). After outbox: destroyed first.
+  mpi::SendQueue outputs;
   std::vector<std::byte> message;
 
   struct Hosted {
@@ -162,7 +57,10 @@ struct Executor::State {
   std::map<std::uint64_t, Hosted> graphs;
 
   explicit State(const Runtime& rt)
-      : runtime(&rt), outbox(rt.world(), "sending graph messages"), outputs(rt.world()) {
+      : runtime(&rt),
+        outbox(rt.world(), "sending graph messages"),
+        outputs(rt.world(), "sending callback values",
+                {.synchronous = true, .patience = std::chrono::seconds(2)}) {
     me = rt.world_rank();
   }
 
@@ -199,13 +97,14 @@ struct Executor::State {
                                         std::span<const Value> values) {
           auto& h = graphs.at(key);
           outputs.test();
-          if (outputs.in_flight(key) >= max_outputs_in_flight) {
+          if (outputs.pending(key) >= max_outputs_in_flight) {
             ++h.dropped;
             return;
           }
-          outputs.send(
-              key, client,
-              detail::encode_output(key, static_cast<std::uint32_t>(output), iteration, values));
+          detail::send(
+              outputs, client,
+              detail::encode_output(key, static_cast<std::uint32_t>(output), iteration, values),
+              key);
           ++h.messages;
         };
         hosted.root = std::make_unique<detail::Root>(std::move(compiled), places, *producer,

@@ -71,9 +71,9 @@ void get_vector(ByteReader& in, std::vector<T>& v, std::string_view what) {
 
 }  // namespace
 
-void send(mpi::SendQueue& outbox, int to, std::string_view message) {
+void send(mpi::SendQueue& outbox, int to, std::string_view message, std::uint64_t label) {
   const auto* first = reinterpret_cast<const std::byte*>(message.data());
-  outbox.send(to, graph_tag, {first, first + message.size()});
+  outbox.send(to, graph_tag, {first, first + message.size()}, label);
 }
 
 bool read_header(std::string_view message, MessageKind& kind, std::uint64_t& key) {

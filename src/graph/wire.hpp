@@ -57,7 +57,7 @@ struct Install {
 bool read_header(std::string_view message, MessageKind& kind, std::uint64_t& key);
 
 // Starts sending an encoded message to world rank `to` (graph_tag).
-void send(mpi::SendQueue& outbox, int to, std::string_view message);
+void send(mpi::SendQueue& outbox, int to, std::string_view message, std::uint64_t label = 0);
 
 std::string encode_install(const Install& install, const Graph& graph);
 Install decode_install(std::string_view message);

@@ -21,7 +21,9 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,23 +31,38 @@
 
 namespace sluice::mpi {
 
+struct SendQueueOptions {
+  /// MPI_Issend rather than MPI_Isend: a send completes only once its receiver has
+  /// matched it, so pending() counts what receivers have not taken. (A small
+  /// MPI_Isend completes at once, eagerly, whether or not anyone receives it: a bound
+  /// on those would hold nothing back.)
+  bool synchronous = false;
+  /// How long the destructor waits for the sends in flight before giving them up
+  /// (receivers that stopped listening may never take them); negative: as long as
+  /// it takes.
+  std::chrono::milliseconds patience{-1};
+};
+
 class SendQueue {
  public:
   /// Sends go over `comm`, which is borrowed and must outlive the queue. `what` says
   /// what the sends are for; it starts the message of any MpiError.
-  SendQueue(const Comm& comm, std::string what);
+  SendQueue(const Comm& comm, std::string what, SendQueueOptions options = {});
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
 
-  /// Waits for the sends still in flight, unless MPI is finalised or an exception is
-  /// unwinding the stack (the peers may be gone then, and the job is being aborted).
-  /// Never throws: a failure is logged.
+  /// Waits for the sends still in flight (up to the options' patience; what is left
+  /// then is given up, its buffers kept until the process ends since MPI may still
+  /// read them), unless MPI is finalised or an exception is unwinding the stack (the
+  /// peers may be gone then, and the job is being aborted). Never throws: a failure
+  /// is logged.
   ~SendQueue();
 
   /// Starts sending `message` to rank `to` of the communicator (MPI_Isend of
-  /// MPI_BYTE); the queue keeps the buffer until the send completes. Local.
-  /// InvalidArgument for a message above INT_MAX bytes.
-  void send(int to, int tag, std::vector<std::byte> message);
+  /// MPI_BYTE); the queue keeps the buffer until the send completes. `label` groups
+  /// sends for pending(label). Local. InvalidArgument for a message above INT_MAX
+  /// bytes.
+  void send(int to, int tag, std::vector<std::byte> message, std::uint64_t label = 0);
 
   /// Frees the buffers of the sends that have completed (MPI_Testsome) and returns
   /// how many are still in flight. Cheap when nothing is pending. Local.
@@ -57,12 +74,16 @@ class SendQueue {
 
   /// Sends still in flight (as of the last test() or drain()).
   [[nodiscard]] std::size_t pending() const noexcept { return m_requests.size(); }
+  /// Those of them sent with `label`.
+  [[nodiscard]] std::size_t pending(std::uint64_t label) const noexcept;
 
  private:
   MPI_Comm m_comm;
   std::string m_what;
+  SendQueueOptions m_options;
   std::vector<MPI_Request> m_requests;
   std::vector<std::vector<std::byte>> m_buffers;  // parallel to m_requests
+  std::vector<std::uint64_t> m_labels;            // parallel to m_requests
   std::vector<int> m_completed;                   // scratch for MPI_Testsome
 };
 
