@@ -39,16 +39,9 @@ std::byte* scratch_buffer(ChannelState& s) {
 bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_lag) {
   // Only the entries handed out so far: nothing more than one atomic load while nobody
   // subscribes, and no more words than there are subscribers.
-  const Words words(*s.window);
-  const auto claimed = static_cast<int>(std::min<std::uint64_t>(
-      words.load(s.world_rank, s.window_layout.control_word(detail::subscribers_claimed)),
-      detail::max_subscribers));
-  if (claimed == 0) {
-    return false;
-  }
   std::uint64_t table[detail::max_subscribers * detail::subscriber_words];
-  words.load_many(s.world_rank, s.window_layout.subscriber_word(0, 0),
-                  claimed * detail::subscriber_words, table);
+  const int claimed =
+      detail::load_subscribers(Words(*s.window), s.world_rank, s.window_layout, table);
   bool held = false;
   for (int e = 0; e < claimed; ++e) {
     const std::uint64_t* entry = table + e * detail::subscriber_words;
@@ -56,14 +49,11 @@ bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_la
       continue;
     }
     const auto released_plus_one = static_cast<std::int64_t>(entry[detail::released_plus_one]);
-    const auto start = static_cast<std::int64_t>(entry[detail::start]);
     if (s.last_iteration >= released_plus_one) {
       max_lag = std::max<std::uint64_t>(
           max_lag, static_cast<std::uint64_t>(s.last_iteration + 1 - released_plus_one));
     }
-    if (old >= 0 && start <= old && released_plus_one <= old) {
-      held = true;
-    }
+    held = held || detail::entry_holds(entry, old);
   }
   return held;
 }

@@ -30,14 +30,9 @@ Table load_table(const Words& words, const StreamInfo& info, const ProducerBlock
   Table table;
   table.world_rank = block.world_rank;
   table.layout = window_layout_of(info, block);
-  const auto claimed = static_cast<int>(std::min<std::uint64_t>(
-      words.load(block.world_rank, table.layout.control_word(subscribers_claimed)),
-      max_subscribers));
+  table.words.resize(static_cast<std::size_t>(max_subscribers) * subscriber_words);
+  const int claimed = load_subscribers(words, block.world_rank, table.layout, table.words.data());
   table.words.resize(static_cast<std::size_t>(claimed) * subscriber_words);
-  if (claimed > 0) {
-    words.load_many(block.world_rank, table.layout.subscriber_word(0, 0),
-                    static_cast<int>(table.words.size()), table.words.data());
-  }
   return table;
 }
 
@@ -99,16 +94,12 @@ bool evict_reader(const ChannelState& s, std::uint64_t reader, std::uint64_t wai
 
 std::string waiting_text(const ChannelState& s, std::int64_t iteration, std::int64_t old,
                          std::chrono::nanoseconds waited) {
-  const Words words(*s.window);
-  constexpr int table_words = max_subscribers * subscriber_words;
-  std::uint64_t table[table_words];
-  words.load_many(s.world_rank, s.window_layout.subscriber_word(0, 0), table_words, table);
+  std::uint64_t table[max_subscribers * subscriber_words];
+  const int claimed = load_subscribers(Words(*s.window), s.world_rank, s.window_layout, table);
   std::string readers;
-  for (int e = 0; e < max_subscribers; ++e) {
+  for (int e = 0; e < claimed; ++e) {
     const std::uint64_t* entry = table + e * subscriber_words;
-    const auto released = static_cast<std::int64_t>(entry[released_plus_one]);  // + 1
-    if (entry[active] != 0 && entry[evicted_ms] == 0 &&
-        static_cast<std::int64_t>(entry[start]) <= old && released <= old) {
+    if (entry_holds(entry, old)) {
       readers += (readers.empty() ? "" : ", ") +
                  reader_name(s.producer->runtime(), static_cast<int>(entry[reader] >> 32) - 1);
     }
@@ -133,15 +124,12 @@ int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseco
   const Words words(*s.window);
   const auto waited_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
-  constexpr int table_words = max_subscribers * subscriber_words;
-  std::uint64_t table[table_words];
-  words.load_many(s.world_rank, s.window_layout.subscriber_word(0, 0), table_words, table);
+  std::uint64_t table[max_subscribers * subscriber_words];
+  const int claimed = load_subscribers(words, s.world_rank, s.window_layout, table);
   int evicted_here = 0;
-  for (int e = 0; e < max_subscribers; ++e) {
+  for (int e = 0; e < claimed; ++e) {
     const std::uint64_t* entry = table + e * subscriber_words;
-    const auto released = static_cast<std::int64_t>(entry[released_plus_one]);  // + 1
-    const auto first = static_cast<std::int64_t>(entry[start]);
-    if (entry[active] == 0 || entry[evicted_ms] != 0 || first > old || released > old) {
+    if (!entry_holds(entry, old)) {
       continue;
     }
     if (evict_reader(s, entry[reader], waited_ms)) {

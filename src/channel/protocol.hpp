@@ -19,6 +19,7 @@
 //              of all the producer's blocks, one after the other, each 64-byte aligned
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -159,6 +160,27 @@ inline MPI_Datatype mpi_type_of(Dtype dtype) {
       return MPI_UINT8_T;
   }
   return MPI_BYTE;
+}
+
+// A producer's subscriber table, as far as entries were handed out (entries claimed
+// later are not active yet): `table` holds max_subscribers x subscriber_words words;
+// returns how many entries were read. One atomic load while nobody subscribes.
+inline int load_subscribers(const Words& words, int rank, const WindowLayout& layout,
+                            std::uint64_t* table) {
+  const auto claimed = static_cast<int>(std::min<std::uint64_t>(
+      words.load(rank, layout.control_word(subscribers_claimed)), max_subscribers));
+  if (claimed > 0) {
+    words.load_many(rank, layout.subscriber_word(0, 0), claimed * subscriber_words, table);
+  }
+  return claimed;
+}
+
+// Whether a subscriber entry keeps the producer from overwriting iteration `old`:
+// active, not evicted, subscribed at or before it and not released past it.
+inline bool entry_holds(const std::uint64_t* entry, std::int64_t old) {
+  return old >= 0 && entry[active] != 0 && entry[evicted_ms] == 0 &&
+         static_cast<std::int64_t>(entry[start]) <= old &&
+         static_cast<std::int64_t>(entry[released_plus_one]) <= old;
 }
 
 }  // namespace sluice::channel::detail

@@ -100,10 +100,9 @@ StreamProgress StreamCatalog::progress(const StreamInfo& stream) const {
                                        detail::subscriber_words);
       words.load_many(rank, layout.subscriber_word(0, 0), static_cast<int>(table.size()),
                       table.data());
-      for (int entry = 0; entry < claimed; ++entry) {
-        const std::uint64_t* words =
-            &table[static_cast<std::size_t>(entry) * detail::subscriber_words];
-        one.active_readers += words[detail::active] != 0 && words[detail::evicted_ms] == 0;
+      for (int e = 0; e < claimed; ++e) {
+        const std::uint64_t* entry = &table[static_cast<std::size_t>(e) * detail::subscriber_words];
+        one.active_readers += entry[detail::active] != 0 && entry[detail::evicted_ms] == 0;
       }
     }
 
