@@ -27,8 +27,8 @@ constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  stopped by a Directory, or the simulation closed its streams\n"
     "  1  an error: the job has no simulation (without --no-simulation), or one once\n"
-    "     running (the job is aborted through MPI_Abort; the message says what went\n"
-    "     wrong)\n"
+    "     running (the message says what went wrong; this process ends alone: the\n"
+    "     simulation goes on under mpirun --enable-recovery, else mpirun ends the job)\n"
     "  2  usage: a bad command line";
 
 struct Options {
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-scheduler: %s\n", e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
   }
   return 0;
 }

@@ -57,8 +57,9 @@ struct Options {
 constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  the simulation finished (or stopped) and the server with it\n"
-    "  1  an error once running (the job is aborted through MPI_Abort; the message\n"
-    "     says what went wrong)\n"
+    "  1  an error once running (the message says what went wrong; this process ends\n"
+    "     alone: the simulation goes on under mpirun --enable-recovery, else mpirun\n"
+    "     ends the job)\n"
     "  2  usage: a bad command line, an empty --token-file, a --port-file that cannot\n"
     "     be written, a non-loopback --bind without a token";
 
@@ -252,10 +253,10 @@ int main(int argc, char** argv) {
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
   }
   return 0;
 }

@@ -171,6 +171,12 @@ void* Channel::acquire(std::int64_t iteration, std::size_t block) {
           serve_after = std::chrono::duration_cast<std::chrono::milliseconds>(waited) +
                         std::chrono::milliseconds(5);
         }
+        if (held && s.producer->runtime().any_gone()) {
+          // A reader whose process is gone is not waited for: no lease to wait out.
+          detail::evict_holders(s, old, waited, "its process is gone (killed or crashed)",
+                                detail::Holders::gone);
+          held = slot_is_held(s, old, s.max_lag);
+        }
         if (held && (give_way || (s.reader_lease.count() > 0 && waited >= s.reader_lease))) {
           detail::evict_holders(
               s, old, waited,
@@ -188,6 +194,12 @@ void* Channel::acquire(std::int64_t iteration, std::size_t block) {
       break;
     }
     case Policy::skip: {
+      if (held && s.producer->runtime().any_gone()) {
+        // A reader whose process is gone would make every iteration a drop.
+        detail::evict_holders(s, old, std::chrono::nanoseconds(0),
+                              "its process is gone (killed or crashed)", detail::Holders::gone);
+        held = slot_is_held(s, old, s.max_lag);
+      }
       // Every simulation rank must drop the same iterations: agree on it.
       int mine = held ? 1 : 0;
       int any = 0;

@@ -120,7 +120,7 @@ std::string waiting_text(const ChannelState& s, std::int64_t iteration, std::int
 }
 
 int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseconds waited,
-                  std::string_view why) {
+                  std::string_view why, Holders which) {
   const Words words(*s.window);
   const auto waited_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
@@ -129,12 +129,13 @@ int evict_holders(const ChannelState& s, std::int64_t old, std::chrono::nanoseco
   int evicted_here = 0;
   for (int e = 0; e < claimed; ++e) {
     const std::uint64_t* entry = table + e * subscriber_words;
-    if (!entry_holds(entry, old)) {
+    const int reader_rank = static_cast<int>(entry[reader] >> 32) - 1;
+    if (!entry_holds(entry, old) ||
+        (which == Holders::gone && !s.producer->runtime().is_gone(reader_rank))) {
       continue;
     }
     if (evict_reader(s, entry[reader], waited_ms)) {
       ++evicted_here;
-      const int reader_rank = static_cast<int>(entry[reader] >> 32) - 1;
       log::warn("stream '", s.info.name, "': evicted reader ",
                 reader_name(s.producer->runtime(), reader_rank), ", which held iteration ", old,
                 " for ", static_cast<double>(waited_ms) / 1000.0, " s (", why,

@@ -76,6 +76,24 @@ struct Client::State {
   };
   std::vector<Running> graphs;
 
+  // A graph on the ring whose scheduler died will never deliver again: said at once,
+  // rather than after the silence run() tolerates (or never, for poll()).
+  void check_hosts(Running& g) const {
+    if (!runtime->any_gone()) {
+      return;
+    }
+    for (int scheduler : g.schedulers) {
+      if (runtime->is_gone(scheduler)) {
+        g.has_ended = true;
+        throw StateError("running graph '" + g.description->name() + "' on the scheduler ring",
+                         "scheduler world rank " + std::to_string(scheduler) +
+                             ", which runs part of it, is gone (killed or crashed)",
+                         "the simulation goes on without it; submit the graph again to run it "
+                         "on the schedulers left, or in this process (RunsOn::client)");
+      }
+    }
+  }
+
   Running& graph(GraphId id) {
     if (id >= graphs.size()) {
       throw NotFound("finding graph " + std::to_string(id),
@@ -347,6 +365,7 @@ PollStatus Client::poll(std::chrono::milliseconds timeout) {
       }
       any_running = true;
       if (g.on_ring()) {
+        s.check_hosts(g);
         continue;
       }
       auto step = g.partition->next(std::chrono::milliseconds(0));

@@ -201,6 +201,35 @@ struct Executor::State {
     }
   }
 
+  // A graph whose client or another of its schedulers is gone cannot deliver any more:
+  // its parts here end (their subscriptions closed, so that nothing waits for them).
+  void end_graphs_of_gone_processes() {
+    for (auto it = graphs.begin(); it != graphs.end();) {
+      Hosted& h = it->second;
+      int gone = runtime->is_gone(h.install.client) ? h.install.client : -1;
+      for (const auto& place : h.install.placement.partitions) {
+        gone = gone < 0 && runtime->is_gone(place.world_rank) ? place.world_rank : gone;
+      }
+      if (gone < 0 && runtime->is_gone(h.install.placement.root)) {
+        gone = h.install.placement.root;
+      }
+      if (gone < 0) {
+        ++it;
+        continue;
+      }
+      log::warn("graph '", h.install.name, "' ends here: world rank ", gone, " (",
+                role_name(runtime->role_of(gone)),
+                "), which takes part in it, is gone (killed or crashed)");
+      if (h.partition) {
+        h.partition->close();
+      }
+      if (h.root) {
+        h.root->close();
+      }
+      it = graphs.erase(it);
+    }
+  }
+
   // Runs the partitions hosted here for the iterations their inputs have.
   bool run_partitions() {
     bool progressed = false;
@@ -293,6 +322,9 @@ bool Executor::poll() {
     log::error("running graphs: ", e.what());
   }
   s.outbox.test();
+  if (s.runtime->any_gone()) {
+    s.end_graphs_of_gone_processes();
+  }
   // Graphs whose inputs ended and whose root reported: forget them.
   std::erase_if(s.graphs, [](const auto& entry) { return entry.second.is_done(); });
   return progressed;

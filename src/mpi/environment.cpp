@@ -2,9 +2,12 @@
 
 #include <mpi.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
 
 namespace sluice::mpi {
@@ -82,8 +85,33 @@ void Environment::start(int* argc, char*** argv, ThreadLevel required) {
   }
 }
 
+namespace {
+// Set once, by the runtime's close, from the process's main thread.
+std::string& forgone_because() {
+  static std::string why;
+  return why;
+}
+}  // namespace
+
+void Environment::forgo_finalize(std::string_view why) {
+  if (forgone_because().empty()) {
+    forgone_because() = why.empty() ? std::string("the job lost a process") : std::string(why);
+  }
+}
+
+bool Environment::finalize_is_forgone() noexcept { return !forgone_because().empty(); }
+
+void Environment::end_alone(int status) noexcept {
+  std::fflush(nullptr);
+  std::_Exit(status);
+}
+
 Environment::~Environment() {
   if (m_initialised_here && !is_finalized()) {
+    if (finalize_is_forgone()) {
+      log::info("MPI is not finalised: ", forgone_because());
+      return;
+    }
     MPI_Finalize();
   }
 }

@@ -134,6 +134,8 @@ Window::~Window() {
   MPI_Win_free(&m_window);
 }
 
+void Window::abandon() noexcept { m_window = MPI_WIN_NULL; }
+
 void Window::require_valid(const char* operation) const {
   if (m_window == MPI_WIN_NULL) {
     throw StateError(std::string(operation) + " on an RMA window",

@@ -79,6 +79,13 @@ void Pool::free() {
   m_window.free();
 }
 
+void Pool::abandon() noexcept {
+  // Ending the epoch is local (MPI_Win_unlock_all completes this process's own
+  // operations); the free is not.
+  m_epoch.reset();
+  m_window.abandon();
+}
+
 std::size_t parse_size_bytes(std::string_view text) {
   const auto refuse = [&](std::string_view why) {
     return InvalidArgument("reading the size '" + std::string(text) + "'", std::string(why),

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../shm/node_directory.hpp"
+#include "liveness.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
@@ -196,6 +197,7 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
   node.free();
   m_pool = std::make_unique<Pool>(m_world, m_single_node, pool_bytes);
   m_catalog = std::make_unique<Catalog>(*m_pool, m_world_rank, world_size());
+  m_liveness = std::make_unique<detail::Liveness>(*this, std::chrono::milliseconds(100));
   log::set_identity(role_name(m_role), m_role_comm.rank());
   log::debug("runtime started: world rank ", m_world_rank, " of ", all.size());
 }
@@ -223,7 +225,41 @@ bool Runtime::shares_node_with(int world_rank) const {
          m_node_of[static_cast<std::size_t>(m_world_rank)];
 }
 
-Runtime::~Runtime() = default;
+bool Runtime::is_gone(int world_rank) const noexcept {
+  return m_liveness && world_rank >= 0 && world_rank < world_size() &&
+         m_liveness->is_gone(world_rank);
+}
+
+std::vector<int> Runtime::gone() const {
+  return m_liveness ? m_liveness->gone() : std::vector<int>{};
+}
+
+bool Runtime::any_gone() const noexcept { return m_liveness && m_liveness->lost_any(); }
+
+// Closing in a job that lost a process: nothing collective can include it.
+void Runtime::leave_to_process_end() {
+  if (!m_liveness) {
+    return;
+  }
+  m_liveness->close();
+  if (!m_liveness->lost_any()) {
+    return;
+  }
+  std::string lost;
+  for (int rank : m_liveness->gone()) {
+    lost += (lost.empty() ? "" : ", ") + std::string(role_name(role_of(rank))) + " (world rank " +
+            std::to_string(rank) + ")";
+  }
+  const std::string why = "the job lost " + lost +
+                          ", which freeing the job's windows and MPI_Finalize would wait for "
+                          "forever; both are left to the end of this process";
+  if (m_pool) {
+    m_pool->abandon();
+  }
+  mpi::Environment::forgo_finalize(why);
+}
+
+Runtime::~Runtime() { leave_to_process_end(); }
 
 void Runtime::finish_setup() const {
   if (m_setup_finished) {
@@ -259,6 +295,7 @@ bool Runtime::start_when_ready() const {
 }
 
 void Runtime::free() {
+  leave_to_process_end();
   if (m_pool) {
     m_pool->free();
   }

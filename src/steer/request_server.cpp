@@ -138,6 +138,11 @@ void RequestServer::close(std::int64_t iteration, bool paused) {
   sluice::detail::Backoff backoff(std::chrono::milliseconds(1));
   std::vector<std::byte> message;
   while (!waiting.empty()) {
+    // A service process that is gone says nothing any more.
+    std::erase_if(waiting, [this](int service) { return m_runtime->is_gone(service); });
+    if (waiting.empty()) {
+      break;
+    }
     const int from = receive(message);
     if (from < 0) {
       if (std::chrono::steady_clock::now() > give_up) {

@@ -126,6 +126,10 @@ class Window {
   /// Frees the window and its memory. Collective over the window's communicator.
   /// Throws StateError if the window is null.
   void free();
+  /// Forgets the window without freeing it: its memory stays mapped until the process
+  /// ends. For a job that lost a process (Open MPI's recovery): freeing is collective
+  /// and would wait for it forever. Local; the window is null afterwards.
+  void abandon() noexcept;
 
  private:
   static Window create(const Comm& comm, std::size_t size_bytes, int disp_unit, MPI_Info info,

@@ -56,6 +56,9 @@ class Pool {
   /// Frees the window. Collective over the job: it returns once every process is done
   /// reading the others' pools.
   void free();
+  /// Leaves the window to the end of the process (mpi::Window::abandon): for a job that
+  /// lost a process, which a free would wait for. Local.
+  void abandon() noexcept;
 
  private:
   mpi::Window m_window;

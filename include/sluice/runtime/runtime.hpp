@@ -36,6 +36,10 @@
 
 namespace sluice {
 
+namespace detail {
+class Liveness;
+}
+
 struct RuntimeOptions {
   /// Roles that at least one process must declare. Every process may list its own;
   /// the job needs the union of them.
@@ -122,13 +126,28 @@ class Runtime {
   [[nodiscard]] bool is_setup_finished() const noexcept { return m_setup_finished; }
   [[nodiscard]] bool is_started() const noexcept { return m_started; }
 
+  /// Whether process `world_rank` of the job ended without closing (killed or
+  /// crashed), as far as this process has seen. Noticed within 0.1 s for a job on one
+  /// node run with Open MPI's recovery (`mpirun --enable-recovery`), which keeps the
+  /// other processes running; never true otherwise (without recovery, mpirun ends the
+  /// whole job). Producers stop waiting for a gone reader at once; the death of a
+  /// simulation rank ends every process of the job (exit status 1), as the simulation
+  /// cannot go on without it. Thread-safe, one atomic load.
+  [[nodiscard]] bool is_gone(int world_rank) const noexcept;
+  /// The processes gone so far, ascending; whether there is any (one atomic load).
+  [[nodiscard]] std::vector<int> gone() const;
+  [[nodiscard]] bool any_gone() const noexcept;
+
   /// Frees the pool and the communicators. Collective over MPI_COMM_WORLD: it returns
   /// once every process is done with the others' streams. Optional: without it the
-  /// destructor frees them.
+  /// destructor frees them. In a job that lost a process nothing collective can
+  /// include it: the pool is left to the end of the process, and so is MPI
+  /// (mpi::Environment::forgo_finalize), with one message saying why.
   void free();
 
  private:
   Runtime(int declared, std::string_view declared_text, const RuntimeOptions& options);
+  void leave_to_process_end();
 
   Role m_role = Role::simulation;
   int m_world_rank = 0;
@@ -142,6 +161,8 @@ class Runtime {
   // Declared after the communicators: destroyed (freed) before them.
   std::unique_ptr<Pool> m_pool;
   std::unique_ptr<Catalog> m_catalog;
+  // Declared after the pool: stops watching (reading the others' pools) before it goes.
+  std::unique_ptr<detail::Liveness> m_liveness;
   mutable bool m_setup_finished = false;
   mutable bool m_started = false;
   mutable MPI_Request m_start_request = MPI_REQUEST_NULL;  // the second step, in flight

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""The simulation survives the death of any process that is not a simulation rank.
+
+Runs the main job (heat2d on 2 ranks, a scheduler, the steering server, heat2d-analytics
+writing its CSV, and a sluice-tap watching from outside the job) under
+`sluice-mpirun --enable-recovery`, kills one process with SIGKILL once the CSV has
+rows, and asserts the documented outcome of each row of the fault table:
+
+  killed                 outcome
+  analytics              the simulation runs every iteration and the job ends; one
+                         message names the dead process; the CSV ends on a whole row
+  scheduler              the same; the analytics ends with an error naming the scheduler
+                         that ran its graph
+  steering server        the same; the analytics gets every iteration
+  sluice-tap (outside)   nothing changes for the job (a tap never holds a producer)
+  a simulation rank      every process ends at once, one message names it (the
+                         simulation cannot go on without it)
+
+In every row: no hang (each job has a deadline), no process of the job left.
+
+usage: check_process_death.py MPIRUN HEAT2D SCHEDULER STEERING_SERVER ANALYTICS TAP
+                              [ROW...]
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ITERATIONS = 3000
+BINS = 16
+ROWS = ["analytics", "scheduler", "steering server", "tap", "simulation rank"]
+
+
+def fail(row, why, log=""):
+    sys.stderr.write(f"FAIL [{row}]: {why}\n")
+    if log:
+        sys.stderr.write("---- job output ----\n" + log + "\n")
+    sys.exit(1)
+
+
+def rows_of(path):
+    try:
+        with open(path) as file:
+            return file.read()
+    except FileNotFoundError:
+        return ""
+
+
+def pids_of(program):
+    """Processes whose command line starts with `program` (not mpirun, whose arguments
+    name every program)."""
+    found = subprocess.run(["pgrep", "-f", "^" + program + "( |$)"], capture_output=True,
+                           text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def run_row(row, mpirun, heat2d, scheduler, server, analytics, tap):
+    with tempfile.TemporaryDirectory(prefix="sluice-death-") as scratch:
+        out = os.path.join(scratch, "out.csv")
+        port = os.path.join(scratch, "port")
+        env = dict(os.environ, SLUICE_READER_LEASE="inf")  # only a death may end a wait
+        job = subprocess.Popen(
+            [mpirun, "--enable-recovery",
+             "-np", "2", heat2d, "--nx", "256", "--ny", "256", "--iters", str(ITERATIONS), ":",
+             "-np", "1", scheduler, ":",
+             "-np", "1", server, "--port-file", port, ":",
+             "-np", "1", analytics, "--out", out],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            start_new_session=True)
+        watcher = None
+        try:
+            deadline = time.monotonic() + 120
+            while rows_of(out).count("\n") < 30:
+                if job.poll() is not None or time.monotonic() > deadline:
+                    fail(row, "the job ended or stalled before the CSV had 30 rows",
+                         job.communicate()[0] if job.poll() is not None else "")
+                time.sleep(0.02)
+            if row == "tap":
+                watcher = subprocess.Popen([tap, "watch", "temperature"],
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                time.sleep(0.3)  # reading
+                victims = [watcher.pid]
+            else:
+                program = {"analytics": analytics, "scheduler": scheduler,
+                           "steering server": server, "simulation rank": heat2d}[row]
+                victims = pids_of(program)
+                if not victims:
+                    fail(row, f"no process of {program} found to kill")
+                victims = victims[-1:]  # one simulation rank, not both
+            rows_when_killed = rows_of(out).count("\n")
+            for pid in victims:
+                os.kill(pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+            try:
+                log, _ = job.communicate(timeout=90)
+            except subprocess.TimeoutExpired:
+                fail(row, "the job did not end within 90 s of the kill (a hang)")
+            took = time.monotonic() - killed_at
+        finally:
+            if job.poll() is None:
+                os.killpg(job.pid, signal.SIGKILL)
+                job.wait()
+            if watcher is not None and watcher.poll() is None:
+                watcher.kill()
+                watcher.wait()
+        left = [pid for program in (heat2d, scheduler, server, analytics)
+                for pid in pids_of(program)]
+        if left:
+            fail(row, f"processes of the job left after it ended: {left}", log)
+        csv = rows_of(out)
+        if csv and not csv.endswith("\n"):
+            fail(row, "the CSV ends in the middle of a row", log)
+        lines = csv.splitlines()
+        for line in lines[1:]:
+            if len(line.split(",")) != 5 + BINS:
+                fail(row, f"a CSV row is not whole: {line!r}", log)
+        completed = f"{ITERATIONS} iterations in" in log
+        gone_lines = [line for line in log.splitlines() if "is gone (killed or crashed)" in line
+                      and "] " in line and "rank" in line and "pid" in line]
+
+        if row == "simulation rank":
+            if completed:
+                fail(row, "the simulation completed although one of its ranks was killed", log)
+            if len(gone_lines) != 1 or "simulation rank 1" not in gone_lines[0] \
+                    or "cannot go on" not in gone_lines[0]:
+                fail(row, "expected one message naming simulation rank 1", log)
+            if took > 30:
+                fail(row, f"the job took {took:.1f} s to end after the kill", log)
+            return f"job ended {took:.1f} s after the kill, CSV {len(lines) - 1} whole rows"
+
+        if not completed:
+            fail(row, "the simulation did not run all its iterations", log)
+        if row == "tap":
+            if gone_lines:
+                fail(row, "a tap is outside the job: nothing of the job is gone", log)
+            if len(lines) != ITERATIONS + 2:
+                fail(row, f"the analytics wrote {len(lines) - 1} rows, not {ITERATIONS + 1}", log)
+            return f"all {ITERATIONS + 1} rows, tap killed after {rows_when_killed} rows"
+        role = {"analytics": "analytics rank 0", "scheduler": "scheduler rank 0",
+                "steering server": "service rank 0"}[row]
+        if len(gone_lines) != 1 or role not in gone_lines[0]:
+            fail(row, f"expected one message naming {role}, got {gone_lines}", log)
+        if row == "steering server" and len(lines) != ITERATIONS + 2:
+            fail(row, f"the analytics wrote {len(lines) - 1} rows, not {ITERATIONS + 1}", log)
+        if row == "scheduler":
+            if "heat2d-analytics: running graph 'heat2d' on the scheduler ring: scheduler " \
+                    "world rank" not in log:
+                fail(row, "the analytics did not say that its graph's scheduler is gone", log)
+        if row == "analytics" and len(lines) - 1 > ITERATIONS:
+            fail(row, "the analytics wrote every row although it was killed", log)
+        return (f"simulation completed, job ended {took:.1f} s after the kill, "
+                f"CSV {len(lines) - 1} whole rows")
+
+
+def main():
+    if len(sys.argv) < 7:
+        sys.exit(__doc__)
+    programs = sys.argv[1:7]
+    rows = sys.argv[7:] or ROWS
+    for row in rows:
+        if row not in ROWS:
+            sys.exit(f"no row '{row}' (one of: {', '.join(ROWS)})")
+        print(f"[{row}] killed: {run_row(row, *programs)}", flush=True)
+    print(f"{len(rows)} rows passed")
+
+
+if __name__ == "__main__":
+    main()
