@@ -139,7 +139,10 @@ int sluice_end_iteration(sluice_bridge* bridge, int64_t iteration);
 /** Closes every stream (readers get end of stream). Local. Idempotent. */
 int sluice_close(sluice_bridge* bridge);
 /** Closes if needed, frees the runtime (collective over MPI_COMM_WORLD), frees every
- *  handle of the bridge and sets `*bridge` to NULL. */
+ *  handle of the bridge and sets `*bridge` to NULL. In a job that lost a process that
+ *  is not a simulation rank (run with mpirun --enable-recovery, see the README), it
+ *  ends the process after closing, exit status 0: the MPI_Finalize that follows it
+ *  would wait forever for the lost process. Call it last. */
 int sluice_finalize(sluice_bridge** bridge);
 
 /* ---- streams ---------------------------------------------------------------- */

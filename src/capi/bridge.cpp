@@ -5,6 +5,8 @@
 #include <string>
 
 #include "handles.hpp"
+#include "sluice/core/log.hpp"
+#include "sluice/mpi/environment.hpp"
 #include "sluice/core/version.hpp"
 #include "sluice/mpi/check.hpp"
 
@@ -133,7 +135,7 @@ int sluice_close(sluice_bridge* bridge) {
 
 int sluice_finalize(sluice_bridge** bridge) {
   constexpr const char* call = "sluice_finalize";
-  return guarded(call, [&] {
+  const int status = guarded(call, [&] {
     if (bridge == nullptr) {
       throw sluice::InvalidArgument(call, "the pointer to the bridge is NULL");
     }
@@ -150,6 +152,15 @@ int sluice_finalize(sluice_bridge** bridge) {
     }
     owned->runtime->free();
   });
+  if (status == SLUICE_OK && sluice::mpi::Environment::finalize_is_forgone()) {
+    // The simulation's next call is MPI_Finalize, which would wait forever for the
+    // process the job lost: the simulation ends here, its run complete.
+    sluice::log::warn(
+        "sluice_finalize ends this process (exit status 0): the job lost a process, which "
+        "MPI_Finalize would wait for forever");
+    sluice::mpi::Environment::end_alone(0);
+  }
+  return status;
 }
 
 int sluice_stop_requested(const sluice_bridge* bridge, bool* stop) {
