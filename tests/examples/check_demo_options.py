@@ -19,6 +19,7 @@ BAD = {
     ("--every", "0"): "--every wants a whole number of at least 1",
     ("--dt", "fast"): "--dt wants a positive number, not 'fast'",
     ("--out", ""): "--out wants a file name",
+    ("--with", " "): "--with wants a command",
     ("--bogus",): "unknown option '--bogus'",
     ("--live", "--iters", "5"): "--live runs until stopped: leave out --iters",
     ("--python", "--analytics", "2"): "--python runs one analytics process",
