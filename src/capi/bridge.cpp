@@ -6,9 +6,9 @@
 
 #include "handles.hpp"
 #include "sluice/core/log.hpp"
-#include "sluice/mpi/environment.hpp"
 #include "sluice/core/version.hpp"
 #include "sluice/mpi/check.hpp"
+#include "sluice/mpi/environment.hpp"
 
 namespace sluice::capi {
 namespace {

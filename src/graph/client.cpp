@@ -217,6 +217,7 @@ struct Client::State {
     install.mode = running.options.mode;
     install.client = runtime->world_rank();
     install.timing_window = running.options.timing_window;
+    install.callbacks = running.options.callbacks;
     install.placement =
         detail::place(compiled, consumer->streams(), runtime->ranks_of(Role::scheduler), *runtime);
     running.key = install.key;
@@ -309,6 +310,11 @@ GraphId Client::submit(const Graph& graph, GraphOptions options) {
                             "a running graph of this client has that name",
                             "name graphs apart, or cancel the other first");
     }
+  }
+  if (options.callbacks == channel::Policy::latest) {
+    throw InvalidArgument("submitting graph '" + graph.name() + "'",
+                          "callbacks cannot take Policy::latest",
+                          "use Policy::block (nothing lost) or Policy::skip (never waits)");
   }
   // Streams exposed since the consumer last looked (derived streams of other graphs).
   const auto& streams = s.consumer->discover();

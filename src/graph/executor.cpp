@@ -20,8 +20,9 @@ namespace sluice::graph {
 namespace {
 
 // Callback values a root keeps in flight to a client that does not receive them; beyond
-// that they are dropped (and counted), so that a client that stops listening never
-// holds the graph, or the simulation, back.
+// that, as the graph's callback policy says: the partitions here pause (block: the
+// client holds the graph, and so the simulation, up to the reader lease), or further
+// values are dropped and counted (skip: the graph never waits for its client).
 constexpr std::size_t max_outputs_in_flight = 256;
 
 }  // namespace
@@ -97,7 +98,8 @@ struct Executor::State {
                                         std::span<const Value> values) {
           auto& h = graphs.at(key);
           outputs.test();
-          if (outputs.pending(key) >= max_outputs_in_flight) {
+          if (outputs.pending(key) >= max_outputs_in_flight &&
+              h.install.callbacks == channel::Policy::skip) {
             ++h.dropped;
             return;
           }
@@ -230,11 +232,23 @@ struct Executor::State {
     }
   }
 
+  // Policy::block: a client that has not taken max_outputs_in_flight values holds the
+  // partition that runs with the graph's root (not reading, it keeps the simulation's
+  // slots). Partitions on other schedulers go on until the simulation, held by this
+  // one, stops publishing; the root keeps their partials meanwhile.
+  bool is_held_by_its_client(std::uint64_t key, const Hosted& h) {
+    if (!h.root || h.install.callbacks != channel::Policy::block) {
+      return false;
+    }
+    outputs.test();
+    return outputs.pending(key) >= max_outputs_in_flight;
+  }
+
   // Runs the partitions hosted here for the iterations their inputs have.
   bool run_partitions() {
     bool progressed = false;
     for (auto& [key, h] : graphs) {
-      if (!h.partition || h.partition_ended) {
+      if (!h.partition || h.partition_ended || is_held_by_its_client(key, h)) {
         continue;
       }
       auto step = h.partition->next(std::chrono::milliseconds(0));

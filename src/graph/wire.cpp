@@ -93,6 +93,7 @@ std::string encode_install(const Install& install, const Graph& graph) {
   put_bytes(out, static_cast<std::uint8_t>(install.mode));
   put_bytes(out, static_cast<std::int32_t>(install.client));
   put_bytes(out, install.timing_window);
+  put_bytes(out, static_cast<std::uint8_t>(install.callbacks));
   put_text(out, graph.name());
   put_bytes(out, static_cast<std::uint32_t>(graph.nodes().size()));
   for (const auto& n : graph.nodes()) {
@@ -138,10 +139,15 @@ Install decode_install(std::string_view message) {
   std::uint8_t kind = 0;
   std::uint8_t mode = 0;
   std::int32_t client = 0;
+  std::uint8_t callbacks = 0;
   need(in.get(kind) && in.get(install.key) && in.get(mode) && in.get(client) &&
-           in.get(install.timing_window) && in.get_text(install.name),
+           in.get(install.timing_window) && in.get(callbacks) && in.get_text(install.name),
        "install header");
   need(mode <= static_cast<std::uint8_t>(Mode::rebuilt), "mode");
+  need(callbacks == static_cast<std::uint8_t>(channel::Policy::block) ||
+           callbacks == static_cast<std::uint8_t>(channel::Policy::skip),
+       "callback policy");
+  install.callbacks = static_cast<channel::Policy>(callbacks);
   install.mode = static_cast<Mode>(mode);
   install.client = client;
   std::uint32_t nodes = 0;

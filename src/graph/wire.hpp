@@ -47,6 +47,7 @@ struct Install {
   Mode mode = Mode::compiled;
   int client = 0;
   std::uint64_t timing_window = 0;
+  channel::Policy callbacks = channel::Policy::block;  // GraphOptions::callbacks
   std::string name;
   std::vector<NodeSpec> nodes;
   std::vector<OutputSpec> outputs;

@@ -65,6 +65,14 @@ struct GraphOptions {
   RunsOn runs_on = RunsOn::automatic;
   /// Iterations over which the status's times are kept.
   std::size_t timing_window = 1024;
+  /// What a graph on the ring does when this client falls behind its callbacks (256
+  /// values in flight): `block` (nothing lost): the graph's partitions that run where its
+  /// root runs stop reading their inputs until the client takes values, so its
+  /// subscriptions hold the simulation as any `block` reader does, up to the reader
+  /// lease; `skip`: further values are dropped and counted (callbacks_dropped), so that
+  /// the graph never holds the simulation back. `latest` is refused. Graphs in this
+  /// process run their callbacks directly.
+  channel::Policy callbacks = channel::Policy::block;
 };
 
 /// Which graph: what submit() returns.
