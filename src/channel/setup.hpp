@@ -36,7 +36,7 @@ struct SetupRecord {
   std::int64_t local_shape[3] = {};
   std::int64_t local_offset[3] = {};
   char name[max_name_length + 1] = {};
-  char local_error[256] = {};  // this process's own complaint, if any
+  char local_error[512] = {};  // this process's own complaint, if any (whole, not cut)
 };
 
 // This process's records for a stream: one per block of `blocks` (one without a block

@@ -55,12 +55,22 @@ Pool::~Pool() { m_epoch.reset(); }
 std::size_t Pool::reserve(std::size_t bytes, std::string_view what) {
   const std::size_t rounded = (bytes + 63) / 64 * 64;
   if (rounded > capacity_bytes() - m_used) {
+    // The default pool is capped by /dev/shm's free space, which a larger setting
+    // would not create: say how much there is.
+    std::string shm_free;
+    struct statvfs shm {};
+    if (statvfs("/dev/shm", &shm) == 0) {
+      shm_free = "; /dev/shm, which backs the pools, has " +
+                 std::to_string(static_cast<std::size_t>(shm.f_bavail) * shm.f_frsize >> 20) +
+                 " MiB free (default pools take at most half of it: free space there)";
+    }
     throw StateError(
         "reserving " + std::to_string(bytes) + " bytes of window memory for " + std::string(what),
         "this process's pool has " + std::to_string(capacity_bytes() - m_used) + " of its " +
             std::to_string(capacity_bytes()) + " bytes left",
         "give the process a larger pool: SLUICE_POOL_BYTES=4G (or RuntimeOptions::pool_bytes); "
-        "untouched pool memory costs nothing");
+        "untouched pool memory costs nothing" +
+            shm_free);
   }
   const std::size_t offset = m_used;
   m_used += rounded;
