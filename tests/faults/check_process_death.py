@@ -13,6 +13,9 @@ rows, and asserts the documented outcome of each row of the fault table:
                          that ran its graph
   steering server        the same; the analytics gets every iteration
   sluice-tap (outside)   nothing changes for the job (a tap never holds a producer)
+  the job's /dev/shm     a tap reading goes on (its mapping stays), a new tap says the
+  segments, removed      job is not there (exit 3); nothing changes for the job
+  under a running tap
   a simulation rank      every process ends at once, one message names it (the
                          simulation cannot go on without it)
 
@@ -30,7 +33,8 @@ import time
 
 ITERATIONS = 3000
 BINS = 16
-ROWS = ["analytics", "scheduler", "steering server", "tap", "simulation rank"]
+ROWS = ["analytics", "scheduler", "steering server", "tap", "segments removed",
+        "simulation rank"]
 
 
 def fail(row, why, log=""):
@@ -77,12 +81,31 @@ def run_row(row, mpirun, heat2d, scheduler, server, analytics, tap):
                     fail(row, "the job ended or stalled before the CSV had 30 rows",
                          job.communicate()[0] if job.poll() is not None else "")
                 time.sleep(0.02)
-            if row == "tap":
+            if row in ("tap", "segments removed"):
                 watcher = subprocess.Popen([tap, "watch", "temperature"],
-                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                           text=True)
                 time.sleep(0.3)  # reading
-                victims = [watcher.pid]
-            else:
+                victims = [watcher.pid] if row == "tap" else []
+            if row == "segments removed":
+                listing = subprocess.run([tap, "list"], capture_output=True, text=True).stdout
+                jobs = [word for word in listing.split() if len(word) == 12 and
+                        os.path.exists(f"/dev/shm/sluice-{word}")]
+                if len(jobs) != 1:
+                    fail(row, f"expected one job in sluice-tap list, got: {listing}")
+                segments = [name for name in os.listdir("/dev/shm")
+                            if name.startswith(f"sluice-{jobs[0]}")]
+                for name in segments:
+                    os.unlink(os.path.join("/dev/shm", name))
+                time.sleep(0.3)
+                if watcher.poll() is not None:
+                    fail(row, "the running tap ended when the segments were removed",
+                         watcher.communicate()[0])
+                late = subprocess.run([tap, "stats", "temperature"], capture_output=True,
+                                      text=True)
+                if late.returncode != 3 or "no running sluice job" not in late.stderr:
+                    fail(row, f"a new tap: exit {late.returncode}, {late.stderr!r}")
+            elif row != "tap":
                 program = {"analytics": analytics, "scheduler": scheduler,
                            "steering server": server, "simulation rank": heat2d}[row]
                 victims = pids_of(program)
@@ -132,6 +155,12 @@ def run_row(row, mpirun, heat2d, scheduler, server, analytics, tap):
 
         if not completed:
             fail(row, "the simulation did not run all its iterations", log)
+        if row == "segments removed":
+            watched = watcher.communicate()[0] if watcher.poll() is not None else ""
+            if gone_lines or len(lines) != ITERATIONS + 2:
+                fail(row, f"the job changed: {len(lines) - 1} rows, {gone_lines}", log)
+            return (f"all {ITERATIONS + 1} rows; the running tap went on "
+                    f"({watched.count(chr(10))} lines), a new one got exit 3")
         if row == "tap":
             if gone_lines:
                 fail(row, "a tap is outside the job: nothing of the job is gone", log)
@@ -162,7 +191,7 @@ def main():
     for row in rows:
         if row not in ROWS:
             sys.exit(f"no row '{row}' (one of: {', '.join(ROWS)})")
-        print(f"[{row}] killed: {run_row(row, *programs)}", flush=True)
+        print(f"[{row}] {run_row(row, *programs)}", flush=True)
     print(f"{len(rows)} rows passed")
 
 
