@@ -22,7 +22,7 @@ void ExternalReaders::add(const Runtime& runtime, const mpi::Comm& group, Channe
   }
   if (maker == runtime.world_rank()) {
     if (!m_node.joined()) {
-      m_node = shm::detail::NodeSegments::join(job);
+      m_node = shm::detail::NodeSegments::join(job, runtime.job_instance());
     }
     m_node.add_stream(mirrored);
   }
@@ -37,7 +37,7 @@ void ExternalReaders::add(const Runtime& runtime, const mpi::Comm& group, Channe
     return;
   }
   if (!m_node.joined()) {
-    m_node = shm::detail::NodeSegments::join(job);
+    m_node = shm::detail::NodeSegments::join(job, runtime.job_instance());
   }
   const int segment = m_node.find_stream(info.name);
   if (segment < 0) {

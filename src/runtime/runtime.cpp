@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -56,20 +57,45 @@ std::string role_names() {
   return text;
 }
 
-// World rank 0 draws the job's name for external readers (or none, when it has
-// SLUICE_EXTERNAL_READERS=off) and tells the others. Collective over `world`.
-std::string agree_on_job_id(const mpi::Comm& world) {
-  char job[16] = {};
+// World rank 0 names the job for external readers (SLUICE_JOB_ID, or drawn; none when
+// it has SLUICE_EXTERNAL_READERS=off), draws the number that tells apart two jobs
+// given the same name, and tells the others. Collective over `world`.
+struct JobName {
+  std::string id;
+  std::uint32_t instance = 0;
+};
+
+bool is_valid_job_id(std::string_view id) {
+  return !id.empty() && id.size() <= 12 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+}
+
+JobName agree_on_job_id(const mpi::Comm& world) {
+  struct {
+    char id[16];
+    std::uint32_t instance;
+  } name{};
   if (world.rank() == 0) {
     const char* setting = std::getenv("SLUICE_EXTERNAL_READERS");
     if (setting == nullptr || std::strcmp(setting, "off") != 0) {
-      const std::string id = shm::detail::new_job_id();
-      id.copy(job, sizeof(job) - 1);
+      std::string id = shm::detail::new_job_id();
+      if (const char* chosen = std::getenv("SLUICE_JOB_ID"); chosen != nullptr) {
+        if (is_valid_job_id(chosen)) {
+          id = chosen;
+        } else {
+          log::warn("SLUICE_JOB_ID='", chosen,
+                    "' is not 1 to 12 letters, digits or '_': the job is named ", id);
+        }
+      }
+      id.copy(name.id, sizeof(name.id) - 1);
+      name.instance =
+          static_cast<std::uint32_t>(std::stoull(shm::detail::new_job_id(), nullptr, 16));
     }
   }
-  check_mpi(MPI_Bcast(job, sizeof(job), MPI_CHAR, 0, world.get()), "MPI_Bcast",
+  check_mpi(MPI_Bcast(&name, sizeof(name), MPI_BYTE, 0, world.get()), "MPI_Bcast",
             "agreeing on the job id of the shared-memory segments");
-  return job;
+  return {name.id, name.instance};
 }
 
 // MPI_Iallgather on MPI_COMM_WORLD, waited for with a deadline: if a process of the
@@ -191,7 +217,9 @@ Runtime::Runtime(int declared, std::string_view declared_text, const RuntimeOpti
   check_mpi(MPI_Allgather(&leader, 1, MPI_INT, m_node_of.data(), 1, MPI_INT, m_world.get()),
             "MPI_Allgather", "telling every process where the others run");
   m_single_node = node.size() == static_cast<int>(all.size());
-  m_job_id = agree_on_job_id(m_world);
+  JobName job = agree_on_job_id(m_world);
+  m_job_id = std::move(job.id);
+  m_job_instance = job.instance;
   const std::size_t pool_bytes =
       options.pool_bytes != 0 ? options.pool_bytes : default_pool_bytes(m_role, node.size());
   node.free();

@@ -131,16 +131,32 @@ NodeSegments& NodeSegments::operator=(NodeSegments&& other) noexcept {
   return *this;
 }
 
-NodeSegments NodeSegments::join(const std::string& job) {
+NodeSegments NodeSegments::join(const std::string& job, std::uint32_t instance) {
   NodeSegments node;
   try {
     std::optional<Mapping> directory = open_directory(job, false);
+    if (directory && directory_of(*directory).instance != instance &&
+        directory_of(*directory).magic == directory_magic) {
+      // Another job of the same id (SLUICE_JOB_ID): a crashed one's segments go; a
+      // running one keeps its id, and this job runs on without external readers.
+      if (job_is_running(job)) {
+        log::warn("another running job on this node has the id '", job, "' (its process ",
+                  directory_of(*directory).creator.pid,
+                  " created it): external readers will not see this job's streams; give "
+                  "each job its own SLUICE_JOB_ID");
+        return NodeSegments{};
+      }
+      directory.reset();
+      remove_stale_jobs();
+      directory = open_directory(job, false);
+    }
     if (!directory) {
       // The job's first process on this node: what crashed jobs left goes first.
       remove_stale_jobs();
       directory = create_directory(job);
       if (directory) {
         node.m_lock = JobLock(job);  // before the magic: a job that can be seen is never stale
+        directory_of(*directory).instance = instance;
         std::atomic_ref<std::uint64_t>(directory_of(*directory).magic)
             .store(directory_magic, std::memory_order_release);
         log::info("external readers attach with: sluice-tap --job ", job, " list");

@@ -48,7 +48,7 @@ class NodeSegments {
   // Opens the job's directory on this node, creating it if this process is the
   // first (and then removing what crashed jobs left behind). Not joined if it cannot
   // (logged: in-job reading is unaffected).
-  static NodeSegments join(const std::string& job);
+  static NodeSegments join(const std::string& job, std::uint32_t instance);
   [[nodiscard]] bool joined() const noexcept { return !m_job.empty(); }
 
   // Adds a stream: claims its entry, creates its segment (one block record per block

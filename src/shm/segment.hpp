@@ -43,8 +43,8 @@ struct DirectoryHeader {
   ProcessId creator;          // the first process of the job on this node to expose a stream
   std::int64_t started_unix;  // seconds
   std::atomic<std::int32_t> claimed;  // entries taken (may exceed max_streams: refused)
-  std::int32_t padding;
-  char names[max_streams][max_name];              // NUL-terminated; stream n is names[n]
+  std::uint32_t instance;             // which job of that id (SLUICE_JOB_ID may name two alike)
+  char names[max_streams][max_name];  // NUL-terminated; stream n is names[n]
   std::atomic<std::uint32_t> ready[max_streams];  // 1 once names[n] and its segment are whole
   std::atomic<std::uint64_t> finished;            // 1 once the job closed its streams
 };

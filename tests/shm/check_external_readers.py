@@ -17,6 +17,8 @@
    (tap_producer : sluice-scheduler : tap_graph), are listed and read like the
    simulation's: the row sums and the mean of an iteration, exact; and the job's
    segments go when the scheduler, the node's last producer, ends.
+6. Two jobs forced to the same id (SLUICE_JOB_ID): the first keeps it (a tap reads its
+   values), the second runs to its end without external readers and says why.
 
 usage: check_external_readers.py MPIRUN TAP_PRODUCER TAP_READER SLUICE_TAP TAP_GRAPH SCHEDULER
 """
@@ -40,17 +42,18 @@ def main():
             failures.append(what)
             print("FAIL:", what)
 
-    def start_job(tmp, name, offset, iterations, sleep_us=300, others=()):
+    def start_job(tmp, name, offset, iterations, sleep_us=300, others=(), job_id=None):
         job_file = os.path.join(tmp, name + ".job")
+        env = dict(os.environ, **({"SLUICE_JOB_ID": job_id} if job_id else {}))
         proc = subprocess.Popen(
             [mpirun, "-np", "2", producer, "--job-file", job_file, "--offset", str(offset),
              "--iterations", str(iterations), "--sleep-us", str(sleep_us), *others],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         deadline = time.time() + 30
         while not os.path.exists(job_file) and time.time() < deadline and proc.poll() is None:
             time.sleep(0.02)
         job = open(job_file).read().strip() if os.path.exists(job_file) else ""
-        expect(len(job) == 12, f"{name}: job id {job!r}")
+        expect(job == job_id if job_id else len(job) == 12, f"{name}: job id {job!r}")
         proc.job_file = job_file
         return proc, job
 
@@ -196,6 +199,27 @@ def main():
         expect(graph_job.returncode == 0 and "tap_graph: 1500 iterations, on the ring" in out,
                f"the graph's job: exit {graph_job.returncode} {out[-2000:]}")
         expect(segments(graph_id) == [], f"segments after the graph's job: {segments(graph_id)}")
+
+        # 6. Two jobs given the same id (SLUICE_JOB_ID): the first keeps it, the second
+        # runs without external readers and says so; a tap reads the first one's values.
+        first, twin = start_job(tmp, "first", 0.0, 4000, job_id="twin_job")
+        second, _ = start_job(tmp, "second", 0.5, 1500, job_id="twin_job")
+        code, out, err = run_tap("--job", "twin_job", "dump", "field", dump)
+        expect(code == 0, f"dump of the first twin: exit {code} {err!r}")
+        if code == 0:
+            a = np.load(dump)
+            k = int(out.split()[1])
+            i, j = np.meshgrid(np.arange(ROWS), np.arange(COLS), indexing="ij")
+            expect(np.array_equal(a, k * 1000.0 + i * COLS + j),
+                   f"the tap of 'twin_job' reads the first job's values: {a}")
+        out_second, _ = second.communicate(timeout=120)
+        expect(second.returncode == 0 and "another running job on this node has the id "
+               "'twin_job'" in out_second, f"the second twin: exit {second.returncode} "
+               f"{out_second[-2000:]}")
+        out_first, _ = first.communicate(timeout=120)
+        expect(first.returncode == 0 and "another running job" not in out_first,
+               f"the first twin: exit {first.returncode} {out_first[-2000:]}")
+        expect(segments("twin_job") == [], f"segments after the twins: {segments('twin_job')}")
 
     print(f"external readers: {len(failures)} failure(s)")
     sys.exit(1 if failures else 0)

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -99,9 +100,13 @@ class Runtime {
   /// Whether the whole job runs on one node.
   [[nodiscard]] bool single_node() const noexcept { return m_single_node; }
   /// The name under which processes outside the job (sluice-tap, sluice::shm::Tap)
-  /// find its streams on a node: drawn by world rank 0, the same on every process;
-  /// empty when world rank 0 has SLUICE_EXTERNAL_READERS=off.
+  /// find its streams on a node: world rank 0's SLUICE_JOB_ID (1 to 12 letters, digits
+  /// or '_'), else drawn by it; the same on every process; empty when world rank 0 has
+  /// SLUICE_EXTERNAL_READERS=off.
   [[nodiscard]] const std::string& job_id() const noexcept { return m_job_id; }
+  /// A number drawn with the id that tells apart two jobs given the same SLUICE_JOB_ID
+  /// (the second one on a node runs without external readers, and says so).
+  [[nodiscard]] std::uint32_t job_instance() const noexcept { return m_job_instance; }
 
   /// The window memory of every process of the job, from which streams are made.
   [[nodiscard]] Pool& pool() const noexcept { return *m_pool; }
@@ -158,6 +163,7 @@ class Runtime {
   std::vector<int> m_node_of;  // per world rank: the lowest world rank of its node
   bool m_single_node = true;
   std::string m_job_id;
+  std::uint32_t m_job_instance = 0;
   // Declared after the communicators: destroyed (freed) before them.
   std::unique_ptr<Pool> m_pool;
   std::unique_ptr<Catalog> m_catalog;
