@@ -8,10 +8,7 @@
 // It listens on loopback unless told otherwise; another address needs a token.
 // Frames and messages are bounded, and a malformed or hostile client only loses its
 // own connection. The server exits when the simulation finishes.
-#include <thrift/TConfiguration.h>
-#include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/server/TThreadedServer.h>
-#include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TServerSocket.h>
 
 #include <sys/prctl.h>
@@ -29,6 +26,7 @@
 #include <variant>
 
 #include "command_line.hpp"
+#include "link_backend.hpp"
 #include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 #include "sluice/core/log.hpp"
@@ -36,15 +34,12 @@
 #include "sluice/runtime/runtime.hpp"
 #include "sluice/steer/link.hpp"
 #include "steering_handler.hpp"
+#include "steering_wire.hpp"
 
 namespace {
 
 namespace th = apache::thrift;
 namespace gen = sluice::steering::thrift;
-
-// Requests carry names and small values: 1 MiB bounds every frame and message;
-// injections larger than that come in chunks (open_injection, add_injection_data).
-constexpr int max_frame_bytes = 1 << 20;
 
 struct Options {
   std::string bind = "127.0.0.1";
@@ -128,20 +123,6 @@ std::variant<Options, int> parse(int argc, char** argv) {
   return o;
 }
 
-// Framed transport with the frame and message bounds of `config`.
-class BoundedFramedTransportFactory : public th::transport::TTransportFactory {
- public:
-  explicit BoundedFramedTransportFactory(std::shared_ptr<th::TConfiguration> config)
-      : m_config(std::move(config)) {}
-  std::shared_ptr<th::transport::TTransport> getTransport(
-      std::shared_ptr<th::transport::TTransport> transport) override {
-    return std::make_shared<th::transport::TFramedTransport>(transport, m_config);
-  }
-
- private:
-  std::shared_ptr<th::TConfiguration> m_config;
-};
-
 // Reports the port once the server listens (port 0 picks a free one).
 class AnnouncePort : public th::server::TServerEventHandler {
  public:
@@ -210,17 +191,15 @@ int main(int argc, char** argv) {
     sluice::steering::StreamBoard streams;
     streams.publish(read_streams(catalog));
 
-    auto config = std::make_shared<th::TConfiguration>(max_frame_bytes, max_frame_bytes);
+    sluice::steering::LinkBackend simulation(runtime, link);
     auto socket = std::make_shared<th::transport::TServerSocket>(options->bind, options->port);
     auto handler = std::make_shared<sluice::steering::SteeringHandler>(
-        runtime, link, streams,
+        simulation, streams,
         sluice::steering::HandlerOptions{options->token,
                                          std::chrono::milliseconds(options->timeout_ms)});
-    auto protocol = std::make_shared<th::protocol::TBinaryProtocolFactory>(
-        max_frame_bytes, 4096, /*strict_read=*/true, /*strict_write=*/true);
     th::server::TThreadedServer server(std::make_shared<gen::SteeringProcessor>(handler), socket,
-                                       std::make_shared<BoundedFramedTransportFactory>(config),
-                                       protocol);
+                                       sluice::steering::bounded_transport_factory(),
+                                       sluice::steering::bounded_protocol_factory());
     server.setServerEventHandler(std::make_shared<AnnouncePort>(socket, *options));
     std::exception_ptr server_failed;
     std::thread serving([&] {

@@ -6,8 +6,6 @@
 #include <utility>
 
 #include "sluice/core/dtype.hpp"
-#include "sluice/graph/listing.hpp"
-#include "sluice/runtime/role.hpp"
 #include "sluice/steer/stream_request_check.hpp"
 
 namespace sluice::steering {
@@ -154,9 +152,9 @@ std::vector<gen::StreamStatus> StreamBoard::snapshot() const {
   return m_streams;
 }
 
-SteeringHandler::SteeringHandler(const Runtime& runtime, steer::Link& link,
-                                 const StreamBoard& streams, HandlerOptions options)
-    : m_runtime(&runtime), m_link(&link), m_streams(&streams), m_options(std::move(options)) {}
+SteeringHandler::SteeringHandler(SimulationBackend& simulation, const StreamBoard& streams,
+                                 HandlerOptions options)
+    : m_simulation(&simulation), m_streams(&streams), m_options(std::move(options)) {}
 
 void SteeringHandler::check_token(const std::string& token) const {
   if (!m_options.token.empty() && !same_token(token, m_options.token)) {
@@ -165,7 +163,7 @@ void SteeringHandler::check_token(const std::string& token) const {
 }
 
 steer::Response SteeringHandler::status_or_throw() {
-  auto response = m_link->status(m_options.timeout);
+  auto response = m_simulation->status(m_options.timeout);
   throw_unless_ok(response);
   return response;
 }
@@ -196,15 +194,10 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
       }
     }
   }
-  for (Role role : all_roles) {
-    const auto ranks = m_runtime->ranks_of(role);
-    if (!ranks.empty()) {
-      result.roles[std::string(role_name(role))] = std::vector<int32_t>(ranks.begin(), ranks.end());
-    }
-  }
+  result.roles = m_simulation->roles();
   // The graphs, from their roots on the ring (schedulers that do not answer within a
   // second are left out: the status never waits on a busy ring for long).
-  for (const auto& g : sluice::graph::graphs_on_ring(*m_runtime, std::chrono::seconds(1))) {
+  for (const auto& g : m_simulation->graphs(std::chrono::seconds(1))) {
     gen::GraphStatus graph;
     graph.name = g.name;
     graph.root = g.root;
@@ -273,28 +266,28 @@ int64_t SteeringHandler::set_parameter(const std::string& token, const std::stri
   } else {
     v = value.flag;
   }
-  const auto response = m_link->set(name, v, m_options.timeout);
+  const auto response = m_simulation->set(name, v, m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }
 
 int64_t SteeringHandler::pause(const std::string& token) {
   check_token(token);
-  const auto response = m_link->pause(m_options.timeout);
+  const auto response = m_simulation->pause(m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }
 
 int64_t SteeringHandler::resume(const std::string& token) {
   check_token(token);
-  const auto response = m_link->resume(m_options.timeout);
+  const auto response = m_simulation->resume(m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }
 
 int64_t SteeringHandler::stop(const std::string& token) {
   check_token(token);
-  const auto response = m_link->stop(m_options.timeout);
+  const auto response = m_simulation->stop(m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }
@@ -318,7 +311,7 @@ int64_t SteeringHandler::control_stream(const std::string& token, const std::str
   // Checked here too, with the simulation's own validator, so that a wrong request
   // fails without waiting for an iteration boundary; the simulation checks again.
   throw_unless_ok(steer::check_control(known_stream(m_streams->snapshot(), stream), change));
-  const auto response = m_link->control_stream(stream, change, m_options.timeout);
+  const auto response = m_simulation->control_stream(stream, change, m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }
@@ -368,8 +361,8 @@ int64_t SteeringHandler::commit_injection(const std::string& token, int64_t inje
     throw_unless_ok(steer::check_injection_values(
         staged.stream, sluice::parse_dtype(staged.dtype).value_or(sluice::Dtype::u8), staged.data));
   }
-  const auto response =
-      m_link->inject(staged.stream, staged.dtype, staged.region, staged.data, m_options.timeout);
+  const auto response = m_simulation->inject(staged.stream, staged.dtype, staged.region,
+                                             staged.data, m_options.timeout);
   throw_unless_ok(response);
   return response.iteration;
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The Thrift handler of the steering service: checks the token and the request,
-// forwards it to the simulation through a sluice::steer::Link, and turns each answer
-// into the IDL's value or typed exception.
+// forwards it to the simulation through a SimulationBackend (a sluice::steer::Link in
+// the server), and turns each answer into the IDL's value or typed exception.
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -9,8 +9,7 @@
 
 #include "Steering.h"
 #include "injection_staging.hpp"
-#include "sluice/runtime/runtime.hpp"
-#include "sluice/steer/link.hpp"
+#include "simulation_backend.hpp"
 
 namespace sluice::steering {
 
@@ -35,7 +34,8 @@ struct HandlerOptions {
 
 class SteeringHandler final : public gen::SteeringIf {
  public:
-  SteeringHandler(const Runtime& runtime, steer::Link& link, const StreamBoard& streams,
+  // `simulation` and `streams` must outlive the handler.
+  SteeringHandler(SimulationBackend& simulation, const StreamBoard& streams,
                   HandlerOptions options);
 
   void status(gen::Status& result, const std::string& token) override;
@@ -60,8 +60,7 @@ class SteeringHandler final : public gen::SteeringIf {
   void check_token(const std::string& token) const;
   steer::Response status_or_throw();
 
-  const Runtime* m_runtime;
-  steer::Link* m_link;
+  SimulationBackend* m_simulation;
   const StreamBoard* m_streams;
   HandlerOptions m_options;
   InjectionStaging m_injections;

@@ -15,6 +15,16 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
 
+// The end of a range as text, also for a box a client sent whose start + count does not
+// fit in an int64 (then written "start+count", which no valid box reaches).
+std::string range_end(std::int64_t start, std::int64_t count) {
+  std::int64_t end = 0;
+  if (__builtin_add_overflow(start, count, &end)) {
+    return std::to_string(start) + "+" + std::to_string(count);
+  }
+  return std::to_string(end);
+}
+
 void check_same_rank(const Box& a, const Box& b, std::string_view asked) {
   if (a.rank() != b.rank() || a.count.size() != a.rank() || b.count.size() != b.rank()) {
     throw InvalidArgument(std::string(asked) + " " + a.describe() + " and " + b.describe(),
@@ -98,7 +108,9 @@ std::string Box::check_within(const Extents& shape) const {
     if (count[d] <= 0) {
       return "dimension " + std::to_string(d) + " of the box " + describe() + " is empty";
     }
-    if (start[d] < 0 || start[d] + count[d] > shape[d]) {
+    // count > shape - start rather than start + count > shape: the box may come from a
+    // client (any two int64s), whose sum would overflow.
+    if (start[d] < 0 || count[d] > shape[d] - start[d]) {
       return "dimension " + std::to_string(d) + " of the box " + describe() + " lies outside [0, " +
              std::to_string(shape[d]) + ")";
     }
@@ -112,7 +124,7 @@ std::string Box::describe() const {
   }
   std::string text;
   for (std::size_t d = 0; d < start.size() && d < count.size(); ++d) {
-    text += (d ? "," : "") + std::to_string(start[d]) + ":" + std::to_string(start[d] + count[d]);
+    text += (d ? "," : "") + std::to_string(start[d]) + ":" + range_end(start[d], count[d]);
   }
   return text;
 }

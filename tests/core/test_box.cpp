@@ -2,6 +2,7 @@
 // Selection (clip, bounds) and part_in, as tables of cases.
 #include <criterion/criterion.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -91,6 +92,11 @@ Test(box, check_within_table) {
       {{{0, 0}, {0, 512}}, "dimension 0 of the box 0:0,0:512 is empty"},
       {{{60, 0}, {8, 512}}, "dimension 0 of the box 60:68,0:512 lies outside [0, 64)"},
       {{{0, -1}, {4, 4}}, "dimension 1"},
+      // A client's box may hold any int64s: start + count must not overflow, in the
+      // check nor in the message (found by fuzz_thrift_request).
+      {{{1, 0}, {INT64_MAX, 512}}, "dimension 0 of the box 1:1+9223372036854775807,0:512"},
+      {{{-1, INT64_MAX}, {4, INT64_MAX}},
+       "-1:3,9223372036854775807:9223372036854775807+9223372036854775807 lies outside"},
   };
   for (const auto& c : cases) {
     const std::string problem = c.box.check_within(shape);

@@ -3,12 +3,17 @@
 // variants. Run once by hand when a message format changes; the files are committed:
 //   ninja -C build tests/fuzz/make_fuzz_corpus && build/tests/fuzz/make_fuzz_corpus
 //   tests/fuzz/corpus
+#include <thrift/transport/TBufferTransports.h>
+
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../../src/channel/stream_info_codec.hpp"
@@ -16,7 +21,10 @@
 #include "../../src/ring/directory_protocol.hpp"
 #include "../../src/ring/stream_status_codec.hpp"
 #include "../../src/steer/protocol.hpp"
+#include "Steering.h"
+#include "fake_simulation.hpp"
 #include "npy.hpp"
+#include "steering_wire.hpp"
 
 namespace fs = std::filesystem;
 using namespace sluice;
@@ -253,6 +261,169 @@ void graph_wire() {
   seed("graph_wire", "header", 7, encode_simple(MessageKind::cancel, 0x1234), false);
 }
 
+// What a client sends the steering server on one connection, written by the generated
+// Thrift client with the server's transport and protocol (steering_wire.hpp): each
+// call's send_ half writes one framed request.
+class ClientBytes {
+ public:
+  ClientBytes()
+      : m_buffer(std::make_shared<apache::thrift::transport::TMemoryBuffer>()),
+        m_protocol(sluice::steering::bounded_protocol_factory()->getProtocol(
+            sluice::steering::bounded_transport_factory()->getTransport(m_buffer))),
+        m_client(m_protocol) {}
+  sluice::steering::thrift::SteeringClient& client() { return m_client; }
+  apache::thrift::protocol::TProtocol& protocol() { return *m_protocol; }
+  [[nodiscard]] std::string bytes() const { return m_buffer->getBufferAsString(); }
+
+ private:
+  std::shared_ptr<apache::thrift::transport::TMemoryBuffer> m_buffer;
+  std::shared_ptr<apache::thrift::protocol::TProtocol> m_protocol;
+  sluice::steering::thrift::SteeringClient m_client;
+};
+
+void thrift_seed(const std::string& name, const std::function<void(ClientBytes&)>& calls) {
+  ClientBytes connection;
+  calls(connection);
+  const auto dir = root / "thrift_request";
+  fs::create_directories(dir);
+  write_file(dir / (name + ".bin"), connection.bytes());
+}
+
+void thrift_request() {
+  namespace gen = sluice::steering::thrift;
+  const std::string token = sluice::fuzz::steering_token;
+  const auto region = [](std::vector<std::int64_t> start, std::vector<std::int64_t> count) {
+    gen::Region r;
+    r.start = std::move(start);
+    r.count = std::move(count);
+    return r;
+  };
+  const auto value = [](auto v) {
+    gen::Value out;
+    if constexpr (std::is_same_v<decltype(v), double>) {
+      out.__set_f64(v);
+    } else if constexpr (std::is_same_v<decltype(v), bool>) {
+      out.__set_flag(v);
+    } else {
+      out.__set_integer(v);
+    }
+    return out;
+  };
+  const auto doubles = [](std::vector<double> values) {
+    return std::string(reinterpret_cast<const char*>(values.data()),
+                       values.size() * sizeof(double));
+  };
+  const auto control = [](auto set) {
+    gen::StreamControl c;
+    set(c);
+    return c;
+  };
+
+  thrift_seed("status", [&](ClientBytes& c) { c.client().send_status(token); });
+  thrift_seed("status-wrong-token", [&](ClientBytes& c) { c.client().send_status("guess"); });
+  thrift_seed("list_parameters", [&](ClientBytes& c) { c.client().send_list_parameters(token); });
+  thrift_seed("get_parameter", [&](ClientBytes& c) { c.client().send_get_parameter(token, "dt"); });
+  thrift_seed("get_parameter-unknown",
+              [&](ClientBytes& c) { c.client().send_get_parameter(token, "nonesuch"); });
+  thrift_seed("set_parameter-f64",
+              [&](ClientBytes& c) { c.client().send_set_parameter(token, "dt", value(0.02)); });
+  thrift_seed("set_parameter-i64", [&](ClientBytes& c) {
+    c.client().send_set_parameter(token, "output_every", value(std::int64_t{20}));
+  });
+  thrift_seed("set_parameter-flag", [&](ClientBytes& c) {
+    c.client().send_set_parameter(token, "source_on", value(false));
+  });
+  thrift_seed("set_parameter-out-of-range",
+              [&](ClientBytes& c) { c.client().send_set_parameter(token, "dt", value(5.0)); });
+  thrift_seed("set_parameter-two-values", [&](ClientBytes& c) {
+    gen::Value both = value(0.5);
+    both.__isset.integer = true;  // a union holding two fields, as a hostile client sends it
+    c.client().send_set_parameter(token, "alpha", both);
+  });
+  thrift_seed("pause", [&](ClientBytes& c) { c.client().send_pause(token); });
+  thrift_seed("resume", [&](ClientBytes& c) { c.client().send_resume(token); });
+  thrift_seed("stop", [&](ClientBytes& c) { c.client().send_stop(token); });
+  thrift_seed("control_stream-enabled", [&](ClientBytes& c) {
+    c.client().send_control_stream(token, "temperature",
+                                   control([](gen::StreamControl& s) { s.__set_enabled(false); }));
+  });
+  thrift_seed("control_stream-every", [&](ClientBytes& c) {
+    c.client().send_control_stream(token, "mask",
+                                   control([](gen::StreamControl& s) { s.__set_every(5); }));
+  });
+  thrift_seed("control_stream-region", [&](ClientBytes& c) {
+    c.client().send_control_stream(token, "velocity", control([&](gen::StreamControl& s) {
+                                     s.__set_region(region({0, 0, 0, 0}, {8, 8, 8, 3}));
+                                   }));
+  });
+  thrift_seed("control_stream-outside", [&](ClientBytes& c) {
+    c.client().send_control_stream(token, "temperature", control([&](gen::StreamControl& s) {
+                                     s.__set_region(region({250, 0}, {16, 16}));
+                                   }));
+  });
+  thrift_seed("open_injection", [&](ClientBytes& c) {
+    c.client().send_open_injection(token, "temperature", region({0, 0}, {2, 2}), "f64", false);
+  });
+  // A whole injection: ids start at 1 on a fresh server.
+  thrift_seed("injection", [&](ClientBytes& c) {
+    c.client().send_open_injection(token, "temperature", region({4, 4}, {2, 2}), "f64", false);
+    c.client().send_add_injection_data(token, 1, doubles({1.0, 2.0}));
+    c.client().send_add_injection_data(token, 1, doubles({3.0, 4.0}));
+    c.client().send_commit_injection(token, 1);
+  });
+  thrift_seed("injection-nonfinite", [&](ClientBytes& c) {
+    c.client().send_open_injection(token, "temperature", region({0, 0}, {1, 3}), "f64", false);
+    c.client().send_add_injection_data(token, 1, doubles({1.0, NAN, 3.0}));
+    c.client().send_commit_injection(token, 1);
+  });
+  thrift_seed("injection-u8-whole", [&](ClientBytes& c) {
+    c.client().send_open_injection(token, "mask", region({0, 0}, {4, 4}), "u8", true);
+    c.client().send_add_injection_data(token, 1, std::string(16, '\x01'));
+    c.client().send_commit_injection(token, 1);
+  });
+  // Every method in one connection.
+  thrift_seed("session", [&](ClientBytes& c) {
+    c.client().send_status(token);
+    c.client().send_list_parameters(token);
+    c.client().send_get_parameter(token, "output_every");
+    c.client().send_set_parameter(token, "alpha", value(-3.5));
+    c.client().send_pause(token);
+    c.client().send_resume(token);
+    c.client().send_control_stream(token, "temperature",
+                                   control([](gen::StreamControl& s) { s.__set_every(2); }));
+    c.client().send_open_injection(token, "velocity", region({0, 0, 0, 0}, {1, 1, 1, 3}), "f32",
+                                   false);
+    c.client().send_add_injection_data(token, 1, std::string(12, '\0'));
+    c.client().send_commit_injection(token, 1);
+    c.client().send_status(token);
+    c.client().send_stop(token);
+  });
+  // A method the service does not have: answered with an exception, the connection goes on.
+  thrift_seed("unknown-method", [&](ClientBytes& c) {
+    c.protocol().writeMessageBegin("reboot", apache::thrift::protocol::T_CALL, 1);
+    c.protocol().writeStructBegin("reboot_args");
+    c.protocol().writeFieldStop();
+    c.protocol().writeStructEnd();
+    c.protocol().writeMessageEnd();
+    c.protocol().getTransport()->writeEnd();
+    c.protocol().getTransport()->flush();
+    c.client().send_pause(token);
+  });
+  // Lengths a hostile client may announce: a 2 GiB frame, and in a valid frame a 2 GiB
+  // parameter name. The server's bounds (steering_wire.hpp) refuse both before
+  // allocating.
+  const auto dir = root / "thrift_request";
+  ClientBytes valid;
+  valid.client().send_set_parameter(token, "dt", value(0.5));
+  std::string huge_frame = valid.bytes();
+  huge_frame.replace(0, 4, "\x7f\xff\xff\xff");
+  write_file(dir / "oversize-frame.bin", huge_frame);
+  std::string huge_name = valid.bytes();
+  const std::size_t name_length_at = huge_name.find("dt") - 4;
+  huge_name.replace(name_length_at, 4, "\x7f\xff\xff\xf0");
+  write_file(dir / "oversize-string.bin", huge_name);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -267,5 +438,6 @@ int main(int argc, char** argv) {
   region_text();
   npy_files();
   graph_wire();
+  thrift_request();
   return 0;
 }
