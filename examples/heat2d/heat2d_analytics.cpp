@@ -76,69 +76,77 @@ int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   sluice::mpi::Environment mpi(argc, argv);
   std::FILE* out = nullptr;
+  int exit_status = 0;
   try {
     sluice::Runtime runtime(sluice::Role::analytics,
                             {.required_roles = {sluice::Role::simulation}});
-    sluice::channel::Consumer consumer(runtime);
-    if (runtime.comm().rank() == 0) {
-      out = options.out == "-" ? stdout : std::fopen(options.out.c_str(), "w");
-      if (out == nullptr) {
-        throw sluice::Error("writing the CSV to " + options.out, std::strerror(errno),
-                            "give a path in a directory that exists and can be written");
-      }
-      sluice::graph::Client client(runtime, consumer);
-
-      sluice::graph::Graph g("heat2d");
-      auto T = g.stream("temperature");
-      auto t = g.value("time");
-      auto stats = summary(T);
-      auto dTdt = mean(T - T.previous()) / (t - t.previous());  // NaN at the first iteration
-      auto hist = histogram(T, 0.0, 100.0, bins);
-      g.on(
-          {stats.mean, stats.min, stats.max, dTdt, hist},
-          [out](std::int64_t k, std::span<const sluice::graph::Value> v) { write_row(out, k, v); });
-
-      std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
-      for (int b = 0; b < bins; ++b) {
-        std::fprintf(out, ",hist%d", b);
-      }
-      std::fprintf(out, "\n");
-      const auto id = client.submit(g, {.mode = options.rebuild ? sluice::graph::Mode::rebuilt
-                                                                : sluice::graph::Mode::compiled});
-      client.run();
-      const auto status = client.status(id);
-      std::string where = "in this process";
-      if (client.runs_on_ring(id)) {
-        where = "on the scheduler ring, partitions on world ranks";
-        for (const auto& p : status.partitions) {
-          where += " " + std::to_string(p.world_rank);
+    try {
+      sluice::channel::Consumer consumer(runtime);
+      if (runtime.comm().rank() == 0) {
+        out = options.out == "-" ? stdout : std::fopen(options.out.c_str(), "w");
+        if (out == nullptr) {
+          throw sluice::Error("writing the CSV to " + options.out, std::strerror(errno),
+                              "give a path in a directory that exists and can be written");
         }
+        sluice::graph::Client client(runtime, consumer);
+
+        sluice::graph::Graph g("heat2d");
+        auto T = g.stream("temperature");
+        auto t = g.value("time");
+        auto stats = summary(T);
+        auto dTdt = mean(T - T.previous()) / (t - t.previous());  // NaN at the first iteration
+        auto hist = histogram(T, 0.0, 100.0, bins);
+        g.on({stats.mean, stats.min, stats.max, dTdt, hist},
+             [out](std::int64_t k, std::span<const sluice::graph::Value> v) {
+               write_row(out, k, v);
+             });
+
+        std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
+        for (int b = 0; b < bins; ++b) {
+          std::fprintf(out, ",hist%d", b);
+        }
+        std::fprintf(out, "\n");
+        const auto id = client.submit(g, {.mode = options.rebuild ? sluice::graph::Mode::rebuilt
+                                                                  : sluice::graph::Mode::compiled});
+        client.run();
+        const auto status = client.status(id);
+        std::string where = "in this process";
+        if (client.runs_on_ring(id)) {
+          where = "on the scheduler ring, partitions on world ranks";
+          for (const auto& p : status.partitions) {
+            where += " " + std::to_string(p.world_rank);
+          }
+        }
+        std::fprintf(
+            stderr,
+            "heat2d-analytics: graph '%s' ran %s: %llu iterations (%llu failed, %llu "
+            "skipped), %.1f us per iteration (median; min %.1f, max %.1f), %.1f us from the "
+            "simulation's commit to the outputs (median; max %.1f), %llu tasks per "
+            "iteration, compiled %llu time(s), %.1f MiB pulled with MPI_Get\n",
+            status.name.c_str(), where.c_str(), static_cast<unsigned long long>(status.iterations),
+            static_cast<unsigned long long>(status.failed_iterations),
+            static_cast<unsigned long long>(status.skipped_iterations),
+            status.iteration_time.median_us, status.iteration_time.min_us,
+            status.iteration_time.max_us, status.latency.median_us, status.latency.max_us,
+            static_cast<unsigned long long>(status.tasks_per_iteration),
+            static_cast<unsigned long long>(status.compilations),
+            static_cast<double>(status.bytes_pulled) / (1 << 20));
+      } else {
+        consumer.start();
       }
-      std::fprintf(stderr,
-                   "heat2d-analytics: graph '%s' ran %s: %llu iterations (%llu failed, %llu "
-                   "skipped), %.1f us per iteration (median; min %.1f, max %.1f), %.1f us from the "
-                   "simulation's commit to the outputs (median; max %.1f), %llu tasks per "
-                   "iteration, compiled %llu time(s), %.1f MiB pulled with MPI_Get\n",
-                   status.name.c_str(), where.c_str(),
-                   static_cast<unsigned long long>(status.iterations),
-                   static_cast<unsigned long long>(status.failed_iterations),
-                   static_cast<unsigned long long>(status.skipped_iterations),
-                   status.iteration_time.median_us, status.iteration_time.min_us,
-                   status.iteration_time.max_us, status.latency.median_us, status.latency.max_us,
-                   static_cast<unsigned long long>(status.tasks_per_iteration),
-                   static_cast<unsigned long long>(status.compilations),
-                   static_cast<double>(status.bytes_pulled) / (1 << 20));
-    } else {
-      consumer.start();
+      consumer.close();
+    } catch (const sluice::Error& e) {
+      std::fprintf(stderr, "heat2d-analytics: %s\n", e.what());
+      runtime.leave_on_error();  // the simulation goes on without this process
+      exit_status = 1;
     }
-    consumer.close();
     runtime.free();
-  } catch (const sluice::Error& e) {
+  } catch (const sluice::Error& e) {  // the job did not start: every process says why
     std::fprintf(stderr, "heat2d-analytics: %s\n", e.what());
-    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
+    exit_status = 1;
   }
   if (out != nullptr && out != stdout) {
     std::fclose(out);
   }
-  return 0;
+  return exit_status;
 }

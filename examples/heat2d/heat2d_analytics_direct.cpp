@@ -70,102 +70,110 @@ int main(int argc, char** argv) {
   }
   sluice::mpi::Environment mpi(argc, argv);
   using sluice::channel::StepStatus;
+  int exit_status = 0;
   try {
     sluice::Runtime runtime(sluice::Role::analytics,
                             {.required_roles = {sluice::Role::simulation}});
-    sluice::channel::Consumer consumer(runtime);
-    // Each analytics rank reads a band of rows (a selection crossing the simulation's
-    // blocks) and the ranks combine their partial results: more analytics ranks, less
-    // work each.
-    const auto& comm = runtime.comm();
-    const int ranks = comm.size();
-    const int me = comm.rank();
-    const auto shape = stream_shape(consumer, "temperature");
-    const std::int64_t first_row = shape[0] * me / ranks;
-    const std::int64_t band_rows = shape[0] * (me + 1) / ranks - first_row;
-    // A rank without rows (more analytics ranks than rows) still reads one row, which
-    // it leaves out: every rank then sees the same iterations of both streams.
-    auto& temperature = consumer.subscribe<double>(
-        "temperature", sluice::Selection{{std::min(first_row, shape[0] - 1), 0},
-                                         {std::max<std::int64_t>(band_rows, 1), shape[1]},
-                                         {}});
-    auto& time = consumer.subscribe_value<double>("time");
-    // Time and temperature of the same iteration, together; iterations steering
-    // withholds from either are skipped by both (never waited for).
-    sluice::channel::StepGroup steps({&time, &temperature});
+    try {
+      sluice::channel::Consumer consumer(runtime);
+      // Each analytics rank reads a band of rows (a selection crossing the simulation's
+      // blocks) and the ranks combine their partial results: more analytics ranks, less
+      // work each.
+      const auto& comm = runtime.comm();
+      const int ranks = comm.size();
+      const int me = comm.rank();
+      const auto shape = stream_shape(consumer, "temperature");
+      const std::int64_t first_row = shape[0] * me / ranks;
+      const std::int64_t band_rows = shape[0] * (me + 1) / ranks - first_row;
+      // A rank without rows (more analytics ranks than rows) still reads one row, which
+      // it leaves out: every rank then sees the same iterations of both streams.
+      auto& temperature = consumer.subscribe<double>(
+          "temperature", sluice::Selection{{std::min(first_row, shape[0] - 1), 0},
+                                           {std::max<std::int64_t>(band_rows, 1), shape[1]},
+                                           {}});
+      auto& time = consumer.subscribe_value<double>("time");
+      // Time and temperature of the same iteration, together; iterations steering
+      // withholds from either are skipped by both (never waited for).
+      sluice::channel::StepGroup steps({&time, &temperature});
 
-    if (me == 0) {
-      std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
-      for (std::size_t b = 0; b < bins; ++b) {
-        std::fprintf(out, ",hist%zu", b);
-      }
-      std::fprintf(out, "\n");
-    }
-
-    heat2d::PreviousBand previous;
-    double previous_time = 0.0;
-    bool is_first = true;
-    bool has_previous = false;
-    std::int64_t rows = 0;
-    const auto started = std::chrono::steady_clock::now();
-    for (;;) {
-      auto now = steps.next(std::chrono::minutes(10));
-      if (now.status() == StepStatus::end_of_stream) {
-        break;
-      }
-      if (!now.ok()) {
-        throw sluice::Error("reading time and temperature", now.status() == StepStatus::error
-                                                                ? now.error()
-                                                                : "no iteration within 10 minutes");
-      }
-      const double t_now = now[0].value<double>();
-      heat2d::Partial partial;
-      if (band_rows > 0) {
-        partial = heat2d::band_statistics(now[1], previous, t_now - previous_time, has_previous);
-      }
-      // dT/dt only where every rank compared the same cells as before (a rank without
-      // a band has nothing to compare).
-      int comparable = (band_rows == 0 ? !is_first : has_previous) ? 1 : 0;
-      MPI_Allreduce(MPI_IN_PLACE, &comparable, 1, MPI_INT, MPI_MIN, comm.get());
-      const heat2d::Partial total = partial.reduce(comm);
       if (me == 0) {
-        const double cells = static_cast<double>(total.count);
-        const double dtdt = comparable == 0 ? std::nan("") : total.dtdt_sum / cells;
-        std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(now.iteration()),
-                     total.sum / cells, total.min, total.max, dtdt);
-        for (auto c : total.counts) {
-          std::fprintf(out, ",%llu", static_cast<unsigned long long>(c));
+        std::fprintf(out, "iteration,mean,min,max,dTdt_mean");
+        for (std::size_t b = 0; b < bins; ++b) {
+          std::fprintf(out, ",hist%zu", b);
         }
         std::fprintf(out, "\n");
       }
-      previous_time = t_now;
-      is_first = false;
-      ++rows;
+
+      heat2d::PreviousBand previous;
+      double previous_time = 0.0;
+      bool is_first = true;
+      bool has_previous = false;
+      std::int64_t rows = 0;
+      const auto started = std::chrono::steady_clock::now();
+      for (;;) {
+        auto now = steps.next(std::chrono::minutes(10));
+        if (now.status() == StepStatus::end_of_stream) {
+          break;
+        }
+        if (!now.ok()) {
+          throw sluice::Error(
+              "reading time and temperature",
+              now.status() == StepStatus::error ? now.error() : "no iteration within 10 minutes");
+        }
+        const double t_now = now[0].value<double>();
+        heat2d::Partial partial;
+        if (band_rows > 0) {
+          partial = heat2d::band_statistics(now[1], previous, t_now - previous_time, has_previous);
+        }
+        // dT/dt only where every rank compared the same cells as before (a rank without
+        // a band has nothing to compare).
+        int comparable = (band_rows == 0 ? !is_first : has_previous) ? 1 : 0;
+        MPI_Allreduce(MPI_IN_PLACE, &comparable, 1, MPI_INT, MPI_MIN, comm.get());
+        const heat2d::Partial total = partial.reduce(comm);
+        if (me == 0) {
+          const double cells = static_cast<double>(total.count);
+          const double dtdt = comparable == 0 ? std::nan("") : total.dtdt_sum / cells;
+          std::fprintf(out, "%lld,%.17g,%.17g,%.17g,%.17g", static_cast<long long>(now.iteration()),
+                       total.sum / cells, total.min, total.max, dtdt);
+          for (auto c : total.counts) {
+            std::fprintf(out, ",%llu", static_cast<unsigned long long>(c));
+          }
+          std::fprintf(out, "\n");
+        }
+        previous_time = t_now;
+        is_first = false;
+        ++rows;
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const auto c =
+          band_rows > 0 ? temperature.counters() : sluice::channel::SubscriptionCounters{};
+      std::uint64_t pulled[3] = {c.bytes_pulled, c.torn_reads, c.read_in_place};
+      std::uint64_t pulled_total[3] = {0, 0, 0};
+      MPI_Reduce(pulled, pulled_total, 3, MPI_UINT64_T, MPI_SUM, 0, comm.get());
+      if (me == 0) {
+        std::fprintf(
+            stderr,
+            "heat2d-analytics-direct: %lld iterations analysed on %d rank(s) in %.3f s: %.1f MiB "
+            "pulled with MPI_Get, %llu steps read in place, %llu torn reads\n",
+            static_cast<long long>(rows), ranks, seconds,
+            static_cast<double>(pulled_total[0]) / (1 << 20),
+            static_cast<unsigned long long>(pulled_total[2]),
+            static_cast<unsigned long long>(pulled_total[1]));
+      }
+      consumer.close();
+    } catch (const sluice::Error& e) {
+      std::fprintf(stderr, "heat2d-analytics-direct: %s\n", e.what());
+      runtime.leave_on_error();  // the simulation goes on without this process
+      exit_status = 1;
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto c = band_rows > 0 ? temperature.counters() : sluice::channel::SubscriptionCounters{};
-    std::uint64_t pulled[3] = {c.bytes_pulled, c.torn_reads, c.read_in_place};
-    std::uint64_t pulled_total[3] = {0, 0, 0};
-    MPI_Reduce(pulled, pulled_total, 3, MPI_UINT64_T, MPI_SUM, 0, comm.get());
-    if (me == 0) {
-      std::fprintf(
-          stderr,
-          "heat2d-analytics-direct: %lld iterations analysed on %d rank(s) in %.3f s: %.1f MiB "
-          "pulled with MPI_Get, %llu steps read in place, %llu torn reads\n",
-          static_cast<long long>(rows), ranks, seconds,
-          static_cast<double>(pulled_total[0]) / (1 << 20),
-          static_cast<unsigned long long>(pulled_total[2]),
-          static_cast<unsigned long long>(pulled_total[1]));
-    }
-    consumer.close();
     runtime.free();
-  } catch (const sluice::Error& e) {
+  } catch (const sluice::Error& e) {  // the job did not start: every process says why
     std::fprintf(stderr, "heat2d-analytics-direct: %s\n", e.what());
-    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
+    exit_status = 1;
   }
   if (out != stdout) {
     std::fclose(out);
   }
-  return 0;
+  return exit_status;
 }

@@ -27,8 +27,8 @@ constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  stopped by a Directory, or the simulation closed its streams\n"
     "  1  an error: the job has no simulation (without --no-simulation), or one once\n"
-    "     running (the message says what went wrong; this process ends alone: the\n"
-    "     simulation goes on under mpirun --enable-recovery, else mpirun ends the job)\n"
+    "     running (the message says what went wrong; the simulation goes on: this\n"
+    "     process ends at once under mpirun --enable-recovery, else when the job ends)\n"
     "  2  usage: a bad command line";
 
 struct Options {
@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   }
   const Options options = std::get<Options>(parsed);
   sluice::mpi::Environment mpi(argc, argv);
+  int status = 0;
   try {
     // Without a simulation nothing would ever stop this process but a Directory: a
     // scheduler started by mistake alone would run forever, silently.
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-scheduler: %s\n", e.what());
-    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
+    status = 1;  // the Runtime left the job as it unwound: the simulation goes on
   }
-  return 0;
+  return status;
 }

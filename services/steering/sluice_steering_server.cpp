@@ -52,9 +52,9 @@ struct Options {
 constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  the simulation finished (or stopped) and the server with it\n"
-    "  1  an error once running (the message says what went wrong; this process ends\n"
-    "     alone: the simulation goes on under mpirun --enable-recovery, else mpirun\n"
-    "     ends the job)\n"
+    "  1  an error once running (the message says what went wrong; the simulation goes\n"
+    "     on: this process ends at once under mpirun --enable-recovery, else when the\n"
+    "     job ends)\n"
     "  2  usage: a bad command line, an empty --token-file, a --port-file that cannot\n"
     "     be written, a non-loopback --bind without a token";
 
@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
   // Thrift reports clients that misbehave (bad frames, dropped connections) on stderr;
   // they only lose their own connection, so this is debug-level news.
   th::GlobalOutput.setOutputFunction([](const char* message) { sluice::log::debug(message); });
+  int status = 0;
   try {
     sluice::Runtime runtime(sluice::Role::service, {.required_roles = {sluice::Role::simulation}});
     // Windows are collective over the job: take part in the simulation's set-up.
@@ -232,10 +233,10 @@ int main(int argc, char** argv) {
     runtime.free();
   } catch (const sluice::Error& e) {
     std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());
-    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
+    status = 1;  // the Runtime left the job as it unwound: the simulation goes on
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sluice-steering-server: %s\n", e.what());
-    sluice::mpi::Environment::end_alone(1);  // the simulation goes on without this process
+    status = 1;  // the Runtime left the job as it unwound: the simulation goes on
   }
-  return 0;
+  return status;
 }

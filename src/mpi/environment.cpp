@@ -101,11 +101,6 @@ void Environment::forgo_finalize(std::string_view why) {
 
 bool Environment::finalize_is_forgone() noexcept { return !forgone_because().empty(); }
 
-void Environment::end_alone(int status) noexcept {
-  std::fflush(nullptr);
-  std::_Exit(status);
-}
-
 Environment::~Environment() {
   if (m_initialised_here && !is_finalized()) {
     if (finalize_is_forgone()) {

@@ -82,11 +82,7 @@ std::vector<int> Liveness::gone() const {
   return ranks;
 }
 
-void Liveness::close() {
-  if (m_closed) {
-    return;
-  }
-  m_closed = true;
+void Liveness::stop() {
   {
     const std::lock_guard lock(m_mutex);
     m_stop = true;
@@ -95,6 +91,14 @@ void Liveness::close() {
   if (m_watcher.joinable()) {
     m_watcher.join();
   }
+}
+
+void Liveness::close() {
+  if (m_closed) {
+    return;
+  }
+  m_closed = true;
+  stop();
   // After the watcher stopped: a process that closes no longer ends itself for
   // another's death, and from here on may end without the others taking it for dead.
   std::atomic_ref<std::uint64_t> word(

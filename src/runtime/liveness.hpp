@@ -59,8 +59,10 @@ class Liveness {
   // The gone processes, ascending.
   [[nodiscard]] std::vector<int> gone() const;
 
-  // This process closes: tells the others (its closing word) and stops watching.
-  // Idempotent.
+  // Stops watching. Idempotent.
+  void stop();
+  // This process closes: stops watching and tells the others (its closing word), so
+  // that its end is not taken for a death. Idempotent.
   void close();
 
  private:

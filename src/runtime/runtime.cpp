@@ -266,7 +266,7 @@ bool Runtime::any_gone() const noexcept { return m_liveness && m_liveness->lost_
 
 // Closing in a job that lost a process: nothing collective can include it.
 void Runtime::leave_to_process_end() {
-  if (!m_liveness) {
+  if (!m_liveness || m_left_on_error) {
     return;
   }
   m_liveness->close();
@@ -287,7 +287,35 @@ void Runtime::leave_to_process_end() {
   mpi::Environment::forgo_finalize(why);
 }
 
-Runtime::~Runtime() { leave_to_process_end(); }
+void Runtime::leave_on_error() {
+  if (m_world.is_null() || m_left_on_error) {
+    return;  // freed or left already
+  }
+  if (m_liveness && m_liveness->watching()) {
+    // Not marked closed: the others see this process gone once it ends.
+    m_left_on_error = true;
+    m_liveness->stop();
+    if (m_pool) {
+      m_pool->abandon();
+    }
+    mpi::Environment::forgo_finalize(
+        "this process left the job on an error; the others go on without it");
+    return;
+  }
+  try {
+    start();
+    free();
+  } catch (const std::exception& e) {
+    log::warn("leaving the job on an error: ", e.what());
+  }
+}
+
+Runtime::~Runtime() {
+  if (std::uncaught_exceptions() > 0 && m_role != Role::simulation) {
+    leave_on_error();
+  }
+  leave_to_process_end();
+}
 
 void Runtime::finish_setup() const {
   if (m_setup_finished) {

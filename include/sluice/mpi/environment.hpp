@@ -57,14 +57,6 @@ class Environment {
   static void forgo_finalize(std::string_view why);
   [[nodiscard]] static bool finalize_is_forgone() noexcept;
 
-  /// Ends this process at once with `status`, without MPI_Finalize (which would wait
-  /// for the others) or destructors, after flushing C stdio: what a process that is not
-  /// a simulation rank does on an error, so that the simulation goes on without it.
-  /// With `mpirun --enable-recovery` the others see it gone (Runtime::is_gone); without
-  /// it, mpirun ends the whole job, as MPI_Abort would. A simulation rank that fails
-  /// calls MPI_Abort: its peers cannot go on without it.
-  [[noreturn]] static void end_alone(int status) noexcept;
-
   [[nodiscard]] static bool is_initialized() noexcept;
   [[nodiscard]] static bool is_finalized() noexcept;
 

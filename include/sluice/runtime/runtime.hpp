@@ -143,6 +143,16 @@ class Runtime {
   [[nodiscard]] std::vector<int> gone() const;
   [[nodiscard]] bool any_gone() const noexcept;
 
+  /// For a process that is not a simulation rank, after an error that ends its part:
+  /// the simulation goes on without it. Call it once its consumers, producers and
+  /// graph clients are gone (their subscriptions closed), then return from main. When
+  /// the job's processes are watched (mpirun --enable-recovery) the others see it gone
+  /// and close without it, and MPI is not finalised here (it would wait for them);
+  /// otherwise an early end would make mpirun end the whole job, so it takes its part
+  /// in the job's remaining collectives (start, free) and ends with the job. The
+  /// destructor does the same when an exception unwinds it.
+  void leave_on_error();
+
   /// Frees the pool and the communicators. Collective over MPI_COMM_WORLD: it returns
   /// once every process is done with the others' streams. Optional: without it the
   /// destructor frees them. In a job that lost a process nothing collective can
@@ -172,6 +182,7 @@ class Runtime {
   mutable bool m_setup_finished = false;
   mutable bool m_started = false;
   mutable MPI_Request m_start_request = MPI_REQUEST_NULL;  // the second step, in flight
+  bool m_left_on_error = false;  // leave_on_error() under watching: never marked closed
 };
 
 }  // namespace sluice
