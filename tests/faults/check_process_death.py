@@ -64,7 +64,10 @@ def run_row(row, mpirun, heat2d, scheduler, server, analytics, tap):
     with tempfile.TemporaryDirectory(prefix="sluice-death-") as scratch:
         out = os.path.join(scratch, "out.csv")
         port = os.path.join(scratch, "port")
-        env = dict(os.environ, SLUICE_READER_LEASE="inf")  # only a death may end a wait
+        # Only a death may end a wait; the job's own name, for sluice-tap (other jobs
+        # may run on the node).
+        job_id = f"death{os.getpid() % 10000000}"
+        env = dict(os.environ, SLUICE_READER_LEASE="inf", SLUICE_JOB_ID=job_id)
         job = subprocess.Popen(
             [mpirun, "--enable-recovery",
              "-np", "2", heat2d, "--nx", "256", "--ny", "256", "--iters", str(ITERATIONS), ":",
@@ -82,28 +85,25 @@ def run_row(row, mpirun, heat2d, scheduler, server, analytics, tap):
                          job.communicate()[0] if job.poll() is not None else "")
                 time.sleep(0.02)
             if row in ("tap", "segments removed"):
-                watcher = subprocess.Popen([tap, "watch", "temperature"],
+                watcher = subprocess.Popen([tap, "--job", job_id, "watch", "temperature"],
                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                            text=True)
                 time.sleep(0.3)  # reading
                 victims = [watcher.pid] if row == "tap" else []
             if row == "segments removed":
-                listing = subprocess.run([tap, "list"], capture_output=True, text=True).stdout
-                jobs = [word for word in listing.split() if len(word) == 12 and
-                        os.path.exists(f"/dev/shm/sluice-{word}")]
-                if len(jobs) != 1:
-                    fail(row, f"expected one job in sluice-tap list, got: {listing}")
                 segments = [name for name in os.listdir("/dev/shm")
-                            if name.startswith(f"sluice-{jobs[0]}")]
+                            if name == f"sluice-{job_id}" or name.startswith(f"sluice-{job_id}-")]
+                if not segments:
+                    fail(row, f"no /dev/shm segment of job {job_id}")
                 for name in segments:
                     os.unlink(os.path.join("/dev/shm", name))
                 time.sleep(0.3)
                 if watcher.poll() is not None:
                     fail(row, "the running tap ended when the segments were removed",
                          watcher.communicate()[0])
-                late = subprocess.run([tap, "stats", "temperature"], capture_output=True,
-                                      text=True)
-                if late.returncode != 3 or "no running sluice job" not in late.stderr:
+                late = subprocess.run([tap, "--job", job_id, "stats", "temperature"],
+                                      capture_output=True, text=True)
+                if late.returncode != 3 or job_id not in late.stderr:
                     fail(row, f"a new tap: exit {late.returncode}, {late.stderr!r}")
             elif row != "tap":
                 program = {"analytics": analytics, "scheduler": scheduler,
