@@ -511,7 +511,8 @@ SLUICE_MPI_TEST(graph_under_skip) {
   rt.free();
 }
 
-SLUICE_MPI_TEST(held_callbacks) {
+// The 600-iteration simulation, one scheduler, and a client analysing with `analyse`.
+void run_callbacks_job(void (*analyse)(Runtime&)) {
   Runtime rt(testing::role(),
              {.required_roles = {Role::simulation, Role::scheduler, Role::analytics}});
   if (rt.role() == Role::simulation) {
@@ -519,20 +520,11 @@ SLUICE_MPI_TEST(held_callbacks) {
   } else if (rt.role() == Role::scheduler) {
     serve_as_scheduler(rt);
   } else {
-    analyse_held(rt);
+    analyse(rt);
   }
   rt.free();
 }
 
-SLUICE_MPI_TEST(unheard_callbacks) {
-  Runtime rt(testing::role(),
-             {.required_roles = {Role::simulation, Role::scheduler, Role::analytics}});
-  if (rt.role() == Role::simulation) {
-    simulate_unheard(rt);
-  } else if (rt.role() == Role::scheduler) {
-    serve_as_scheduler(rt);
-  } else {
-    analyse_unheard(rt);
-  }
-  rt.free();
-}
+SLUICE_MPI_TEST(held_callbacks) { run_callbacks_job(analyse_held); }
+
+SLUICE_MPI_TEST(unheard_callbacks) { run_callbacks_job(analyse_unheard); }
