@@ -4,8 +4,10 @@
 // simulation finishes, nothing is lost for the other readers, and the evicted reader
 // learns it at its next step and may subscribe again.
 //
-// Simulation ranks publish "field" (lease 0.5 s in its options) and "by_env" (the
-// lease from SLUICE_READER_LEASE, which the test sets to 0.4 s), rows split over the
+// Simulation ranks publish "field" (lease 1 s in its options) and "by_env" (the
+// lease from SLUICE_READER_LEASE, which the test sets to 0.8 s: long enough that the
+// reader that keeps reading is not evicted when a loaded machine or the sanitizers
+// slow it down), rows split over the
 // ranks, depth 2, until the stopped reader came back, then 20 more. Analytics rank 0
 // takes iteration 0 of both and stops itself (SIGSTOP); simulation rank 0 continues it
 // (SIGCONT) once it was evicted from both streams; it then gets the eviction, subscribes
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
 
@@ -61,7 +64,7 @@ SLUICE_MPI_TEST(a_reader_that_stops_is_evicted_and_the_simulation_goes_on) {
     const Layout layout{{rows, cols}, {first, 0}, {mine, cols}, {}, {}};
     Channel* channels[] = {
         &bridge.expose<double>("field", layout,
-                               {.depth = 2, .policy = Policy::block, .reader_lease = 0.5s}),
+                               {.depth = 2, .policy = Policy::block, .reader_lease = 1s}),
         &bridge.expose<double>("by_env", layout, {.depth = 2, .policy = Policy::block})};
     // Publishes until the stuck reader has been evicted and has subscribed again, then
     // 20 iterations more (decided together: every rank publishes the same ones).
@@ -168,6 +171,9 @@ SLUICE_MPI_TEST(a_reader_that_stops_is_evicted_and_the_simulation_goes_on) {
         }
         EXPECT_TRUE(step.ok() && step.iteration() == expected);
         if (!step.ok()) {
+          std::fprintf(stderr, "the reader that keeps reading got %s at iteration %lld: %s\n",
+                       std::string(step_status_name(step.status())).c_str(),
+                       static_cast<long long>(expected), std::string(step.error()).c_str());
           return;
         }
         bad += wrong(step);

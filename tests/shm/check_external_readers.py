@@ -43,11 +43,17 @@ def main():
             print("FAIL:", what)
 
     def start_job(tmp, name, offset, iterations, sleep_us=300, others=(), job_id=None):
+        """Starts tap_producer on 2 ranks for `iterations`, or, given None, until stop_job:
+        a job the test reads from while it runs (however slow the build) and then ends
+        cleanly."""
         job_file = os.path.join(tmp, name + ".job")
+        stop_file = os.path.join(tmp, name + ".stop")
+        until = (["--iterations", "10000000", "--stop-file", stop_file] if iterations is None
+                 else ["--iterations", str(iterations)])
         env = dict(os.environ, **({"SLUICE_JOB_ID": job_id} if job_id else {}))
         proc = subprocess.Popen(
             [mpirun, "-np", "2", producer, "--job-file", job_file, "--offset", str(offset),
-             "--iterations", str(iterations), "--sleep-us", str(sleep_us), *others],
+             *until, "--sleep-us", str(sleep_us), *others],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         deadline = time.time() + 30
         while not os.path.exists(job_file) and time.time() < deadline and proc.poll() is None:
@@ -55,7 +61,11 @@ def main():
         job = open(job_file).read().strip() if os.path.exists(job_file) else ""
         expect(job == job_id if job_id else len(job) == 12, f"{name}: job id {job!r}")
         proc.job_file = job_file
+        proc.stop_file = stop_file
         return proc, job
+
+    def stop_job(proc):
+        open(proc.stop_file, "w").close()
 
     def kill_job(proc):
         """SIGKILL to mpirun and every rank (Open MPI puts ranks in groups of their own)."""
@@ -82,8 +92,8 @@ def main():
         expect(len(segments(crashed_id)) == 2, "the killed job's segments remain until a start")
 
         # 2. ...until the next job starts. Two jobs at once, one reader on each.
-        job_a, id_a = start_job(tmp, "a", 0.0, 3000)
-        job_b, id_b = start_job(tmp, "b", 0.5, 3000)
+        job_a, id_a = start_job(tmp, "a", 0.0, None)
+        job_b, id_b = start_job(tmp, "b", 0.5, None)
         expect(segments(crashed_id) == [], f"stale segments after a start: {segments(crashed_id)}")
         expect(id_a != id_b, "two jobs, two ids")
         for segment in segments(id_a):
@@ -142,6 +152,7 @@ def main():
                f"watch: {code} {out!r}")
 
         for name, job, proc in (("a", id_a, job_a), ("b", id_b, job_b)):
+            stop_job(proc)
             out, _ = proc.communicate(timeout=120)
             expect(proc.returncode == 0, f"job {name} exit {proc.returncode}: {out}")
         for name, proc in zip("ab", readers):
@@ -202,7 +213,7 @@ def main():
 
         # 6. Two jobs given the same id (SLUICE_JOB_ID): the first keeps it, the second
         # runs without external readers and says so; a tap reads the first one's values.
-        first, twin = start_job(tmp, "first", 0.0, 4000, job_id="twin_job")
+        first, twin = start_job(tmp, "first", 0.0, None, job_id="twin_job")
         second, _ = start_job(tmp, "second", 0.5, 1500, job_id="twin_job")
         code, out, err = run_tap("--job", "twin_job", "dump", "field", dump)
         expect(code == 0, f"dump of the first twin: exit {code} {err!r}")
@@ -216,6 +227,7 @@ def main():
         expect(second.returncode == 0 and "another running job on this node has the id "
                "'twin_job'" in out_second, f"the second twin: exit {second.returncode} "
                f"{out_second[-2000:]}")
+        stop_job(first)
         out_first, _ = first.communicate(timeout=120)
         expect(first.returncode == 0 and "another running job" not in out_first,
                f"the first twin: exit {first.returncode} {out_first[-2000:]}")

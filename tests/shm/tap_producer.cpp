@@ -1,14 +1,18 @@
 // A simulation for the external-reader tests: publishes "field", 6 x 8 f64 split by
 // rows over the simulation ranks (with halos), element (i, j) of iteration k holding
 // offset + k * 1000 + i * 8 + j, for --iterations iterations --sleep-us apart, the
-// ranks coupled by a reduction per iteration like a solver's.
+// ranks coupled by a reduction per iteration like a solver's; or, with --stop-file,
+// until that file exists (a test then knows the job runs while it checks, however slow
+// the machine or the build).
 // Rank 0 writes the job id external readers use to --job-file once started.
 //
 //   sluice-mpirun -np 2 tap_producer --job-file F [--offset X] [--iterations N] [--sleep-us N]
+//                                     [--stop-file F]
 #include <mpi.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -19,6 +23,7 @@
 
 int main(int argc, char** argv) {
   std::string job_file;
+  std::string stop_file;
   double offset = 0.0;
   long long iterations = 2000;
   long long sleep_us = 200;
@@ -28,6 +33,7 @@ int main(int argc, char** argv) {
     if (arg == "--offset") offset = std::stod(argv[i + 1]);
     if (arg == "--iterations") iterations = std::stoll(argv[i + 1]);
     if (arg == "--sleep-us") sleep_us = std::stoll(argv[i + 1]);
+    if (arg == "--stop-file") stop_file = argv[i + 1];
   }
   constexpr std::int64_t rows = 6;
   constexpr std::int64_t cols = 8;
@@ -54,10 +60,17 @@ int main(int argc, char** argv) {
       }
       field.commit(k);
       // Coupled ranks, as a solver's residual or halo exchange keeps them: within an
-      // iteration of each other, so the node's blocks share recent iterations.
-      double residual = 1.0;
-      MPI_Allreduce(MPI_IN_PLACE, &residual, 1, MPI_DOUBLE, MPI_SUM, rt.comm().get());
+      // iteration of each other, so the node's blocks share recent iterations. The
+      // reduction also carries rank 0's stop, so that every rank ends after the same one.
+      double residual_and_stop[2] = {
+          1.0, rt.comm().rank() == 0 && !stop_file.empty() && std::filesystem::exists(stop_file)
+                   ? 1.0
+                   : 0.0};
+      MPI_Allreduce(MPI_IN_PLACE, residual_and_stop, 2, MPI_DOUBLE, MPI_SUM, rt.comm().get());
       bridge.end_iteration(k);
+      if (residual_and_stop[1] > 0.0) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
     }
     bridge.close();
