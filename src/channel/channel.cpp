@@ -45,7 +45,7 @@ bool slot_is_held(const ChannelState& s, std::int64_t old, std::uint64_t& max_la
   bool held = false;
   for (int e = 0; e < claimed; ++e) {
     const std::uint64_t* entry = table + e * detail::subscriber_words;
-    if (entry[detail::active] == 0 || entry[detail::evicted_ms] != 0) {
+    if (!detail::entry_reads(entry)) {
       continue;
     }
     const auto released_plus_one = static_cast<std::int64_t>(entry[detail::released_plus_one]);

@@ -204,34 +204,47 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
   }
   // Register with every producer: from the moment an entry is active (its start and
   // released words are still 0) the producer keeps every iteration for us; the
-  // newest iteration read afterwards tells which ones we can be sure to get.
-  // Entries are handed out by a ticket counter, never reused: a window's words
-  // then each see one kind of atomic (plus reads), which MPI's default
-  // accumulate_ops=same_op_no_op requires, and no compare-and-swap is needed (a
-  // 64-bit one crashes Open MPI 4.1's osc rdma over vader, ompi#11349).
+  // newest iteration read afterwards tells which ones we can be sure to get. An entry
+  // is one this consumer let go before (it is inactive, and only we may take it) or a
+  // new ticket; the reader number, new for every subscription, is written last before
+  // `active` (protocol.hpp says why).
   static std::uint32_t subscriptions_here = 0;  // this process's, for the reader number
-  const std::uint64_t reader =
+  state->reader =
       (static_cast<std::uint64_t>(m_state->runtime->world_rank()) + 1) << 32 | ++subscriptions_here;
   for (auto& source : state->sources) {
     const auto& layout = source.window_layout;
-    const std::uint64_t ticket =
-        words.add(source.world_rank, layout.control_word(detail::subscribers_claimed), 1);
-    if (ticket >= static_cast<std::uint64_t>(detail::max_subscribers)) {
-      for (auto& claimed : state->sources) {
-        if (claimed.entry >= 0) {
-          words.store(claimed.world_rank,
-                      claimed.window_layout.subscriber_word(claimed.entry, detail::active), 0);
+    source.entry = stream->take_retired_entry(source.world_rank);
+    if (source.entry < 0) {
+      const std::uint64_t ticket =
+          words.add(source.world_rank, layout.control_word(detail::subscribers_claimed), 1);
+      if (ticket >= static_cast<std::uint64_t>(detail::max_subscribers)) {
+        for (auto& claimed : state->sources) {
+          if (claimed.entry >= 0) {
+            words.store(claimed.world_rank,
+                        claimed.window_layout.subscriber_word(claimed.entry, detail::active), 0);
+          }
         }
+        stream->retire_entries(state->sources);
+        throw StateError(asked, "world rank " + std::to_string(source.world_rank) +
+                                    " has handed out its " +
+                                    std::to_string(detail::max_subscribers) +
+                                    " subscriber entries for this stream (a process takes "
+                                    "those of its closed or evicted subscriptions again, not "
+                                    "other processes')");
       }
-      throw StateError(asked, "world rank " + std::to_string(source.world_rank) + " has served " +
-                                  std::to_string(detail::max_subscribers) +
-                                  " subscriptions to this stream, the most it can");
+      source.entry = static_cast<int>(ticket);
     }
-    source.entry = static_cast<int>(ticket);
+    const auto word = [&](int which) { return layout.subscriber_word(source.entry, which); };
+    // The votes go on from where they are: the eviction of this reader is counted by the
+    // producer whose vote finds this base.
+    words.store(source.world_rank, word(detail::votes_base),
+                words.load(source.world_rank, word(detail::eviction_votes)));
+    words.store(source.world_rank, word(detail::start), 0);
+    words.store(source.world_rank, word(detail::released_plus_one), 0);
     // The same number in every producer's entry: a producer that evicts this
     // subscription finds it on the others.
-    words.store(source.world_rank, layout.subscriber_word(source.entry, detail::reader), reader);
-    words.store(source.world_rank, layout.subscriber_word(source.entry, detail::active), 1);
+    words.store(source.world_rank, word(detail::reader), state->reader);
+    words.store(source.world_rank, word(detail::active), 1);
   }
   std::uint64_t first = 0;
   for (auto& source : state->sources) {

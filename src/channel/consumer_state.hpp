@@ -1,6 +1,7 @@
 #pragma once
 // Private: the reader-side state behind Consumer, Subscription and Step.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -13,11 +14,6 @@
 
 namespace sluice::channel::detail {
 
-struct ConsumedStream {
-  StreamInfo info;
-  const mpi::Window* window = nullptr;  // the job's pool
-};
-
 // A producing process of a subscription: it keeps the subscription's iterations (one
 // entry of its subscriber table) for all its blocks at once.
 struct Source {
@@ -27,6 +23,33 @@ struct Source {
   // Where the producer's pool is mapped in this process, when it is read in place;
   // null otherwise.
   const std::byte* mapped = nullptr;
+};
+
+struct ConsumedStream {
+  StreamInfo info;
+  const mpi::Window* window = nullptr;  // the job's pool
+  // Subscriber entries this consumer held and let go (closed or evicted subscriptions),
+  // per producer world rank: its next subscriptions take them before new tickets, so
+  // that a reader may subscribe again any number of times (see protocol.hpp).
+  std::map<int, std::vector<int>> retired_entries;
+
+  void retire_entries(const std::vector<Source>& sources) {
+    for (const auto& source : sources) {
+      if (source.entry >= 0) {
+        retired_entries[source.world_rank].push_back(source.entry);
+      }
+    }
+  }
+  // A retired entry of `world_rank`'s table, or -1.
+  int take_retired_entry(int world_rank) {
+    auto& retired = retired_entries[world_rank];
+    if (retired.empty()) {
+      return -1;
+    }
+    const int entry = retired.back();
+    retired.pop_back();
+    return entry;
+  }
 };
 
 // The part of a selection one producer block provides.
@@ -62,6 +85,7 @@ struct SubscriptionState {
   std::vector<Source> sources;
   std::vector<Part> parts;
   std::vector<std::byte> buffer;
+  std::uint64_t reader = 0;  // the number in its entries (protocol.hpp)
   std::int64_t start_iteration = 0;
   std::int64_t last_delivered = -1;
   std::int64_t held = -1;                    // iteration of the step not yet released

@@ -76,14 +76,16 @@ bool evict_reader(const ChannelState& s, std::uint64_t reader, std::uint64_t wai
       }
       if (first_entry) {
         first_entry = false;
-        counts =
-            words.add(table.world_rank, table.layout.subscriber_word(e, eviction_votes), 1) == 0;
+        counts = words.add(table.world_rank, table.layout.subscriber_word(e, eviction_votes), 1) ==
+                 table.word(e, votes_base);
         if (counts) {
           words.add(table.world_rank, table.layout.control_word(evicted), 1);
         }
       }
-      if (table.word(e, evicted_ms) == 0) {
+      if (table.word(e, evicted_reader) != reader) {
+        // The duration first: a reader that sees its number there reads it next.
         words.store(table.world_rank, table.layout.subscriber_word(e, evicted_ms), waited_ms);
+        words.store(table.world_rank, table.layout.subscriber_word(e, evicted_reader), reader);
       }
     }
   }

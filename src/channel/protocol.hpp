@@ -12,8 +12,8 @@
 // One stream's part of a producer's pool (byte offsets from its base, words uint64):
 //   control    newest_plus_one, published, closed, skipped, bytes_pulled,
 //              subscribers_claimed, withheld, decided_plus_one, evicted
-//   subscribers max_subscribers x {active, start, released_plus_one, reader, evicted_ms,
-//              eviction_votes}
+//   subscribers max_subscribers x {active, start, released_plus_one, reader,
+//              evicted_reader, evicted_ms, eviction_votes, votes_base}
 //   slot heads depth x {seq, iteration, exposed start x3, exposed count x3, committed ns}
 //   data       depth x slot_bytes, 64-byte aligned; each slot holds the local buffers
 //              of all the producer's blocks, one after the other, each 64-byte aligned
@@ -39,7 +39,7 @@ enum ControlWord : int {
   closed = 2,               // 1 once the producer closed the stream
   skipped = 3,              // iterations dropped under the skip policy
   bytes_pulled = 4,         // bytes readers pulled from this producer
-  subscribers_claimed = 5,  // subscriber entries handed out so far (never reused)
+  subscribers_claimed = 5,  // subscriber entries handed out so far (tickets)
   withheld = 6,             // iterations not published because steering said so
   // The newest iteration the producer is done with (published, skipped or withheld) + 1,
   // stored after newest_plus_one: a reader that sees it and no iteration k <= it
@@ -53,18 +53,29 @@ enum ControlWord : int {
 // waited longer than the stream's reader lease for a reader evicts it on every
 // producer of the stream (a reader holds one entry on each producer it reads from,
 // all carrying the same `reader` number): it stores how long it waited into each
-// entry's `evicted_ms`, and producers no longer wait for an entry that has one. The
-// eviction is counted once: by the producer whose fetch-and-add on the reader's entry
-// on its lowest-ranked producer returns 0. Every word sees one kind of atomic (stores,
-// or adds for the votes), as the window's accumulate ordering requires.
+// entry's `evicted_ms`, then the reader's number into `evicted_reader`, and producers
+// no longer wait for an entry whose two numbers match (entry_evicted). The eviction is
+// counted once: by the producer whose fetch-and-add on the reader's entry on its
+// lowest-ranked producer returns the `votes_base` the reader left there.
+//
+// Entries are handed out by a ticket counter (subscribers_claimed); the process that
+// held one takes it again for its next subscription once it closed or was evicted
+// (Consumer keeps them), writing a new reader number last before `active`. An
+// eviction decided for the previous reader and stored late then names a number the
+// entry no longer carries, and changes nothing. Every word sees one kind of atomic
+// (stores, or adds for the votes), as the window's accumulate ordering requires, and
+// no compare-and-swap is needed (a 64-bit one crashes Open MPI 4.1's osc rdma over
+// vader, ompi#11349).
 enum SubscriberWord : int {
   active = 0,
   start = 1,
   released_plus_one = 2,
-  reader = 3,      // (world rank + 1) << 32 | a number unique in that process
-  evicted_ms = 4,  // 0, or how long the evicting producer had waited (at least 1)
-  eviction_votes = 5,
-  subscriber_words = 6,
+  reader = 3,          // (world rank + 1) << 32 | a number unique in that process
+  evicted_reader = 4,  // the reader a producer evicted from this entry, or 0
+  evicted_ms = 5,      // how long the evicting producer had waited (at least 1)
+  eviction_votes = 6,
+  votes_base = 7,  // eviction_votes when the entry's reader took it
+  subscriber_words = 8,
 };
 // The exposed region (steering may narrow it) is part of each slot's head, written
 // while the sequence is odd: a reader learns with the iteration which part of the
@@ -175,11 +186,20 @@ inline int load_subscribers(const Words& words, int rank, const WindowLayout& la
   return claimed;
 }
 
+// Whether the reader an entry holds now was evicted from it.
+inline bool entry_evicted(const std::uint64_t* entry) {
+  return entry[evicted_reader] != 0 && entry[evicted_reader] == entry[reader];
+}
+
+// Whether a subscriber entry is read from: active and not evicted.
+inline bool entry_reads(const std::uint64_t* entry) {
+  return entry[active] != 0 && !entry_evicted(entry);
+}
+
 // Whether a subscriber entry keeps the producer from overwriting iteration `old`:
 // active, not evicted, subscribed at or before it and not released past it.
 inline bool entry_holds(const std::uint64_t* entry, std::int64_t old) {
-  return old >= 0 && entry[active] != 0 && entry[evicted_ms] == 0 &&
-         static_cast<std::int64_t>(entry[start]) <= old &&
+  return old >= 0 && entry_reads(entry) && static_cast<std::int64_t>(entry[start]) <= old &&
          static_cast<std::int64_t>(entry[released_plus_one]) <= old;
 }
 

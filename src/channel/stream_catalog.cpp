@@ -102,7 +102,7 @@ StreamProgress StreamCatalog::progress(const StreamInfo& stream) const {
                       table.data());
       for (int e = 0; e < claimed; ++e) {
         const std::uint64_t* entry = &table[static_cast<std::size_t>(e) * detail::subscriber_words];
-        one.active_readers += entry[detail::active] != 0 && entry[detail::evicted_ms] == 0;
+        one.active_readers += detail::entry_reads(entry);
       }
     }
 

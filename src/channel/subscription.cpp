@@ -71,13 +71,20 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 }
 
 // How long a producer waited for this subscription before evicting it (reader
-// leases, Policy::block); zero if none did. One atomic load per producer.
+// leases, Policy::block); zero if none did. One atomic load per producer while none
+// did.
 std::chrono::milliseconds evicted_after(const detail::SubscriptionState& s) {
   const Words words(*s.stream->window);
   std::uint64_t most = 0;
   for (const auto& source : s.sources) {
-    most = std::max(most, words.load(source.world_rank, source.window_layout.subscriber_word(
-                                                            source.entry, detail::evicted_ms)));
+    const auto& layout = source.window_layout;
+    if (words.load(source.world_rank,
+                   layout.subscriber_word(source.entry, detail::evicted_reader)) == s.reader) {
+      most = std::max<std::uint64_t>(
+          {most, 1,
+           words.load(source.world_rank,
+                      layout.subscriber_word(source.entry, detail::evicted_ms))});
+    }
   }
   return std::chrono::milliseconds(most);
 }
@@ -220,6 +227,8 @@ void Subscription::close() {
     words.store(source.world_rank,
                 source.window_layout.subscriber_word(source.entry, detail::active), 0);
   }
+  // This process takes the entries again for its next subscription to the stream.
+  s.stream->retire_entries(s.sources);
   s.held = -1;
   s.active = false;
 }

@@ -18,6 +18,7 @@
 #include "../harness/mpi_test.hpp"
 #include "sluice/channel/bridge.hpp"
 #include "sluice/channel/consumer.hpp"
+#include "sluice/channel/stream_catalog.hpp"
 #include "sluice/core/error.hpp"
 
 using namespace sluice;
@@ -609,6 +610,85 @@ SLUICE_MPI_TEST(a_closed_subscription_no_longer_holds_the_producer_back) {
     std::int64_t expected = 0;
     read_to_end(kept, [&](const Step& step) { EXPECT_EQ(step.iteration(), expected++); });
     EXPECT_EQ(expected, iterations);
+    consumer.close();
+  }
+  rt.free();
+}
+
+SLUICE_MPI_TEST(a_reader_subscribes_again_as_often_as_it_likes) {
+  // A producer hands out 32 subscriber entries per stream; a reader that closes its
+  // subscription and subscribes again takes its own entry back each time, so 80
+  // subscriptions per consumer process (more than 32 in all) each read whole steps.
+  // The simulation publishes until the readers say they are done (analytics rank 0
+  // to simulation rank 0), then 10 iterations more, which a subscription kept open
+  // from then on reads, every one.
+  constexpr int again = 80;
+  constexpr int done_tag = 81;
+  Runtime rt(testing::role());
+  if (is_simulation()) {
+    Bridge bridge(rt);
+    auto& channel = bridge.expose<double>("again", row_layout(rt, 4, 4), {.depth = 2});
+    std::vector<double> local(static_cast<std::size_t>(channel.layout().local_elements()));
+    int done = 0;
+    MPI_Request done_request = MPI_REQUEST_NULL;
+    if (rt.comm().rank() == 0) {
+      MPI_Irecv(&done, 1, MPI_INT, rt.ranks_of(Role::analytics).front(), done_tag, MPI_COMM_WORLD,
+                &done_request);
+    }
+    std::int64_t last = -1;
+    for (std::int64_t it = 0; last < 0 || it <= last; ++it) {
+      fill(local.data(), channel.layout(), it);
+      channel.publish(it, local.data());
+      bridge.end_iteration(it);
+      if (last < 0) {
+        int arrived = 0;
+        if (done_request != MPI_REQUEST_NULL) {
+          MPI_Test(&done_request, &arrived, MPI_STATUS_IGNORE);
+        }
+        MPI_Allreduce(MPI_IN_PLACE, &arrived, 1, MPI_INT, MPI_MAX, rt.comm().get());
+        last = arrived != 0 ? it + 10 : -1;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    bridge.close();
+  } else {
+    Consumer consumer(rt, reader_options());
+    std::int64_t wrong = 0;
+    Selection all;
+    for (int n = 0; n < again; ++n) {
+      auto& subscription = consumer.subscribe<double>("again");
+      all = subscription.selection();
+      const auto step = subscription.next(30s);
+      EXPECT_TRUE(step.ok());
+      if (step.ok()) {
+        wrong += check(step, all, 4);
+      }
+      subscription.close();
+    }
+    // Every reader is done before any subscribes for good: a kept subscription holds
+    // the producers (block, depth 2), whom the others' new subscriptions wait for.
+    MPI_Barrier(rt.comm().get());
+    auto& kept = consumer.subscribe<double>("again");
+    // Every reader's closed subscriptions are inactive: the producers count only the
+    // kept ones, one per analytics rank.
+    MPI_Barrier(rt.comm().get());
+    EXPECT_EQ(StreamCatalog(rt).progress("again").active_readers,
+              static_cast<std::uint64_t>(rt.comm().size()));
+    MPI_Barrier(rt.comm().get());
+    if (rt.comm().rank() == 0) {
+      const int done = 1;
+      MPI_Send(&done, 1, MPI_INT, rt.ranks_of(Role::simulation).front(), done_tag, MPI_COMM_WORLD);
+    }
+    std::int64_t expected = -1;
+    std::int64_t read = 0;
+    read_to_end(kept, [&](const Step& step) {
+      EXPECT_TRUE(expected < 0 || step.iteration() == expected);
+      expected = step.iteration() + 1;
+      ++read;
+      wrong += check(step, all, 4);
+    });
+    EXPECT_TRUE(read >= 10);
+    EXPECT_EQ(wrong, 0);
     consumer.close();
   }
   rt.free();

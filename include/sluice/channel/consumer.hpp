@@ -186,8 +186,11 @@ class Subscription {
   /// Ends the subscription: producers stop keeping iterations for it (under
   /// Policy::block they no longer wait for it), and next() returns error. A step
   /// still held is released: its data() and blocks() are refused. Local;
-  /// idempotent. Its producer-side entry is not reused: each producer serves at most
-  /// 32 subscriptions per stream in a run.
+  /// idempotent. Its Consumer's next subscription to the stream takes its entry in
+  /// the producers' subscriber tables back. Each producer has 32 entries per stream
+  /// and a Consumer keeps those it took: 32 subscriptions to a stream open at once,
+  /// from at most 32 Consumers in a run. An evicted subscription closes itself the
+  /// same way.
   void close();
   [[nodiscard]] bool is_closed() const noexcept;
 
