@@ -21,8 +21,10 @@ before that. MPI is initialised then, unless someone (mpi4py) already did; sluic
 finalises only what it initialised. The run ends at interpreter exit (or
 ``sluice.shutdown()``): held steps are released, consumers closed, the runtime freed
 (a collective with the rest of the job). An exception that reaches the top level
-once the runtime exists aborts the whole MPI job (``MPI_Abort``), as the C++ analytics
-do: the other processes would otherwise wait for this one for ever.
+once the runtime exists makes the process leave the job as the C++ analytics do: its
+subscriptions end, so that the simulation goes on without it, and the process ends
+with status 1, at once under ``mpirun --enable-recovery``, at the job's end otherwise
+(a plain mpirun ends the whole job when one process ends early).
 
 Arrays. ``step.array()`` is a read-only view into the producer's slot when the step
 was read in place and one producer block holds the whole selection (it may be strided:
@@ -81,12 +83,13 @@ _DTYPES = {
 }
 
 
-def _abort_on_uncaught(kind, value, traceback):
+def _leave_on_uncaught(kind, value, traceback):
     _previous_excepthook(kind, value, traceback)
     if _runtime is not None and not _sluice.is_shut_down():
-        sys.stderr.write("sluice: uncaught exception: aborting the MPI job\n")
+        sys.stderr.write("sluice: uncaught exception: this process leaves the job; "
+                         "the simulation goes on without it\n")
         sys.stderr.flush()
-        _sluice.abort(1)
+        _sluice.leave_on_error()
 
 
 def Runtime(role="analytics", required_roles=("simulation",), join_timeout=60.0):  # noqa: N802
@@ -102,7 +105,7 @@ def Runtime(role="analytics", required_roles=("simulation",), join_timeout=60.0)
     atexit.register(shutdown)
     if _previous_excepthook is None:
         _previous_excepthook = sys.excepthook
-        sys.excepthook = _abort_on_uncaught
+        sys.excepthook = _leave_on_uncaught
     return _runtime
 
 

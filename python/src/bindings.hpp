@@ -49,6 +49,10 @@ void track(const std::shared_ptr<Step>& step);
 /// Releases held steps, closes consumers, frees the runtime (collective over the job)
 /// and finalises MPI if sluice initialised it. Idempotent.
 void shutdown();
+/// What an uncaught exception does: releases held steps, closes consumers and leaves
+/// the job as the C++ programs do (Runtime::leave_on_error): the simulation goes on
+/// without this process. Idempotent; the session is shut down afterwards.
+void leave_on_error();
 
 // Waits up to `timeout_s` (None: for ever) in slices, the GIL released during each.
 template <typename Result, typename Wait>

@@ -65,14 +65,11 @@ PYBIND11_MODULE(_sluice, m) {
         "given `previous` (a writable C-contiguous array of the step's shape), change_sum and "
         "change_count against it (unless compare=False), which it then overwrites with this "
         "step's values. The GIL is released while it runs.");
-  m.def(
-      "abort",
-      [](int code) {
-        if (mpi::Environment::is_initialized() && !mpi::Environment::is_finalized()) {
-          MPI_Abort(MPI_COMM_WORLD, code);
-        }
-      },
-      "MPI_Abort on the whole job (what an uncaught exception does once sluice started).");
+  m.def("leave_on_error", &leave_on_error,
+        "What an uncaught exception does once sluice started: releases held steps, closes "
+        "consumers and leaves the job (Runtime::leave_on_error); the simulation goes on "
+        "without this process. Under a plain mpirun the process takes its part in the job's "
+        "end first; under mpirun --enable-recovery it leaves at once. Idempotent.");
 
   py::class_<PyRuntime>(m, "Runtime")
       .def(py::init([](const std::string& role, std::vector<std::string> required, double join_s) {

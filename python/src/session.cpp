@@ -1,6 +1,7 @@
 // The process's session of the `sluice._sluice` extension, and its orderly end.
 #include "bindings.hpp"
 #include "sluice/core/error.hpp"
+#include "sluice/core/log.hpp"
 
 namespace sluice::python {
 
@@ -26,12 +27,11 @@ void track(const std::shared_ptr<Step>& step) {
 
 // ---- shutdown ------------------------------------------------------------------------
 
-void shutdown() {
-  auto& s = session();
-  if (s.is_shut_down) {
-    return;
-  }
-  s.is_shut_down = true;
+namespace {
+
+// Releases held steps and closes the consumers: producers stop keeping iterations for
+// this process.
+void let_go_of_streams(Session& s) {
   for (auto& weak : s.steps) {
     if (auto step = weak.lock()) {
       step->release();
@@ -43,11 +43,41 @@ void shutdown() {
       consumer->close();
     }
   }
+}
+
+}  // namespace
+
+void shutdown() {
+  auto& s = session();
+  if (s.is_shut_down) {
+    return;
+  }
+  s.is_shut_down = true;
+  let_go_of_streams(s);
   if (s.runtime) {
     py::gil_scoped_release unlocked;  // a collective: other threads may run meanwhile
     s.runtime->free();
   }
   // The Runtime object stays (handles may still point to it); MPI ends here if we began it.
+  s.environment.reset();
+}
+
+void leave_on_error() {
+  auto& s = session();
+  if (s.is_shut_down) {
+    return;
+  }
+  s.is_shut_down = true;
+  try {
+    let_go_of_streams(s);
+  } catch (const std::exception& e) {
+    log::warn("leaving the job on an error: ", e.what());
+  }
+  if (s.runtime) {
+    py::gil_scoped_release unlocked;
+    s.runtime->leave_on_error();
+  }
+  // MPI_Finalize, unless Runtime::leave_on_error forwent it (the others go on).
   s.environment.reset();
 }
 

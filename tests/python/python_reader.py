@@ -7,7 +7,8 @@ usage: python_reader.py MODE NX NY ITERS
   bad-use    unknown stream, wrong dtype, bad regions, a callback that raises
   callbacks  an explicit runtime, several callbacks, OR and AND windows
   mpi4py     mpi4py imported first (it initialises MPI, sluice borrows it)
-  uncaught   an exception reaches the top level: the whole job is aborted, not hung
+  uncaught   an exception reaches the top level: the process leaves the job, whose
+             simulation runs to its end (the job's exit status says the failure)
   steer      (with a steering server and its port file as 5th argument) every request
 """
 import math
