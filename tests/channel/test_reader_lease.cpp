@@ -107,7 +107,9 @@ SLUICE_MPI_TEST(a_reader_that_stops_is_evicted_and_the_simulation_goes_on) {
       std::this_thread::sleep_for(2ms);
     }
     // Every iteration was published although a reader stopped while the producers
-    // needed it: it was evicted once per stream, whichever rank evicted it first.
+    // needed it: it was evicted once per stream, whichever rank evicted it first. (The
+    // progress is the producers' together: every rank is done publishing first.)
+    MPI_Barrier(rt.comm().get());
     for (const auto& name : streams) {
       const auto progress = catalog.progress(name);
       EXPECT_EQ(progress.published, static_cast<std::uint64_t>(last + 1));
