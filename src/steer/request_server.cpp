@@ -113,7 +113,18 @@ bool RequestServer::collect(std::string& batch, bool wait_for_change, std::int64
       continue;
     }
     batch.append(reinterpret_cast<const char*>(message.data()), message.size());
-    m_accepted.push_back({from, request.id});
+    if (waiting.empty()) {
+      m_accepted.push_back({from, request.id});
+    } else {
+      // The simulation waits on a reader, for as long as the reader lease allows: the
+      // change is answered now rather than when the wait ends (a client would time
+      // out). Every rank applies it when it ends the iteration it is publishing,
+      // `iteration` + 1, so it holds from the one after.
+      const bool paused_then =
+          request.kind == RequestKind::pause ||
+          (paused && request.kind != RequestKind::resume && request.kind != RequestKind::stop);
+      answer(from, request.id, Code::ok, iteration + 2, paused_then, {});
+    }
   }
   return stop;
 }

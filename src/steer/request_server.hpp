@@ -35,8 +35,9 @@ class RequestServer {
   // 512 MiB: the rest waits for the next iteration). With `wait_for_change` (paused),
   // waits without spinning until there is one. `iteration` is the last one ended;
   // answers report `paused`.
-  // `waiting`: what the simulation waits on, for status answers (see Agent::wait_on).
-  // Returns whether a stop request was accepted.
+  // `waiting`: what the simulation waits on, for status answers (see Agent::wait_on);
+  // while it is not empty, accepted changes are answered at once, with the iteration
+  // they will hold from. Returns whether a stop request was accepted.
   bool collect(std::string& batch, bool wait_for_change, std::int64_t iteration, bool paused,
                std::string_view waiting = {});
 

@@ -1,7 +1,8 @@
 // The operator keeps control of a simulation stalled by a reader: while a `block`
 // stream waits on a reader that stopped (here with no reader lease, so that only the
 // operator can end the wait), status answers at once and says what the simulation
-// waits on, and stop ends the wait and the simulation.
+// waits on, pause and resume are answered at once with the iteration they hold from,
+// and stop ends the wait and the simulation.
 //
 // Simulation ranks publish "field" (depth 2, reader lease 0: never evict) until
 // stopped. The analytics rank takes iteration 0 and holds it until the service says
@@ -77,6 +78,14 @@ SLUICE_MPI_TEST(status_and_stop_reach_a_simulation_that_waits_on_a_reader) {
         }
         std::this_thread::sleep_for(10ms);
       }
+      // Pause and resume are answered while the wait goes on: they hold from the
+      // iteration after the one the simulation is publishing.
+      const auto last_ended = link.status(5s).iteration;
+      const auto paused = link.pause(5s);
+      expect(paused.code == steer::Code::ok && paused.paused && paused.iteration == last_ended + 2);
+      const auto resumed = link.resume(5s);
+      expect(resumed.code == steer::Code::ok && !resumed.paused &&
+             resumed.iteration == last_ended + 2);
       // Stop gives way to the wait: answered, and the simulation ends.
       const auto stopped = link.stop(10s);
       expect(stopped.code == steer::Code::ok);
