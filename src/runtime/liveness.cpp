@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "../shm/node_directory.hpp"
 #include "../shm/process.hpp"
 #include "sluice/core/log.hpp"
 #include "sluice/mpi/check.hpp"
@@ -153,6 +154,9 @@ void Liveness::report(int world_rank) const {
                              "without it; every process of the job ends (exit status 1)";
     if (first_to_say) {
       log::error(text);
+      // Nobody leaves the job's segments on this node (processes that end with
+      // _Exit do not): removed now, rather than at the next job's start.
+      shm::detail::remove_abandoned_job(runtime.job_id(), runtime.job_instance());
     } else {
       log::debug(text);
     }

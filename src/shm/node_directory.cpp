@@ -144,6 +144,23 @@ bool finish_job_if_unheld(const std::string& job) {
   return true;
 }
 
+bool remove_abandoned_job(const std::string& job, std::uint32_t instance) {
+  int streams = 0;
+  {
+    const auto directory = open_segment(directory_name(job), false);
+    if (!directory || directory->size() < sizeof(DirectoryHeader)) {
+      return false;
+    }
+    const auto* header = reinterpret_cast<const DirectoryHeader*>(directory->base());
+    if (header->instance != instance) {
+      return false;  // another job of the same id made it
+    }
+    streams = std::min(header->claimed.load(), max_streams);
+  }
+  remove_job(job, streams);
+  return true;
+}
+
 void remove_job(const std::string& job, int streams) {
   for (int n = 0; n < streams; ++n) {
     bip::shared_memory_object::remove(stream_segment_name(job, n).c_str());

@@ -72,4 +72,10 @@ bool finish_job_if_unheld(const std::string& job);
 // Removes every segment of `job`.
 void remove_job(const std::string& job, int streams);
 
+// Removes the segments of `job` if its directory belongs to job `instance` (two jobs
+// may share an id): for a job that ends abruptly, without its processes' leave().
+// Its directory is not marked finished: a reader learns that the job is gone, not
+// that it ended. Whether there was something to remove.
+bool remove_abandoned_job(const std::string& job, std::uint32_t instance);
+
 }  // namespace sluice::shm::detail

@@ -19,7 +19,8 @@ rows, and asserts the documented outcome of each row of the fault table:
   a simulation rank      every process ends at once, one message names it (the
                          simulation cannot go on without it)
 
-In every row: no hang (each job has a deadline), no process of the job left.
+In every row: no hang (each job has a deadline), no process of the job left, none of
+its /dev/shm segments left.
 
 usage: check_process_death.py MPIRUN HEAT2D SCHEDULER STEERING_SERVER ANALYTICS TAP
                               [ROW...]
@@ -132,6 +133,10 @@ def run_row(row, mpirun, heat2d, scheduler, server, analytics, tap):
                 for pid in pids_of(program)]
         if left:
             fail(row, f"processes of the job left after it ended: {left}", log)
+        segments = [name for name in os.listdir("/dev/shm")
+                    if name == f"sluice-{job_id}" or name.startswith(f"sluice-{job_id}-")]
+        if segments:
+            fail(row, f"the job's /dev/shm segments were left behind: {segments}", log)
         csv = rows_of(out)
         if csv and not csv.endswith("\n"):
             fail(row, "the CSV ends in the middle of a row", log)
