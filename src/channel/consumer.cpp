@@ -228,9 +228,9 @@ Subscription& Consumer::subscribe_dtype(std::string_view name, Dtype dtype,
         throw StateError(asked, "world rank " + std::to_string(source.world_rank) +
                                     " has handed out its " +
                                     std::to_string(detail::max_subscribers) +
-                                    " subscriber entries for this stream (a process takes "
+                                    " subscriber entries for this stream (a consumer takes "
                                     "those of its closed or evicted subscriptions again, not "
-                                    "other processes')");
+                                    "other consumers')");
       }
       source.entry = static_cast<int>(ticket);
     }

@@ -58,9 +58,9 @@ enum ControlWord : int {
 // counted once: by the producer whose fetch-and-add on the reader's entry on its
 // lowest-ranked producer returns the `votes_base` the reader left there.
 //
-// Entries are handed out by a ticket counter (subscribers_claimed); the process that
-// held one takes it again for its next subscription once it closed or was evicted
-// (Consumer keeps them), writing a new reader number last before `active`. An
+// Entries are handed out by a ticket counter (subscribers_claimed); the Consumer that
+// held one takes it again for its next subscription once it closed or was evicted,
+// writing a new reader number last before `active`. An
 // eviction decided for the previous reader and stored late then names a number the
 // entry no longer carries, and changes nothing. Every word sees one kind of atomic
 // (stores, or adds for the votes), as the window's accumulate ordering requires, and

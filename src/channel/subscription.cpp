@@ -227,8 +227,11 @@ void Subscription::close() {
     words.store(source.world_rank,
                 source.window_layout.subscriber_word(source.entry, detail::active), 0);
   }
-  // This process takes the entries again for its next subscription to the stream.
+  // The consumer takes the entries again for its next subscription to the stream;
+  // the buffer goes now (the object stays, for the caller's reference), so that a
+  // reader that subscribes again and again does not accumulate them.
   s.stream->retire_entries(s.sources);
+  std::vector<std::byte>().swap(s.buffer);
   s.held = -1;
   s.active = false;
 }
