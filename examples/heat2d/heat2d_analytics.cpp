@@ -131,6 +131,12 @@ int main(int argc, char** argv) {
             static_cast<unsigned long long>(status.tasks_per_iteration),
             static_cast<unsigned long long>(status.compilations),
             static_cast<double>(status.bytes_pulled) / (1 << 20));
+        if (!status.stopped_early.empty()) {
+          // The CSV stops there: say so, and fail.
+          std::fprintf(stderr, "heat2d-analytics: graph '%s' ended before the simulation: %s\n",
+                       status.name.c_str(), status.stopped_early.c_str());
+          exit_status = 1;
+        }
       } else {
         consumer.start();
       }

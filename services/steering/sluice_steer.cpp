@@ -176,6 +176,7 @@ Json json_of(const steering::Status& status) {
                       {"skipped_iterations", g.skipped_iterations},
                       {"last_error", g.last_error},
                       {"last_error_iteration", g.last_error_iteration},
+                      {"stopped_early", g.stopped_early},
                       {"median_us", g.median_us},
                       {"max_us", g.max_us},
                       {"tasks_per_iteration", g.tasks_per_iteration},
@@ -255,6 +256,9 @@ void print_status(const steering::Status& status) {
     if (!g.last_error.empty()) {
       std::printf("  %-16s last error at iteration %lld: %s\n", "",
                   static_cast<long long>(g.last_error_iteration), g.last_error.c_str());
+    }
+    if (!g.stopped_early.empty()) {
+      std::printf("  %-16s stopped early: %s\n", "", g.stopped_early.c_str());
     }
   }
 }

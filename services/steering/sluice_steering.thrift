@@ -96,6 +96,8 @@ struct GraphStatus {
   // from the commit of an iteration's inputs to its outputs, microseconds
   15: double latency_median_us,
   16: double latency_max_us,
+  // why it ended before its inputs did (a partition stopped reading them), or empty
+  17: string stopped_early,
 }
 
 struct Status {

@@ -217,7 +217,8 @@ Status Client::status() {
                           .callbacks_dropped = g.callbacks_dropped,
                           .compilations = g.compilations,
                           .latency_median_us = g.latency_median_us,
-                          .latency_max_us = g.latency_max_us});
+                          .latency_max_us = g.latency_max_us,
+                          .stopped_early = g.stopped_early});
   }
   return out;
 }

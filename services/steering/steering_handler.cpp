@@ -210,6 +210,7 @@ void SteeringHandler::status(gen::Status& result, const std::string& token) {
     graph.skipped_iterations = static_cast<std::int64_t>(g.skipped_iterations);
     graph.last_error = g.last_error;
     graph.last_error_iteration = g.last_error_iteration;
+    graph.stopped_early = g.stopped_early;
     graph.median_us = g.iteration_time.median_us;
     graph.max_us = g.iteration_time.max_us;
     graph.tasks_per_iteration = static_cast<std::int64_t>(g.tasks_per_iteration);

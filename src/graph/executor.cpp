@@ -166,9 +166,10 @@ struct Executor::State {
       case detail::MessageKind::partition_ended:
         if (h.root) {
           detail::PartitionCounters counters;
-          const auto partition = detail::decode_partition_ended(message, counters);
+          std::string why;
+          const auto partition = detail::decode_partition_ended(message, counters, why);
           h.root->update_counters(partition, counters);
-          root_partition_ended(key, h, partition);
+          root_partition_ended(key, h, partition, why);
         }
         return;
       case detail::MessageKind::status_request:
@@ -195,8 +196,9 @@ struct Executor::State {
     }
   }
 
-  void root_partition_ended(std::uint64_t key, Hosted& h, std::uint32_t partition) {
-    h.root->partition_ended(partition);
+  void root_partition_ended(std::uint64_t key, Hosted& h, std::uint32_t partition,
+                            std::string_view why = {}) {
+    h.root->partition_ended(partition, why);
     if (h.root->has_ended()) {
       send(h.install.client,
            detail::encode_status(detail::MessageKind::graph_ended, key, status_of(h)));
@@ -254,18 +256,20 @@ struct Executor::State {
       auto step = h.partition->next(std::chrono::milliseconds(0));
       if (step.status() == channel::StepStatus::end_of_stream ||
           step.status() == channel::StepStatus::error) {
-        if (step.status() == channel::StepStatus::error) {
-          log::warn("graph '", h.install.name, "' stops reading its inputs: ", step.error());
+        // An error (an eviction) ends the graph early: its client learns why.
+        const std::string why(step.status() == channel::StepStatus::error ? step.error() : "");
+        if (!why.empty()) {
+          log::warn("graph '", h.install.name, "' stops reading its inputs: ", why);
         }
         h.partition_ended = true;
         h.partition->close();
         if (h.root) {
           // What the inputs skipped after the last iteration that ran is counted too.
           h.root->update_counters(h.partition_index, h.partition->counters());
-          root_partition_ended(key, h, h.partition_index);
+          root_partition_ended(key, h, h.partition_index, why);
         } else {
-          send(h.install.placement.root,
-               detail::encode_partition_ended(key, h.partition_index, h.partition->counters()));
+          send(h.install.placement.root, detail::encode_partition_ended(
+                                             key, h.partition_index, h.partition->counters(), why));
         }
         progressed = true;
         continue;

@@ -337,9 +337,18 @@ void Root::update_counters(std::size_t partition, const PartitionCounters& count
   }
 }
 
-void Root::partition_ended(std::size_t partition) {
+void Root::partition_ended(std::size_t partition, std::string_view why) {
   if (partition < m_ended.size()) {
     m_ended[partition] = true;
+  }
+  if (!why.empty() && m_status.stopped_early.empty()) {
+    m_status.stopped_early =
+        "partition " + std::to_string(partition) +
+        (partition < m_places.size()
+             ? " (world rank " + std::to_string(m_places[partition].world_rank) + ")"
+             : std::string()) +
+        " stopped reading its inputs after iteration " + std::to_string(m_status.last_iteration) +
+        ": " + std::string(why);
   }
   if (std::all_of(m_ended.begin(), m_ended.end(), [](bool e) { return e; })) {
     m_has_ended = true;

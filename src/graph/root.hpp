@@ -43,8 +43,10 @@ class Root {
   // iteration it ran (iterations skipped since, at the end of its inputs) is in the
   // status too.
   void update_counters(std::size_t partition, const PartitionCounters& counters);
-  // The partition's inputs ended; once all did, the derived streams end.
-  void partition_ended(std::size_t partition);
+  // The partition's inputs ended, or it stopped reading them (`why`, not empty: the
+  // graph ends early, said in its status); once all partitions ended, the derived
+  // streams end.
+  void partition_ended(std::size_t partition, std::string_view why = {});
   [[nodiscard]] bool has_ended() const noexcept { return m_has_ended; }
   // Compiled again (rebuild mode).
   void rebuild(Template compiled);

@@ -284,18 +284,20 @@ std::uint32_t decode_partial(std::string_view message, Partial& p) {
 }
 
 std::string encode_partition_ended(std::uint64_t key, std::uint32_t partition,
-                                   const PartitionCounters& counters) {
+                                   const PartitionCounters& counters, std::string_view why) {
   std::string out;
   header(out, MessageKind::partition_ended, key);
   put_bytes(out, partition);
   put_bytes(out, counters);
+  put_text(out, why);
   return out;
 }
 
-std::uint32_t decode_partition_ended(std::string_view message, PartitionCounters& counters) {
+std::uint32_t decode_partition_ended(std::string_view message, PartitionCounters& counters,
+                                     std::string& why) {
   ByteReader in = after_header(message);
   std::uint32_t partition = 0;
-  need(in.get(partition) && in.get(counters), "partition and counters");
+  need(in.get(partition) && in.get(counters) && in.get_text(why), "partition, counters, why");
   return partition;
 }
 
@@ -368,6 +370,7 @@ void put_status(std::string& out, const GraphStatus& s) {
   }
   put_text(out, s.last_error);
   put_bytes(out, s.last_error_iteration);
+  put_text(out, s.stopped_early);
   put_bytes(out, s.iteration_time);
   put_bytes(out, s.latency);
   put_bytes(out, static_cast<std::uint32_t>(s.partitions.size()));
@@ -386,8 +389,9 @@ void get_status(ByteReader& in, GraphStatus& s) {
     need(in.get(*v), "status counters");
   }
   std::uint32_t partitions = 0;
-  need(in.get_text(s.last_error) && in.get(s.last_error_iteration) && in.get(s.iteration_time) &&
-           in.get(s.latency) && in.get_count(partitions, sizeof(PartitionStatus)),
+  need(in.get_text(s.last_error) && in.get(s.last_error_iteration) &&
+           in.get_text(s.stopped_early) && in.get(s.iteration_time) && in.get(s.latency) &&
+           in.get_count(partitions, sizeof(PartitionStatus)),
        "status");
   s.partitions.resize(partitions);
   for (auto& p : s.partitions) {

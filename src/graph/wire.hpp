@@ -71,11 +71,13 @@ std::string encode_partial(std::uint64_t key, std::uint32_t partition, const Par
 std::uint32_t decode_partial(std::string_view message, Partial& partial);
 
 // partition -> root: its inputs ended, with its final counters (what its inputs skipped
-// after its last partial is counted too).
+// after its last partial is counted too), or it stopped reading them: `why` (empty for
+// an end of stream).
 std::string encode_partition_ended(std::uint64_t key, std::uint32_t partition,
-                                   const PartitionCounters& counters);
+                                   const PartitionCounters& counters, std::string_view why);
 // The partition's index.
-std::uint32_t decode_partition_ended(std::string_view message, PartitionCounters& counters);
+std::uint32_t decode_partition_ended(std::string_view message, PartitionCounters& counters,
+                                     std::string& why);
 std::string encode_simple(MessageKind kind, std::uint64_t key, std::uint32_t value = 0);
 std::uint32_t decode_simple(std::string_view message);
 

@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 3: {
         (void)decode_simple(message);
         PartitionCounters counters;
-        (void)decode_partition_ended(message, counters);
+        std::string why;
+        (void)decode_partition_ended(message, counters, why);
         break;
       }
       case 4: {

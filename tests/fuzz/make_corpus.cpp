@@ -244,7 +244,11 @@ void graph_wire() {
   seed("graph_wire", "partial-failed", 2, encode_partial(0x1234, 0, partial));
   seed("graph_wire", "simple", 3, encode_simple(MessageKind::partition_ended, 0x1234, 2), false);
   seed("graph_wire", "partition_ended", 3,
-       encode_partition_ended(0x1234, 2, PartitionCounters{1, 2, 3, 4, 5, 6, 7, 8}), false);
+       encode_partition_ended(0x1234, 2, PartitionCounters{1, 2, 3, 4, 5, 6, 7, 8}, ""), false);
+  seed("graph_wire", "partition_ended-evicted", 3,
+       encode_partition_ended(0x1234, 2, PartitionCounters{1, 2, 3, 4, 5, 6, 7, 8},
+                              "evicted from stream 'T'"),
+       false);
 
   const std::vector<Value> values = {Value{Dtype::f64, {}, {2.5}},
                                      Value{Dtype::f32, {2, 2}, {1.0, 2.0, 3.0, 4.0}}};

@@ -24,7 +24,9 @@
 // before the first poll() answers without running any callback, and a callback that asks
 // for the status keeps its own values. Under the callback policy skip; under the
 // default, block (held_callbacks, --filter held), a client that takes nothing for 2 s
-// holds the graph and the simulation, and gets every value.
+// holds the graph and the simulation, and gets every value; past the reader lease
+// (graph_evicted_while_its_client_is_silent, --filter evicted) the producers evict the
+// graph, which ends early and says why.
 #include <mpi.h>
 
 #include <chrono>
@@ -497,6 +499,44 @@ void analyse_held(Runtime& rt) {
   consumer.close();
 }
 
+// The same client, with a reader lease shorter than its silence (the test sets
+// SLUICE_READER_LEASE=0.5): the producers evict the graph's partition, which waited for
+// the client, the simulation runs to its end, and the graph ends early, saying why in
+// its status; what it delivered is whole.
+void analyse_evicted(Runtime& rt) {
+  channel::Consumer consumer(rt);
+  Client client(rt, consumer);
+  Results results;
+  Graph g("evicted");
+  {
+    auto u = g.stream("u");
+    g.on({sum(u), max(u)}, collect(results));
+  }
+  const GraphId id = client.submit(g, {.runs_on = RunsOn::schedulers});
+  consumer.start();
+  std::int64_t published = -1;
+  EXPECT_TRUE(receive_with_deadline(coordinator(rt), done_tag, &published, 1, 60s) >= 0);
+  EXPECT_EQ(published, unheard_iterations);
+  client.run(60s);
+  const GraphStatus status = client.status(id);
+  EXPECT_TRUE(status.iterations < static_cast<std::uint64_t>(unheard_iterations));
+  EXPECT_TRUE(status.stopped_early.find("partition 0 (world rank") != std::string::npos);
+  EXPECT_TRUE(status.stopped_early.find("evicted from stream 'u'") != std::string::npos);
+  EXPECT_EQ(results.size(), static_cast<std::size_t>(status.iterations));
+  int wrong = 0;
+  for (const auto& [k, values] : results) {
+    wrong += values.size() == 2 && values[0].data.size() == 1 && values[0].data[0] == t_sum(k) &&
+                     values[1].data.size() == 1 &&
+                     values[1].data[0] == t_at(k, rows - 1, columns - 1)
+                 ? 0
+                 : 1;
+  }
+  EXPECT_EQ(wrong, 0);
+  std::fprintf(stderr, "evicted: %llu iterations delivered; %s\n",
+               static_cast<unsigned long long>(status.iterations), status.stopped_early.c_str());
+  consumer.close();
+}
+
 }  // namespace
 
 SLUICE_MPI_TEST(graph_under_skip) {
@@ -528,3 +568,5 @@ void run_callbacks_job(void (*analyse)(Runtime&)) {
 SLUICE_MPI_TEST(held_callbacks) { run_callbacks_job(analyse_held); }
 
 SLUICE_MPI_TEST(unheard_callbacks) { run_callbacks_job(analyse_unheard); }
+
+SLUICE_MPI_TEST(graph_evicted_while_its_client_is_silent) { run_callbacks_job(analyse_evicted); }

@@ -37,6 +37,9 @@ struct GraphStatus {
   std::uint64_t skipped_iterations = 0;  ///< iterations some input will never have
   std::string last_error{};              ///< the message of the last failure
   std::int64_t last_error_iteration = -1;
+  /// Why the graph ended before its inputs did, or empty: a partition stopped reading
+  /// them (evicted by the producers' reader lease, ...). Its outputs stop there.
+  std::string stopped_early{};
   std::uint64_t callbacks_dropped = 0;  ///< callback values not delivered (queue full)
 
   /// The work of an iteration: its slowest partition's pass plus the root's combine

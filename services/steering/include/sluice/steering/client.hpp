@@ -112,6 +112,7 @@ struct GraphStatus {
   std::int64_t compilations = 0;
   double latency_median_us = 0.0;  ///< from the inputs' commit to the outputs
   double latency_max_us = 0.0;
+  std::string stopped_early;  ///< why it ended before its inputs did, or empty
 };
 
 struct Status {
