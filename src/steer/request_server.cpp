@@ -119,11 +119,9 @@ bool RequestServer::collect(std::string& batch, bool wait_for_change, std::int64
       // The simulation waits on a reader, for as long as the reader lease allows: the
       // change is answered now rather than when the wait ends (a client would time
       // out). Every rank applies it when it ends the iteration it is publishing,
-      // `iteration` + 1, so it holds from the one after.
-      const bool paused_then =
-          request.kind == RequestKind::pause ||
-          (paused && request.kind != RequestKind::resume && request.kind != RequestKind::stop);
-      answer(from, request.id, Code::ok, iteration + 2, paused_then, {});
+      // `iteration` + 1, so it holds from the one after. (A simulation that waits on a
+      // reader is not paused: only a pause leaves it paused then.)
+      answer(from, request.id, Code::ok, iteration + 2, request.kind == RequestKind::pause, {});
     }
   }
   return stop;

@@ -369,6 +369,20 @@ void analyse_skipping(Runtime& rt) {
 
 constexpr std::int64_t unheard_iterations = 600;
 
+// Whether the callback values of iteration k are {sum(u), max(u)} of that iteration.
+bool is_exact_delivery(std::int64_t k, const std::vector<Value>& values) {
+  return values.size() == 2 && values[0].data.size() == 1 && values[0].data[0] == t_sum(k) &&
+         values[1].data.size() == 1 && values[1].data[0] == t_at(k, rows - 1, columns - 1);
+}
+
+int wrong_deliveries(const Results& results) {
+  int wrong = 0;
+  for (const auto& [k, values] : results) {
+    wrong += is_exact_delivery(k, values) ? 0 : 1;
+  }
+  return wrong;
+}
+
 void simulate_unheard(Runtime& rt) {
   channel::Bridge bridge(rt);
   const auto ranks = static_cast<std::int64_t>(rt.comm().size());
@@ -443,11 +457,7 @@ void analyse_unheard(Runtime& rt) {
   EXPECT_TRUE(results.contains(0));
   int wrong = 0;
   for (const auto& [k, values] : results) {
-    const bool exact = k >= 0 && k < unheard_iterations && values.size() == 2 &&
-                       values[0].data.size() == 1 && values[0].data[0] == t_sum(k) &&
-                       values[1].data.size() == 1 &&
-                       values[1].data[0] == t_at(k, rows - 1, columns - 1);
-    if (!exact) {
+    if (k < 0 || k >= unheard_iterations || !is_exact_delivery(k, values)) {
       std::fprintf(stderr, "unheard: iteration %lld delivered wrong values\n",
                    static_cast<long long>(k));
       ++wrong;
@@ -485,15 +495,7 @@ void analyse_held(Runtime& rt) {
   EXPECT_EQ(status.iterations, static_cast<std::uint64_t>(unheard_iterations));
   EXPECT_EQ(status.callbacks_dropped, 0u);
   EXPECT_EQ(results.size(), static_cast<std::size_t>(unheard_iterations));
-  int wrong = 0;
-  for (const auto& [k, values] : results) {
-    wrong += values.size() == 2 && values[0].data.size() == 1 && values[0].data[0] == t_sum(k) &&
-                     values[1].data.size() == 1 &&
-                     values[1].data[0] == t_at(k, rows - 1, columns - 1)
-                 ? 0
-                 : 1;
-  }
-  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(wrong_deliveries(results), 0);
   std::fprintf(stderr, "held: %llu iterations ran before the client listened, %zu delivered\n",
                static_cast<unsigned long long>(before.iterations), results.size());
   consumer.close();
@@ -523,15 +525,7 @@ void analyse_evicted(Runtime& rt) {
   EXPECT_TRUE(status.stopped_early.find("partition 0 (world rank") != std::string::npos);
   EXPECT_TRUE(status.stopped_early.find("evicted from stream 'u'") != std::string::npos);
   EXPECT_EQ(results.size(), static_cast<std::size_t>(status.iterations));
-  int wrong = 0;
-  for (const auto& [k, values] : results) {
-    wrong += values.size() == 2 && values[0].data.size() == 1 && values[0].data[0] == t_sum(k) &&
-                     values[1].data.size() == 1 &&
-                     values[1].data[0] == t_at(k, rows - 1, columns - 1)
-                 ? 0
-                 : 1;
-  }
-  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(wrong_deliveries(results), 0);
   std::fprintf(stderr, "evicted: %llu iterations delivered; %s\n",
                static_cast<unsigned long long>(status.iterations), status.stopped_early.c_str());
   consumer.close();
